@@ -1,0 +1,249 @@
+//! The spec lifecycle and who may do what. Enforced on the server, mirrored on the client so
+//! the UI only offers what will be accepted.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+use crate::CoreError;
+
+/// A member's role in a workspace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Writes specs, moves any edge, manages members.
+    Owner,
+    /// Reviews deliverables and publishes verdicts; may write specs.
+    Reviewer,
+    /// Delivers on the specs assigned to them.
+    Contractor,
+}
+
+impl Role {
+    /// All roles, for tables and tests.
+    pub const ALL: [Role; 3] = [Role::Owner, Role::Reviewer, Role::Contractor];
+
+    /// The wire and storage name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Owner => "owner",
+            Role::Reviewer => "reviewer",
+            Role::Contractor => "contractor",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| CoreError::UnknownValue { what: "role", value: s.chars().take(64).collect(), expected: "owner, reviewer, contractor" })
+    }
+}
+
+/// Where a spec is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpecStatus {
+    /// Being written; not yet offered to anyone.
+    Draft,
+    /// Complete enough to hand off.
+    Ready,
+    /// A contractor is working on it.
+    InProgress,
+    /// A revision was delivered and awaits review.
+    Delivered,
+    /// A reviewer is reviewing the latest revision.
+    InReview,
+    /// The review asked for changes.
+    ChangesRequested,
+    /// The work meets the acceptance criteria.
+    Accepted,
+    /// Done or abandoned; read-only.
+    Closed,
+}
+
+impl SpecStatus {
+    /// All statuses in lifecycle order.
+    pub const ALL: [SpecStatus; 8] = [
+        SpecStatus::Draft,
+        SpecStatus::Ready,
+        SpecStatus::InProgress,
+        SpecStatus::Delivered,
+        SpecStatus::InReview,
+        SpecStatus::ChangesRequested,
+        SpecStatus::Accepted,
+        SpecStatus::Closed,
+    ];
+
+    /// The wire and storage name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpecStatus::Draft => "draft",
+            SpecStatus::Ready => "ready",
+            SpecStatus::InProgress => "in_progress",
+            SpecStatus::Delivered => "delivered",
+            SpecStatus::InReview => "in_review",
+            SpecStatus::ChangesRequested => "changes_requested",
+            SpecStatus::Accepted => "accepted",
+            SpecStatus::Closed => "closed",
+        }
+    }
+
+    /// The roles that may move a spec from `self` to `to`; empty when the edge does not exist.
+    pub fn roles_for_edge(self, to: SpecStatus) -> &'static [Role] {
+        use Role::*;
+        use SpecStatus::*;
+        match (self, to) {
+            (Draft, Ready) | (Ready, Draft) => &[Owner, Reviewer],
+            (Ready, InProgress) => &[Owner, Contractor],
+            (InProgress, Delivered) | (ChangesRequested, Delivered) => &[Owner, Contractor],
+            (ChangesRequested, InProgress) => &[Owner, Contractor],
+            (Delivered, InReview) => &[Owner, Reviewer],
+            (InReview, ChangesRequested) | (InReview, Accepted) => &[Owner, Reviewer],
+            (Accepted, Closed) => &[Owner],
+            // Abandoning work, and bringing a closed spec back as a draft, are owner decisions.
+            (Draft | Ready | InProgress | Delivered | InReview | ChangesRequested, Closed) => &[Owner],
+            (Closed, Draft) => &[Owner],
+            _ => &[],
+        }
+    }
+
+    /// The statuses `role` may move a spec to from `self`, for the UI to offer.
+    pub fn next_for(self, role: Role) -> Vec<SpecStatus> {
+        SpecStatus::ALL.into_iter().filter(|to| self.roles_for_edge(*to).contains(&role)).collect()
+    }
+
+    /// Checks that `role` may move a spec from `self` to `to`.
+    pub fn check_transition(self, to: SpecStatus, role: Role) -> Result<(), CoreError> {
+        let roles = self.roles_for_edge(to);
+        if roles.is_empty() {
+            return Err(CoreError::InvalidTransition { from: self, to });
+        }
+        if !roles.contains(&role) {
+            return Err(CoreError::TransitionNotAllowed { from: self, to, role });
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for SpecStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for SpecStatus {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let wanted = s.trim().replace('-', "_");
+        SpecStatus::ALL.into_iter().find(|st| st.as_str() == wanted).ok_or_else(|| CoreError::UnknownValue {
+            what: "status",
+            value: s.chars().take(64).collect(),
+            expected: "draft, ready, in_progress, delivered, in_review, changes_requested, accepted, closed",
+        })
+    }
+}
+
+/// Something a member wants to do to a spec and what hangs off it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Action {
+    /// Create a spec in the workspace.
+    CreateSpec,
+    /// Change a spec's title, sections, criteria, due date.
+    EditSpec,
+    /// Add or remove assignees.
+    AssignSpec,
+    /// See the spec and everything attached to it.
+    ReadSpec,
+    /// Submit a revision of a deliverable.
+    Deliver,
+    /// Open threads, comment, resolve and reopen.
+    Discuss,
+    /// Publish a review with a verdict.
+    Review,
+    /// Invite and remove members.
+    ManageMembers,
+}
+
+/// Whether a member with `role` may take `action` on a spec; `assigned` says whether the spec
+/// is assigned to that member (contractors only see and act on their own specs).
+pub fn may(role: Role, action: Action, assigned: bool) -> bool {
+    use Action::*;
+    match role {
+        Role::Owner => true,
+        Role::Reviewer => !matches!(action, ManageMembers | Deliver),
+        Role::Contractor => assigned && matches!(action, ReadSpec | Deliver | Discuss),
+    }
+}
+
+/// Checks [`may`], with an error that names the role and the action.
+pub fn check(role: Role, action: Action, assigned: bool) -> Result<(), CoreError> {
+    if may(role, action, assigned) {
+        Ok(())
+    } else {
+        Err(CoreError::NotAllowed { role, action: format!("{action:?}"), assigned })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_names_round_trip() {
+        for s in SpecStatus::ALL {
+            assert_eq!(s.as_str().parse::<SpecStatus>().expect("parses"), s);
+            assert_eq!(serde_json::to_string(&s).expect("json"), format!("\"{}\"", s.as_str()));
+        }
+        assert_eq!("in-review".parse::<SpecStatus>().expect("dash form"), SpecStatus::InReview);
+        assert!("shipped".parse::<SpecStatus>().is_err());
+    }
+
+    #[test]
+    fn the_happy_path_is_walkable_by_the_right_roles() {
+        use Role::*;
+        use SpecStatus::*;
+        let path = [
+            (Draft, Ready, Owner),
+            (Ready, InProgress, Contractor),
+            (InProgress, Delivered, Contractor),
+            (Delivered, InReview, Reviewer),
+            (InReview, ChangesRequested, Reviewer),
+            (ChangesRequested, Delivered, Contractor),
+            (Delivered, InReview, Reviewer),
+            (InReview, Accepted, Reviewer),
+            (Accepted, Closed, Owner),
+        ];
+        for (from, to, role) in path {
+            from.check_transition(to, role).expect("edge allowed");
+        }
+    }
+
+    #[test]
+    fn refused_edges_name_the_problem() {
+        let err = SpecStatus::Draft.check_transition(SpecStatus::Accepted, Role::Owner).expect_err("no such edge");
+        assert_eq!(err.to_string(), "a spec cannot move from draft to accepted");
+        let err = SpecStatus::InReview.check_transition(SpecStatus::Accepted, Role::Contractor).expect_err("wrong role");
+        assert_eq!(err.to_string(), "a contractor may not move a spec from in_review to accepted");
+        assert_eq!(SpecStatus::Draft.next_for(Role::Contractor), vec![]);
+        assert_eq!(SpecStatus::Draft.next_for(Role::Owner), vec![SpecStatus::Ready, SpecStatus::Closed]);
+    }
+
+    #[test]
+    fn contractors_act_only_on_assigned_specs() {
+        assert!(may(Role::Contractor, Action::Deliver, true));
+        assert!(!may(Role::Contractor, Action::ReadSpec, false));
+        assert!(!may(Role::Contractor, Action::EditSpec, true));
+        assert!(!may(Role::Reviewer, Action::ManageMembers, true));
+        assert!(may(Role::Reviewer, Action::ReadSpec, false));
+    }
+}

@@ -1,0 +1,358 @@
+//! Validation with limits. Every text that a person or a file system supplies passes through
+//! here before it is stored or sent, on the client and again on the server.
+
+use crate::CoreError;
+
+/// Limits on sizes. One table, so the client, the server and the docs agree.
+pub mod limits {
+    /// Characters in a spec title.
+    pub const TITLE_CHARS: usize = 200;
+    /// Bytes in one long spec section.
+    pub const SECTION_BYTES: usize = 256 * 1024;
+    /// Acceptance criteria per spec.
+    pub const CRITERIA: usize = 200;
+    /// Characters in one criterion.
+    pub const CRITERION_CHARS: usize = 2_000;
+    /// Bytes in a comment body.
+    pub const COMMENT_BYTES: usize = 64 * 1024;
+    /// Bytes in a revision summary or a review summary.
+    pub const SUMMARY_BYTES: usize = 64 * 1024;
+    /// Bytes in one file path.
+    pub const PATH_BYTES: usize = 4_096;
+    /// Bytes in one path component.
+    pub const PATH_COMPONENT_BYTES: usize = 255;
+    /// Files in one revision.
+    pub const FILES_PER_REVISION: usize = 100_000;
+    /// Bytes in one delivered file.
+    pub const FILE_BYTES: u64 = 2 * 1024 * 1024 * 1024;
+    /// Assignees per spec.
+    pub const ASSIGNEES: usize = 50;
+    /// Characters in an email address.
+    pub const EMAIL_CHARS: usize = 254;
+    /// Characters in a workspace or display name.
+    pub const NAME_CHARS: usize = 100;
+}
+
+fn check_chars(field: &'static str, text: &str, allow_newlines: bool) -> Result<(), CoreError> {
+    for c in text.chars() {
+        if c == '\0' {
+            return Err(CoreError::ForbiddenCharacter { field, what: "NUL" });
+        }
+        if c.is_control() && !(allow_newlines && matches!(c, '\n' | '\r' | '\t')) {
+            return Err(CoreError::ForbiddenCharacter {
+                field,
+                what: if matches!(c, '\n' | '\r') { "line break" } else { "control character" },
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A one-line name: trimmed, not empty, at most `limit` characters, no control characters.
+pub fn one_line(field: &'static str, text: &str, limit: usize) -> Result<String, CoreError> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(CoreError::Empty { field });
+    }
+    // Count only up to just past the limit: a 10 MB title must not cost a full scan to refuse.
+    let count = trimmed.chars().take(limit + 1).count();
+    if count > limit {
+        return Err(CoreError::TooLong { field, actual: trimmed.chars().count(), limit, unit: "characters" });
+    }
+    check_chars(field, trimmed, false)?;
+    Ok(trimmed.to_owned())
+}
+
+/// A spec title.
+pub fn title(text: &str) -> Result<String, CoreError> {
+    one_line("title", text, limits::TITLE_CHARS)
+}
+
+/// Long text (a section, a summary): may be empty, at most `limit` bytes, no NUL or stray
+/// control characters.
+pub fn long_text(field: &'static str, text: &str, limit: usize) -> Result<(), CoreError> {
+    if text.len() > limit {
+        return Err(CoreError::TooLong { field, actual: text.len(), limit, unit: "bytes" });
+    }
+    check_chars(field, text, true)
+}
+
+/// A spec section.
+pub fn section(text: &str) -> Result<(), CoreError> {
+    long_text("section", text, limits::SECTION_BYTES)
+}
+
+/// An acceptance criterion's text; returned trimmed.
+pub fn criterion(text: &str) -> Result<String, CoreError> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(CoreError::Empty { field: "criterion" });
+    }
+    let count = trimmed.chars().take(limits::CRITERION_CHARS + 1).count();
+    if count > limits::CRITERION_CHARS {
+        return Err(CoreError::TooLong {
+            field: "criterion",
+            actual: trimmed.chars().count(),
+            limit: limits::CRITERION_CHARS,
+            unit: "characters",
+        });
+    }
+    check_chars("criterion", trimmed, true)?;
+    Ok(trimmed.to_owned())
+}
+
+/// The number of criteria on a spec.
+pub fn criteria_count(count: usize) -> Result<(), CoreError> {
+    if count > limits::CRITERIA {
+        return Err(CoreError::TooLong { field: "acceptance criteria", actual: count, limit: limits::CRITERIA, unit: "items" });
+    }
+    Ok(())
+}
+
+/// A comment body: not blank, at most [`limits::COMMENT_BYTES`].
+pub fn comment(text: &str) -> Result<(), CoreError> {
+    if text.trim().is_empty() {
+        return Err(CoreError::Empty { field: "comment" });
+    }
+    long_text("comment", text, limits::COMMENT_BYTES)
+}
+
+/// An email address, returned trimmed and lowercased (it is an identity, compared exactly).
+pub fn email(text: &str) -> Result<String, CoreError> {
+    let e = one_line("email", text, limits::EMAIL_CHARS)?.to_lowercase();
+    let invalid = |reason| CoreError::Invalid { what: "email", value: e.clone(), reason };
+    let (local, domain) = e.split_once('@').ok_or_else(|| invalid("it has no @"))?;
+    if local.is_empty() || domain.is_empty() || domain.contains('@') {
+        return Err(invalid("it must look like name@domain"));
+    }
+    if e.chars().any(char::is_whitespace) {
+        return Err(invalid("it contains white space"));
+    }
+    Ok(e)
+}
+
+/// A due date, `YYYY-MM-DD` with a real month and day.
+pub fn due_date(text: &str) -> Result<String, CoreError> {
+    let t = text.trim();
+    let invalid = |reason| CoreError::Invalid { what: "due date", value: t.chars().take(32).collect(), reason };
+    let parts: Vec<&str> = t.split('-').collect();
+    let [y, m, d] = parts.as_slice() else { return Err(invalid("expected YYYY-MM-DD")) };
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return Err(invalid("expected YYYY-MM-DD"));
+    }
+    let (Ok(y), Ok(m), Ok(d)) = (y.parse::<u32>(), m.parse::<u32>(), d.parse::<u32>()) else {
+        return Err(invalid("expected YYYY-MM-DD"));
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(invalid("the month must be 01 to 12")),
+    };
+    if d == 0 || d > days {
+        return Err(invalid("that day does not exist in that month"));
+    }
+    Ok(t.to_owned())
+}
+
+/// A lowercase hex sha256.
+pub fn sha256_hex(text: &str) -> Result<(), CoreError> {
+    if text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+        Ok(())
+    } else {
+        Err(CoreError::Invalid { what: "sha256", value: text.chars().take(80).collect(), reason: "expected 64 lowercase hex digits" })
+    }
+}
+
+/// Normalizes a revision file path and checks the path rules: relative, UTF-8 (the type
+/// guarantees it), `/`-separated, no `..`, no absolute path, no NUL or control characters, no
+/// backslash, nothing inside `.git/`, bounded length. Redundant `./` and repeated slashes
+/// are removed.
+pub fn normalize_path(path: &str) -> Result<String, CoreError> {
+    let shown = || path.chars().take(200).collect::<String>();
+    let bad = |reason| CoreError::InvalidPath { path: shown(), reason };
+    if path.is_empty() {
+        return Err(bad("it is empty"));
+    }
+    if path.len() > limits::PATH_BYTES {
+        return Err(bad("it is longer than 4096 bytes"));
+    }
+    if path.contains('\0') {
+        return Err(bad("it contains a NUL character"));
+    }
+    if path.chars().any(char::is_control) {
+        return Err(bad("it contains a control character"));
+    }
+    if path.contains('\\') {
+        return Err(bad("it contains a backslash; use / between folders"));
+    }
+    if path.starts_with('/') {
+        return Err(bad("it is absolute; paths must be relative to the deliverable's root"));
+    }
+    if path.len() >= 2 && path.as_bytes()[1] == b':' && path.as_bytes()[0].is_ascii_alphabetic() {
+        return Err(bad("it starts with a drive letter; paths must be relative"));
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => continue,
+            ".." => return Err(bad("it contains '..'")),
+            p if p.len() > limits::PATH_COMPONENT_BYTES => return Err(bad("a folder or file name is longer than 255 bytes")),
+            p if p.eq_ignore_ascii_case(".git") => return Err(bad("it is inside a .git folder")),
+            p => parts.push(p),
+        }
+    }
+    if parts.is_empty() {
+        return Err(bad("it names no file"));
+    }
+    Ok(parts.join("/"))
+}
+
+/// Checks a delivered file's size against [`limits::FILE_BYTES`].
+pub fn file_size(path: &str, size: u64) -> Result<(), CoreError> {
+    if size > limits::FILE_BYTES {
+        return Err(CoreError::FileTooLarge { path: path.to_owned(), size, limit: limits::FILE_BYTES });
+    }
+    Ok(())
+}
+
+/// Checks a whole manifest: every path normalized, hashes well-formed, no duplicates, no file
+/// also used as a folder, within the file count.
+pub fn manifest(files: &[crate::ManifestEntry]) -> Result<(), CoreError> {
+    if files.len() > limits::FILES_PER_REVISION {
+        return Err(CoreError::TooLong { field: "revision", actual: files.len(), limit: limits::FILES_PER_REVISION, unit: "files" });
+    }
+    let mut paths: Vec<&str> = Vec::with_capacity(files.len());
+    for f in files {
+        let normal = normalize_path(&f.path)?;
+        if normal != f.path {
+            return Err(CoreError::InvalidPath { path: f.path.clone(), reason: "it is not in normal form" });
+        }
+        sha256_hex(&f.sha256)?;
+        file_size(&f.path, f.size)?;
+        paths.push(&f.path);
+    }
+    paths.sort_unstable();
+    for pair in paths.windows(2) {
+        if pair[0] == pair[1] {
+            return Err(CoreError::InvalidPath { path: pair[0].to_owned(), reason: "it appears twice in the revision" });
+        }
+        if pair[1].starts_with(pair[0]) && pair[1].as_bytes().get(pair[0].len()) == Some(&b'/') {
+            return Err(CoreError::InvalidPath { path: pair[0].to_owned(), reason: "it is both a file and a folder" });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn bad_titles_are_refused_with_the_reason() {
+        assert_eq!(title("   ").expect_err("blank").to_string(), "title must not be empty");
+        let huge = "x".repeat(10 * 1024 * 1024);
+        assert_eq!(
+            title(&huge).expect_err("huge").to_string(),
+            "title is too long: 10485760 characters, the limit is 200"
+        );
+        assert_eq!(title("a\nb").expect_err("newline").to_string(), "title contains a forbidden character (line break)");
+        assert_eq!(title("  Ship the importer ").expect("ok"), "Ship the importer");
+    }
+
+    #[test]
+    fn path_rules_table() {
+        let cases: &[(&str, Result<&str, &str>)] = &[
+            ("src/main.rs", Ok("src/main.rs")),
+            ("./src//lib.rs", Ok("src/lib.rs")),
+            ("a/./b/", Ok("a/b")),
+            ("../../etc/passwd", Err("it contains '..'")),
+            ("a/../b", Err("it contains '..'")),
+            ("/etc/passwd", Err("it is absolute; paths must be relative to the deliverable's root")),
+            ("C:/x", Err("it starts with a drive letter; paths must be relative")),
+            ("a\\b", Err("it contains a backslash; use / between folders")),
+            (".git/config", Err("it is inside a .git folder")),
+            ("sub/.GIT/HEAD", Err("it is inside a .git folder")),
+            ("a\0b", Err("it contains a NUL character")),
+            ("a\nb", Err("it contains a control character")),
+            ("", Err("it is empty")),
+            ("./", Err("it names no file")),
+            (".gitignore", Ok(".gitignore")),
+        ];
+        for (input, want) in cases {
+            let got = normalize_path(input);
+            match (want, got) {
+                (Ok(w), Ok(g)) => assert_eq!(&g, w, "{input:?}"),
+                (Err(reason), Err(CoreError::InvalidPath { reason: r, .. })) => assert_eq!(&r, reason, "{input:?}"),
+                (w, g) => panic!("{input:?}: wanted {w:?}, got {g:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn manifests_refuse_duplicates_and_file_folder_clashes() {
+        let e = |p: &str| crate::ManifestEntry { path: p.into(), sha256: "a".repeat(64), size: 1, executable: false };
+        assert!(manifest(&[e("a"), e("b/c")]).is_ok());
+        assert!(manifest(&[e("a"), e("a")]).is_err());
+        assert!(manifest(&[e("a"), e("a/b")]).is_err());
+        assert!(manifest(&[e("./a")]).is_err());
+    }
+
+    #[test]
+    fn dates_and_emails() {
+        assert!(due_date("2024-02-29").is_ok());
+        assert!(due_date("2023-02-29").is_err());
+        assert!(due_date("2024-13-01").is_err());
+        assert!(due_date("tomorrow").is_err());
+        assert_eq!(email(" Ana@Example.COM ").expect("ok"), "ana@example.com");
+        assert!(email("ana").is_err());
+        assert!(email("a b@c").is_err());
+    }
+
+    fn segment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(".".to_owned()),
+            Just("..".to_owned()),
+            Just("".to_owned()),
+            Just(".git".to_owned()),
+            "[a-zA-Z0-9_.\\- ]{1,12}",
+            "\\PC{1,6}",
+        ]
+    }
+
+    proptest! {
+        /// Normal form is a fixed point, and it never escapes the root or names .git.
+        #[test]
+        fn normalized_paths_are_safe_and_stable(segs in prop::collection::vec(segment(), 1..8), lead in prop::bool::ANY) {
+            let raw = format!("{}{}", if lead { "/" } else { "" }, segs.join("/"));
+            if let Ok(p) = normalize_path(&raw) {
+                let again = normalize_path(&p);
+                prop_assert_eq!(again.as_ref(), Ok(&p));
+                prop_assert!(!p.starts_with('/'));
+                prop_assert!(!p.ends_with('/'));
+                prop_assert!(p.split('/').all(|c| !c.is_empty() && c != "." && c != ".." && !c.eq_ignore_ascii_case(".git")));
+                prop_assert!(!p.contains('\0') && !p.contains('\\'));
+                prop_assert!(!lead);
+            }
+        }
+
+        /// Any path with a '..' component is refused, wherever it stands.
+        #[test]
+        fn dot_dot_is_always_refused(before in "[a-z/]{0,10}", after in "[a-z/]{0,10}") {
+            let raw = format!("{before}/../{after}");
+            prop_assert!(normalize_path(&raw).is_err());
+        }
+
+        /// Arbitrary strings never panic the validator.
+        #[test]
+        fn arbitrary_input_never_panics(s in "\\PC*") {
+            let _ = normalize_path(&s);
+            let _ = title(&s);
+            let _ = email(&s);
+            let _ = due_date(&s);
+        }
+    }
+}
