@@ -1,0 +1,1 @@
+//! The Handoff sync server.
