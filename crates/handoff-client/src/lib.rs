@@ -1,1 +1,563 @@
-//! handoff-client
+//! Everything a Handoff client does without a screen. [`Client`] is the one facade that the
+//! desktop app and the `handoff` CLI call.
+//!
+//! Architecture invariant: every user action is one SQLite transaction that changes the
+//! local tables *and* appends its mutation to the outbox; either both are visible or
+//! neither is. Nothing here knows about Tauri, a terminal, or the UI.
+
+pub mod blobs;
+pub mod clock;
+pub mod deliver;
+pub mod error;
+mod outbox;
+mod search;
+mod store;
+pub mod views;
+
+use rusqlite::{Connection, Transaction, TransactionBehavior, params};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use handoff_core::*;
+
+pub use blobs::BlobStore;
+pub use clock::{Clock, SystemClock};
+pub use error::{ClientError, Result};
+pub use views::*;
+
+use store::apply::{self, Actor};
+use store::read;
+
+/// The email a client acts as before it has joined any server.
+pub const LOCAL_IDENTITY: &str = "me@localhost";
+
+/// What a new spec starts with.
+#[derive(Clone, Debug, Default)]
+pub struct NewSpec {
+    /// The workspace; the current one when `None`.
+    pub workspace_id: Option<WorkspaceId>,
+    /// Title.
+    pub title: String,
+    /// Long sections.
+    pub sections: Sections,
+    /// Acceptance criteria texts, in order.
+    pub criteria: Vec<String>,
+    /// Due date, `YYYY-MM-DD`.
+    pub due_date: Option<String>,
+}
+
+/// Where a new thread points, as a person gives it.
+#[derive(Clone, Debug)]
+pub enum ThreadTarget {
+    /// The spec as a whole.
+    Spec,
+    /// One section of the spec.
+    Section(SectionKind),
+    /// Lines `start..=end` (1-based) of a file in revision `number`.
+    Lines {
+        /// Revision number.
+        revision: u32,
+        /// File path in that revision.
+        path: String,
+        /// First line.
+        start: u32,
+        /// Last line.
+        end: u32,
+    },
+    /// The spec's deliverable as a whole.
+    Deliverable,
+}
+
+/// A client over one data dir: the local store, its blobs and its outbox.
+pub struct Client {
+    data_dir: PathBuf,
+    conn: Mutex<Connection>,
+    blobs: BlobStore,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("data_dir", &self.data_dir).finish_non_exhaustive()
+    }
+}
+
+/// A fresh random id whose time prefix comes from the injected clock.
+fn new_id<T: From<uuid::Uuid>>(now: Timestamp) -> T {
+    let random = *uuid::Uuid::new_v4().as_bytes();
+    let mut entropy = [0u8; 10];
+    entropy.copy_from_slice(&random[..10]);
+    let ms = now.as_millis().max(0) as u64;
+    T::from(uuid::Builder::from_unix_timestamp_millis(ms, &entropy).into_uuid())
+}
+
+impl Client {
+    /// Opens the client in `data_dir` (created if needed) with the system clock.
+    pub fn open(data_dir: impl AsRef<Path>) -> Result<Self> {
+        Self::open_with_clock(data_dir, Arc::new(SystemClock))
+    }
+
+    /// Opens the client with an injected clock (tests, simulations).
+    pub fn open_with_clock(data_dir: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<Self> {
+        let data_dir = data_dir.as_ref().to_owned();
+        std::fs::create_dir_all(&data_dir).map_err(ClientError::io("cannot create the data folder", &data_dir))?;
+        let mut conn = store::open(&data_dir.join("store.db"))?;
+        let blobs = BlobStore::open(data_dir.join("blobs"))?;
+        Self::initialize(&mut conn, clock.now())?;
+        Ok(Self { data_dir, conn: Mutex::new(conn), blobs, clock })
+    }
+
+    /// First-open setup: a client id, and a local workspace to work in before joining a
+    /// server. Idempotent, and safe when two processes open a new store at once.
+    fn initialize(conn: &mut Connection, now: Timestamp) -> Result<()> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        if outbox::meta_get(&tx, "client_id")?.is_none() {
+            outbox::meta_set(&tx, "client_id", &new_id::<ClientId>(now).to_string())?;
+        }
+        let has_workspace: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM workspaces)", [], |r| r.get(0))?;
+        if !has_workspace {
+            let id: WorkspaceId = new_id(now);
+            tx.execute("INSERT INTO workspaces (id, name, is_local) VALUES (?1, 'Local', 1)", [id.to_string()])?;
+            outbox::meta_set(&tx, "current_workspace", &id.to_string())?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a transaction open (rusqlite rolls back
+        // on drop), so the connection is still sound.
+        self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The data dir.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The blob store.
+    pub fn blobs(&self) -> &BlobStore {
+        &self.blobs
+    }
+
+    /// The clock this client reads.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    fn actor(conn: &Connection) -> Result<Actor> {
+        Ok(Actor { email: outbox::meta_get(conn, "identity")?.unwrap_or_else(|| LOCAL_IDENTITY.to_owned()) })
+    }
+
+    /// Writes mutations as one local action: each is validated, applied to the local tables
+    /// and appended to the outbox, all in one transaction. Returns their mutation ids.
+    pub fn write(&self, mutations: Vec<Mutation>) -> Result<Vec<u64>> {
+        self.write_with(mutations, |_| Ok(()))
+    }
+
+    /// [`Client::write`] with a hook that runs after everything is written and before the
+    /// commit; an error from it rolls the whole action back. Tests use it to prove atomicity.
+    fn write_with(
+        &self,
+        mutations: Vec<Mutation>,
+        before_commit: impl FnOnce(&Transaction<'_>) -> Result<()>,
+    ) -> Result<Vec<u64>> {
+        let mutations = mutations.into_iter().map(Mutation::validated).collect::<Result<Vec<_>, _>>()?;
+        let now = self.clock.now();
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let actor = Self::actor(&tx)?;
+        let mut ids = Vec::with_capacity(mutations.len());
+        for m in &mutations {
+            apply::apply(&tx, m, &actor, now)?;
+            ids.push(outbox::append(&tx, m, now)?);
+        }
+        before_commit(&tx)?;
+        tx.commit()?;
+        Ok(ids)
+    }
+
+    /// The workspace new specs go to.
+    pub fn current_workspace(&self) -> Result<WorkspaceId> {
+        let conn = self.conn();
+        match outbox::meta_get(&conn, "current_workspace")? {
+            Some(id) => read::parse("workspace id", &id),
+            None => read::workspaces(&conn)?
+                .first()
+                .map(|w| w.workspace.id)
+                .ok_or_else(|| ClientError::NotFound { what: "workspace", id: "any".into() }),
+        }
+    }
+
+    /// Every workspace this client knows.
+    pub fn workspaces(&self) -> Result<Vec<WorkspaceView>> {
+        read::workspaces(&self.conn())
+    }
+
+    /// Creates a spec; returns its id.
+    pub fn create_spec(&self, new: NewSpec) -> Result<SpecId> {
+        let now = self.now();
+        let workspace_id = match new.workspace_id {
+            Some(w) => w,
+            None => self.current_workspace()?,
+        };
+        let spec_id: SpecId = new_id(now);
+        let criteria = new.criteria.into_iter().map(|text| Criterion { id: new_id(now), text }).collect();
+        self.write(vec![Mutation::CreateSpec {
+            spec_id,
+            workspace_id,
+            title: new.title,
+            sections: new.sections,
+            criteria,
+            due_date: new.due_date,
+        }])?;
+        Ok(spec_id)
+    }
+
+    fn spec(&self, id: SpecId) -> Result<Spec> {
+        read::spec(&self.conn(), id)?.ok_or_else(|| ClientError::NotFound { what: "spec", id: id.to_string() })
+    }
+
+    /// Renames a spec.
+    pub fn set_title(&self, spec_id: SpecId, title: &str) -> Result<()> {
+        self.write(vec![Mutation::SetTitle { spec_id, title: title.to_owned() }]).map(drop)
+    }
+
+    /// Replaces a section's text; the text it replaces travels along as the merge base.
+    pub fn edit_section(&self, spec_id: SpecId, section: SectionKind, text: &str) -> Result<()> {
+        let base = self.spec(spec_id)?.sections.get(section).to_owned();
+        if base == text {
+            return Ok(());
+        }
+        self.write(vec![Mutation::EditSection { spec_id, section, base, text: text.to_owned() }]).map(drop)
+    }
+
+    /// Sets or clears the due date.
+    pub fn set_due_date(&self, spec_id: SpecId, due_date: Option<&str>) -> Result<()> {
+        self.write(vec![Mutation::SetDueDate { spec_id, due_date: due_date.map(str::to_owned) }]).map(drop)
+    }
+
+    /// Moves a spec along its lifecycle, if the viewer's role allows that edge.
+    pub fn set_status(&self, spec_id: SpecId, to: SpecStatus) -> Result<()> {
+        let from = self.spec(spec_id)?.status;
+        self.write(vec![Mutation::SetStatus { spec_id, from, to }]).map(drop)
+    }
+
+    /// Assigns a spec to a member by email.
+    pub fn assign(&self, spec_id: SpecId, email: &str) -> Result<()> {
+        self.write(vec![Mutation::Assign { spec_id, email: email.to_owned() }]).map(drop)
+    }
+
+    /// Removes an assignee.
+    pub fn unassign(&self, spec_id: SpecId, email: &str) -> Result<()> {
+        self.write(vec![Mutation::Unassign { spec_id, email: email.to_owned() }]).map(drop)
+    }
+
+    /// Adds an acceptance criterion after `after` (or at the end when `None`); returns its id.
+    pub fn add_criterion(&self, spec_id: SpecId, text: &str, after: Option<CriterionId>) -> Result<CriterionId> {
+        let after = match after {
+            Some(a) => Some(a),
+            None => self.spec(spec_id)?.criteria.last().map(|c| c.id),
+        };
+        let criterion_id: CriterionId = new_id(self.now());
+        self.write(vec![Mutation::AddCriterion { spec_id, criterion_id, text: text.to_owned(), after }])?;
+        Ok(criterion_id)
+    }
+
+    /// Changes a criterion's text.
+    pub fn edit_criterion(&self, spec_id: SpecId, criterion_id: CriterionId, text: &str) -> Result<()> {
+        self.write(vec![Mutation::EditCriterion { spec_id, criterion_id, text: text.to_owned() }]).map(drop)
+    }
+
+    /// Moves a criterion after another (`None`: to the top).
+    pub fn move_criterion(&self, spec_id: SpecId, criterion_id: CriterionId, after: Option<CriterionId>) -> Result<()> {
+        self.write(vec![Mutation::MoveCriterion { spec_id, criterion_id, after }]).map(drop)
+    }
+
+    /// Removes a criterion.
+    pub fn remove_criterion(&self, spec_id: SpecId, criterion_id: CriterionId) -> Result<()> {
+        self.write(vec![Mutation::RemoveCriterion { spec_id, criterion_id }]).map(drop)
+    }
+
+    /// Delivers the folder `dir` as the next revision of the spec's deliverable (starting
+    /// the deliverable if there is none yet). Files are hashed into the blob store first;
+    /// the revision appears only when everything is stored.
+    pub fn deliver(&self, spec_id: SpecId, dir: &Path, summary: &str, addresses: Vec<ThreadId>) -> Result<RevisionSummary> {
+        self.spec(spec_id)?;
+        let files = deliver::collect(dir, &self.blobs)?;
+        self.record_blobs(&files)?;
+        let now = self.now();
+        let existing = read::deliverables(&self.conn(), spec_id)?.first().map(|d| d.id);
+        let mut mutations = Vec::new();
+        let deliverable_id = match existing {
+            Some(id) => id,
+            None => {
+                let id: DeliverableId = new_id(now);
+                mutations.push(Mutation::CreateDeliverable { deliverable_id: id, spec_id });
+                id
+            }
+        };
+        let revision_id: RevisionId = new_id(now);
+        mutations.push(Mutation::CreateRevision {
+            revision_id,
+            deliverable_id,
+            spec_id,
+            files,
+            summary: summary.to_owned(),
+            addresses,
+        });
+        self.write(mutations)?;
+        let revisions = read::revisions(&self.conn(), spec_id)?;
+        revisions
+            .iter()
+            .find(|r| r.id == revision_id)
+            .map(RevisionSummary::from)
+            .ok_or_else(|| ClientError::NotFound { what: "revision", id: revision_id.to_string() })
+    }
+
+    fn record_blobs(&self, files: &[ManifestEntry]) -> Result<()> {
+        let now = self.now();
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        {
+            let mut stmt = tx.prepare_cached("INSERT OR IGNORE INTO blobs (sha256, size, stored_at) VALUES (?1, ?2, ?3)")?;
+            for f in files {
+                stmt.execute(params![f.sha256, f.size as i64, now.as_millis()])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Opens a thread with its first comment; returns its id.
+    pub fn create_thread(&self, spec_id: SpecId, target: ThreadTarget, body: &str) -> Result<ThreadId> {
+        let anchor = match target {
+            ThreadTarget::Spec => Anchor::Spec,
+            ThreadTarget::Section(section) => Anchor::SpecSection { section },
+            ThreadTarget::Deliverable => {
+                let deliverable_id = read::deliverables(&self.conn(), spec_id)?
+                    .first()
+                    .map(|d| d.id)
+                    .ok_or_else(|| ClientError::NotFound { what: "deliverable for spec", id: spec_id.to_string() })?;
+                Anchor::Deliverable { deliverable_id }
+            }
+            ThreadTarget::Lines { revision, path, start, end } => self.line_anchor(spec_id, revision, &path, start, end)?,
+        };
+        let now = self.now();
+        let thread_id: ThreadId = new_id(now);
+        self.write(vec![Mutation::CreateThread { thread_id, spec_id, anchor, comment_id: new_id(now), body: body.to_owned() }])?;
+        Ok(thread_id)
+    }
+
+    fn line_anchor(&self, spec_id: SpecId, number: u32, path: &str, start: u32, end: u32) -> Result<Anchor> {
+        let revision = read::revision_by_number(&self.conn(), spec_id, number)?
+            .ok_or_else(|| ClientError::NotFound { what: "revision", id: format!("{number} of spec {spec_id}") })?;
+        let path = validate::normalize_path(path)?;
+        let file = revision
+            .files
+            .iter()
+            .find(|f| f.path == path)
+            .ok_or_else(|| ClientError::NotFound { what: "file in revision", id: format!("{path} (revision {number})") })?;
+        let bytes = self.blobs.read(&file.sha256)?;
+        let text = String::from_utf8_lossy(&bytes);
+        let lines: Vec<&str> = text.split_inclusive('\n').collect();
+        if start == 0 || end < start || end as usize > lines.len() {
+            return Err(ClientError::Rule(CoreError::Invalid {
+                what: "line range",
+                value: format!("{start}-{end}"),
+                reason: "it is outside the file (lines are numbered from 1)",
+            }));
+        }
+        let excerpt = lines[start as usize - 1..end as usize].concat();
+        Ok(Anchor::RevisionLines {
+            revision_id: revision.id,
+            path,
+            start_line: start,
+            end_line: end,
+            side: DiffSide::New,
+            excerpt,
+        })
+    }
+
+    fn thread_view(&self, thread_id: ThreadId) -> Result<ThreadView> {
+        read::thread(&self.conn(), thread_id)?.ok_or_else(|| ClientError::NotFound { what: "thread", id: thread_id.to_string() })
+    }
+
+    /// Replies in a thread; returns the comment id.
+    pub fn reply(&self, thread_id: ThreadId, body: &str) -> Result<CommentId> {
+        let t = self.thread_view(thread_id)?;
+        let comment_id: CommentId = new_id(self.now());
+        self.write(vec![Mutation::AddComment {
+            comment_id,
+            thread_id,
+            spec_id: t.thread.spec_id,
+            body: body.to_owned(),
+            seen_events: t.events,
+        }])?;
+        Ok(comment_id)
+    }
+
+    /// Edits one's own comment.
+    pub fn edit_comment(&self, thread_id: ThreadId, comment_id: CommentId, body: &str) -> Result<()> {
+        let t = self.thread_view(thread_id)?;
+        self.write(vec![Mutation::EditComment { comment_id, thread_id, spec_id: t.thread.spec_id, body: body.to_owned() }])
+            .map(drop)
+    }
+
+    /// Deletes one's own comment (the text is redacted; the comment stays as a marker).
+    pub fn redact_comment(&self, thread_id: ThreadId, comment_id: CommentId) -> Result<()> {
+        let t = self.thread_view(thread_id)?;
+        self.write(vec![Mutation::RedactComment { comment_id, thread_id, spec_id: t.thread.spec_id }]).map(drop)
+    }
+
+    /// Resolves or reopens a thread.
+    pub fn set_thread_state(&self, thread_id: ThreadId, event: ThreadEventKind) -> Result<()> {
+        let t = self.thread_view(thread_id)?;
+        let already = matches!((event, t.thread.resolved), (ThreadEventKind::Resolve, true) | (ThreadEventKind::Reopen, false));
+        if already {
+            return Ok(());
+        }
+        let event_id: ThreadEventId = new_id(self.now());
+        self.write(vec![Mutation::SetThreadState { event_id, thread_id, spec_id: t.thread.spec_id, event }]).map(drop)
+    }
+
+    /// Publishes a review of revision `number`.
+    pub fn publish_review(
+        &self,
+        spec_id: SpecId,
+        number: u32,
+        verdict: Verdict,
+        summary: &str,
+        criteria: Vec<CriterionCheck>,
+    ) -> Result<ReviewId> {
+        let revision = read::revision_by_number(&self.conn(), spec_id, number)?
+            .ok_or_else(|| ClientError::NotFound { what: "revision", id: format!("{number} of spec {spec_id}") })?;
+        let review_id: ReviewId = new_id(self.now());
+        self.write(vec![Mutation::PublishReview {
+            review_id,
+            revision_id: revision.id,
+            spec_id,
+            verdict,
+            summary: summary.to_owned(),
+            criteria,
+        }])?;
+        Ok(review_id)
+    }
+
+    /// Summaries of the specs in a workspace (all workspaces when `None`).
+    pub fn list_specs(&self, workspace: Option<WorkspaceId>) -> Result<Vec<SpecSummary>> {
+        read::spec_summaries(&self.conn(), workspace)
+    }
+
+    /// Everything about one spec.
+    pub fn spec_detail(&self, spec_id: SpecId) -> Result<SpecDetail> {
+        let mut conn = self.conn();
+        // One read transaction, so the screen never shows half of a concurrent write.
+        let tx = conn.transaction()?;
+        let spec = read::spec(&tx, spec_id)?.ok_or_else(|| ClientError::NotFound { what: "spec", id: spec_id.to_string() })?;
+        let actor = Self::actor(&tx)?;
+        let role = apply::role_in(&tx, spec.workspace_id, &actor)?;
+        let revisions = read::revisions(&tx, spec_id)?;
+        let pending: u32 = tx.query_row("SELECT COUNT(*) FROM outbox WHERE spec_id = ?1", [spec_id.to_string()], |r| r.get(0))?;
+        let detail = SpecDetail {
+            next_statuses: spec.status.next_for(role),
+            role,
+            deliverables: read::deliverables(&tx, spec_id)?,
+            revisions: revisions.iter().map(RevisionSummary::from).collect(),
+            threads: read::threads(&tx, spec_id)?,
+            reviews: read::reviews(&tx, spec_id)?,
+            pending_changes: pending,
+            spec,
+        };
+        tx.commit()?;
+        Ok(detail)
+    }
+
+    /// A spec's revisions, oldest first, with their manifests.
+    pub fn revisions(&self, spec_id: SpecId) -> Result<Vec<Revision>> {
+        self.spec(spec_id)?;
+        read::revisions(&self.conn(), spec_id)
+    }
+
+    /// One revision of a spec by number.
+    pub fn revision(&self, spec_id: SpecId, number: u32) -> Result<Revision> {
+        read::revision_by_number(&self.conn(), spec_id, number)?
+            .ok_or_else(|| ClientError::NotFound { what: "revision", id: format!("{number} of spec {spec_id}") })
+    }
+
+    /// A thread with its comments.
+    pub fn thread(&self, thread_id: ThreadId) -> Result<ThreadView> {
+        self.thread_view(thread_id)
+    }
+
+    /// Full-text search over specs, criteria, comments and file paths.
+    pub fn search(&self, query: &str, limit: usize) -> Result<Vec<SearchHit>> {
+        search::search(&self.conn(), query, limit)
+    }
+
+    /// Every queued local change, oldest first.
+    pub fn outbox(&self) -> Result<Vec<OutboxEntry>> {
+        outbox::entries(&self.conn())
+    }
+
+    /// The store at a glance.
+    pub fn status(&self) -> Result<StoreStatus> {
+        let conn = self.conn();
+        let count = |sql: &str| -> Result<i64> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
+        Ok(StoreStatus {
+            data_dir: self.data_dir.display().to_string(),
+            client_id: outbox::client_id(&conn)?,
+            identity: Self::actor(&conn)?.email,
+            workspaces: count("SELECT COUNT(*) FROM workspaces")? as usize,
+            specs: count("SELECT COUNT(*) FROM specs")? as usize,
+            pending: count("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")? as usize,
+            attention: count("SELECT COUNT(*) FROM outbox WHERE state = 'attention'")? as usize,
+            blobs: count("SELECT COUNT(*) FROM blobs")? as usize,
+            blob_bytes: count("SELECT COALESCE(SUM(size), 0) FROM blobs")? as u64,
+            server: outbox::meta_get(&conn, "server_url")?,
+            last_sync: outbox::meta_get(&conn, "last_sync")?
+                .map(|s| read::parse::<i64>("last sync", &s))
+                .transpose()?
+                .map(Timestamp::from_millis),
+        })
+    }
+
+    /// Resolves a full spec id or a unique prefix of one (as printed by `spec list`).
+    pub fn resolve_spec(&self, text: &str) -> Result<SpecId> {
+        self.resolve_id("spec", "specs", text)
+    }
+
+    /// Resolves a full thread id or a unique prefix of one.
+    pub fn resolve_thread(&self, text: &str) -> Result<ThreadId> {
+        self.resolve_id("thread", "threads", text)
+    }
+
+    /// Resolves a full comment id or a unique prefix of one.
+    pub fn resolve_comment(&self, text: &str) -> Result<CommentId> {
+        self.resolve_id("comment", "comments", text)
+    }
+
+    fn resolve_id<T: std::str::FromStr + From<uuid::Uuid>>(
+        &self,
+        what: &'static str,
+        table: &'static str,
+        text: &str,
+    ) -> Result<T> {
+        let text = text.trim();
+        if let Ok(uuid) = uuid::Uuid::parse_str(text) {
+            return Ok(T::from(uuid));
+        }
+        if text.len() < 4 || !text.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            return Err(ClientError::NotFound { what, id: text.to_owned() });
+        }
+        let ids = read::ids_with_prefix(&self.conn(), table, text)?;
+        match ids.as_slice() {
+            [one] => read::parse(what, one),
+            [] => Err(ClientError::NotFound { what, id: text.to_owned() }),
+            many => Err(ClientError::Ambiguous { what, prefix: text.to_owned(), count: many.len() }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -42,10 +42,11 @@ impl fmt::Display for Role {
 impl FromStr for Role {
     type Err = CoreError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| CoreError::UnknownValue { what: "role", value: s.chars().take(64).collect(), expected: "owner, reviewer, contractor" })
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| CoreError::UnknownValue {
+            what: "role",
+            value: s.chars().take(64).collect(),
+            expected: "owner, reviewer, contractor",
+        })
     }
 }
 

@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
+use crate::CoreError;
 use crate::ids::*;
 use crate::lifecycle::{Role, SpecStatus};
 use crate::time::Timestamp;
-use crate::CoreError;
 
 /// A team's shared space on one server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,7 +72,8 @@ pub enum SectionKind {
 
 impl SectionKind {
     /// All sections in display order.
-    pub const ALL: [SectionKind; 4] = [SectionKind::SystemContext, SectionKind::ApiShape, SectionKind::OutOfScope, SectionKind::Notes];
+    pub const ALL: [SectionKind; 4] =
+        [SectionKind::SystemContext, SectionKind::ApiShape, SectionKind::OutOfScope, SectionKind::Notes];
 
     /// The wire and storage name.
     pub fn as_str(self) -> &'static str {

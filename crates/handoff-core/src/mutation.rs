@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::*;
 use crate::model::*;
 use crate::time::{Hlc, Timestamp};
-use crate::{validate, CoreError, SpecStatus};
+use crate::{CoreError, SpecStatus, validate};
 
 /// One change, as its author made it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -326,7 +326,11 @@ impl Mutation {
                 ids.sort_unstable();
                 ids.dedup();
                 if ids.len() != criteria.len() {
-                    return Err(CoreError::Invalid { what: "criteria", value: String::new(), reason: "two criteria share an id" });
+                    return Err(CoreError::Invalid {
+                        what: "criteria",
+                        value: String::new(),
+                        reason: "two criteria share an id",
+                    });
                 }
                 CreateSpec {
                     spec_id,

@@ -267,7 +267,11 @@ impl FromStr for Scope {
         match s.split_once(':') {
             Some(("workspace", id)) => Ok(Scope::Workspace(id.parse()?)),
             Some(("spec", id)) => Ok(Scope::Spec(id.parse()?)),
-            _ => Err(CoreError::Invalid { what: "scope", value: s.chars().take(80).collect(), reason: "expected workspace:<id> or spec:<id>" }),
+            _ => Err(CoreError::Invalid {
+                what: "scope",
+                value: s.chars().take(80).collect(),
+                reason: "expected workspace:<id> or spec:<id>",
+            }),
         }
     }
 }

@@ -90,11 +90,7 @@ impl HlcClock {
     /// A reading for a local event at wall-clock time `now`.
     pub fn tick(&mut self, now: Timestamp) -> Hlc {
         let wall = now.as_millis().max(0) as u64;
-        self.last = if wall > self.last.wall_ms {
-            Hlc { wall_ms: wall, counter: 0 }
-        } else {
-            self.last.successor()
-        };
+        self.last = if wall > self.last.wall_ms { Hlc { wall_ms: wall, counter: 0 } } else { self.last.successor() };
         self.last
     }
 
@@ -106,11 +102,8 @@ impl HlcClock {
     pub fn observe(&mut self, remote: Hlc, now: Timestamp, max_drift_ms: u64) -> Observed {
         let wall = now.as_millis().max(0) as u64;
         let ceiling = wall.saturating_add(max_drift_ms);
-        let (remote, clamped) = if remote.wall_ms > ceiling {
-            (Hlc { wall_ms: ceiling, counter: 0 }, true)
-        } else {
-            (remote, false)
-        };
+        let (remote, clamped) =
+            if remote.wall_ms > ceiling { (Hlc { wall_ms: ceiling, counter: 0 }, true) } else { (remote, false) };
         let top = self.last.max(remote);
         self.last = if wall > top.wall_ms { Hlc { wall_ms: wall, counter: 0 } } else { top.successor() };
         Observed { now: self.last, remote, clamped }
@@ -134,9 +127,8 @@ mod tests {
     fn step() -> impl Strategy<Value = Step> {
         prop_oneof![
             (-1_000i64..4_000_000_000_000).prop_map(Step::Tick),
-            (0u64..8_000_000_000_000, any::<u32>(), -1_000i64..4_000_000_000_000).prop_map(
-                |(remote_wall, remote_counter, now)| Step::Observe { remote_wall, remote_counter, now }
-            ),
+            (0u64..8_000_000_000_000, any::<u32>(), -1_000i64..4_000_000_000_000)
+                .prop_map(|(remote_wall, remote_counter, now)| Step::Observe { remote_wall, remote_counter, now }),
         ]
     }
 

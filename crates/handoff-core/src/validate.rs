@@ -136,7 +136,9 @@ pub fn due_date(text: &str) -> Result<String, CoreError> {
     let t = text.trim();
     let invalid = |reason| CoreError::Invalid { what: "due date", value: t.chars().take(32).collect(), reason };
     let parts: Vec<&str> = t.split('-').collect();
-    let [y, m, d] = parts.as_slice() else { return Err(invalid("expected YYYY-MM-DD")) };
+    let [y, m, d] = parts.as_slice() else {
+        return Err(invalid("expected YYYY-MM-DD"));
+    };
     if y.len() != 4 || m.len() != 2 || d.len() != 2 {
         return Err(invalid("expected YYYY-MM-DD"));
     }
@@ -162,7 +164,11 @@ pub fn sha256_hex(text: &str) -> Result<(), CoreError> {
     if text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
         Ok(())
     } else {
-        Err(CoreError::Invalid { what: "sha256", value: text.chars().take(80).collect(), reason: "expected 64 lowercase hex digits" })
+        Err(CoreError::Invalid {
+            what: "sha256",
+            value: text.chars().take(80).collect(),
+            reason: "expected 64 lowercase hex digits",
+        })
     }
 }
 
@@ -199,7 +205,9 @@ pub fn normalize_path(path: &str) -> Result<String, CoreError> {
         match part {
             "" | "." => continue,
             ".." => return Err(bad("it contains '..'")),
-            p if p.len() > limits::PATH_COMPONENT_BYTES => return Err(bad("a folder or file name is longer than 255 bytes")),
+            p if p.len() > limits::PATH_COMPONENT_BYTES => {
+                return Err(bad("a folder or file name is longer than 255 bytes"));
+            }
             p if p.eq_ignore_ascii_case(".git") => return Err(bad("it is inside a .git folder")),
             p => parts.push(p),
         }
@@ -222,7 +230,12 @@ pub fn file_size(path: &str, size: u64) -> Result<(), CoreError> {
 /// also used as a folder, within the file count.
 pub fn manifest(files: &[crate::ManifestEntry]) -> Result<(), CoreError> {
     if files.len() > limits::FILES_PER_REVISION {
-        return Err(CoreError::TooLong { field: "revision", actual: files.len(), limit: limits::FILES_PER_REVISION, unit: "files" });
+        return Err(CoreError::TooLong {
+            field: "revision",
+            actual: files.len(),
+            limit: limits::FILES_PER_REVISION,
+            unit: "files",
+        });
     }
     let mut paths: Vec<&str> = Vec::with_capacity(files.len());
     for f in files {
@@ -255,10 +268,7 @@ mod tests {
     fn bad_titles_are_refused_with_the_reason() {
         assert_eq!(title("   ").expect_err("blank").to_string(), "title must not be empty");
         let huge = "x".repeat(10 * 1024 * 1024);
-        assert_eq!(
-            title(&huge).expect_err("huge").to_string(),
-            "title is too long: 10485760 characters, the limit is 200"
-        );
+        assert_eq!(title(&huge).expect_err("huge").to_string(), "title is too long: 10485760 characters, the limit is 200");
         assert_eq!(title("a\nb").expect_err("newline").to_string(), "title contains a forbidden character (line break)");
         assert_eq!(title("  Ship the importer ").expect("ok"), "Ship the importer");
     }
@@ -286,7 +296,9 @@ mod tests {
             let got = normalize_path(input);
             match (want, got) {
                 (Ok(w), Ok(g)) => assert_eq!(&g, w, "{input:?}"),
-                (Err(reason), Err(CoreError::InvalidPath { reason: r, .. })) => assert_eq!(&r, reason, "{input:?}"),
+                (Err(reason), Err(CoreError::InvalidPath { reason: r, .. })) => {
+                    assert_eq!(&r, reason, "{input:?}")
+                }
                 (w, g) => panic!("{input:?}: wanted {w:?}, got {g:?}"),
             }
         }

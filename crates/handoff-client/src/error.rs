@@ -1,0 +1,119 @@
+//! The client's errors: each names the problem in the product's words and keeps its source.
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+use handoff_core::CoreError;
+
+/// Why a client operation failed. Nothing was written when one of these is returned.
+#[derive(Debug, Error)]
+pub enum ClientError {
+    /// Input broke a domain rule (validation, lifecycle, permission).
+    #[error(transparent)]
+    Rule(#[from] CoreError),
+    /// The thing asked for is not in the local store.
+    #[error("no {what} {id} in this store")]
+    NotFound {
+        /// What kind of thing.
+        what: &'static str,
+        /// The id or text given.
+        id: String,
+    },
+    /// A short id matched more than one thing.
+    #[error("{what} id {prefix:?} is ambiguous: it matches {count} {what}s; give more characters")]
+    Ambiguous {
+        /// What kind of thing.
+        what: &'static str,
+        /// The prefix given.
+        prefix: String,
+        /// How many matched.
+        count: usize,
+    },
+    /// The store was written by a newer Handoff; opening it could damage it.
+    #[error(
+        "the local store at {path} has schema version {found}, but this Handoff understands only up to {supported}; upgrade Handoff to open it"
+    )]
+    NewerSchema {
+        /// The database file.
+        path: PathBuf,
+        /// Its schema version.
+        found: i64,
+        /// The newest this binary knows.
+        supported: i64,
+    },
+    /// SQLite failed.
+    #[error("local store error: {0}")]
+    Store(#[from] rusqlite::Error),
+    /// A file or folder could not be read or written.
+    #[error("{action} {path}: {source}")]
+    Io {
+        /// What was being done ("cannot read", "cannot create").
+        action: &'static str,
+        /// Which path.
+        path: PathBuf,
+        /// The OS error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// A delivered folder holds something a revision cannot carry.
+    #[error("cannot deliver {path}: {reason}")]
+    Deliver {
+        /// The offending path.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A blob's content no longer matches its hash: the file on disk was damaged.
+    #[error("blob {sha256} is damaged on disk (its content hashes to {actual}); it will be fetched again")]
+    BlobCorrupt {
+        /// The expected hash.
+        sha256: String,
+        /// What the content hashes to now.
+        actual: String,
+    },
+    /// A stored row could not be decoded (a bug, or a damaged store).
+    #[error("damaged record in the local store: {0}")]
+    Corrupt(String),
+}
+
+impl ClientError {
+    /// Wraps an IO error with what was being done and where.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> ClientError {
+        let path = path.into();
+        move |source| ClientError::Io { action, path, source }
+    }
+
+    /// A stable code for `{code, message}` answers (the app and `--json` output).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ClientError::Rule(e) => match e.code() {
+                handoff_core::ErrorCode::Invalid => "invalid",
+                handoff_core::ErrorCode::Forbidden => "forbidden",
+                handoff_core::ErrorCode::InvalidTransition => "invalid_transition",
+                handoff_core::ErrorCode::NotFound => "not_found",
+                handoff_core::ErrorCode::Conflict => "conflict",
+            },
+            ClientError::NotFound { .. } => "not_found",
+            ClientError::Ambiguous { .. } => "ambiguous",
+            ClientError::NewerSchema { .. } => "newer_schema",
+            ClientError::Store(e) if is_disk_full(e) => "disk_full",
+            ClientError::Store(e) if is_busy(e) => "store_busy",
+            ClientError::Store(_) => "store",
+            ClientError::Io { .. } => "io",
+            ClientError::Deliver { .. } => "invalid_deliverable",
+            ClientError::BlobCorrupt { .. } => "blob_corrupt",
+            ClientError::Corrupt(_) => "store_corrupt",
+        }
+    }
+}
+
+fn is_disk_full(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::DiskFull)
+}
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+}
+
+/// The client's result type.
+pub type Result<T, E = ClientError> = std::result::Result<T, E>;

@@ -1,0 +1,447 @@
+//! Applies a validated mutation to the local tables: the optimistic local write. The same
+//! rules as the server's (they come from handoff-core), minus conflict handling, which only
+//! the server can decide.
+
+use rusqlite::{OptionalExtension, Transaction, params};
+
+use handoff_core::lifecycle::{Action, check};
+use handoff_core::mutation::apply_to_spec;
+use handoff_core::*;
+
+use super::read;
+use crate::error::{ClientError, Result};
+
+/// Who is acting, as the local store knows them.
+#[derive(Clone, Debug)]
+pub(crate) struct Actor {
+    /// Their email.
+    pub email: String,
+}
+
+fn not_found(what: &'static str, id: impl ToString) -> ClientError {
+    ClientError::NotFound { what, id: id.to_string() }
+}
+
+/// The actor's role in a workspace: the membership the server sent, or owner of a
+/// workspace this client created for itself.
+pub(crate) fn role_in(tx: &Transaction<'_>, workspace_id: WorkspaceId, actor: &Actor) -> Result<Role> {
+    let local: Option<i64> =
+        tx.query_row("SELECT is_local FROM workspaces WHERE id = ?1", [workspace_id.to_string()], |r| r.get(0)).optional()?;
+    match local {
+        None => Err(not_found("workspace", workspace_id)),
+        Some(1) => Ok(Role::Owner),
+        Some(_) => {
+            let role: Option<String> = tx
+                .query_row(
+                    "SELECT role FROM members WHERE workspace_id = ?1 AND email = ?2",
+                    params![workspace_id.to_string(), actor.email],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let role = role.ok_or_else(|| {
+                ClientError::Rule(CoreError::NotAllowed {
+                    role: Role::Contractor,
+                    action: "act in a workspace you are not a member of".into(),
+                    assigned: false,
+                })
+            })?;
+            role.parse().map_err(ClientError::Rule)
+        }
+    }
+}
+
+fn check_spec_action(tx: &Transaction<'_>, spec: &Spec, actor: &Actor, action: Action) -> Result<Role> {
+    let role = role_in(tx, spec.workspace_id, actor)?;
+    let assigned = spec.assignees.contains(&actor.email);
+    check(role, action, assigned)?;
+    Ok(role)
+}
+
+/// Applies `m` (already validated) for `actor` at time `at`.
+pub(crate) fn apply(tx: &Transaction<'_>, m: &Mutation, actor: &Actor, at: Timestamp) -> Result<()> {
+    use Mutation::*;
+    let spec_id = m.spec_id();
+    if let CreateSpec { spec_id, workspace_id, title, sections, criteria, due_date } = m {
+        let role = role_in(tx, *workspace_id, actor)?;
+        check(role, Action::CreateSpec, false)?;
+        let spec = Spec {
+            id: *spec_id,
+            workspace_id: *workspace_id,
+            title: title.clone(),
+            sections: sections.clone(),
+            criteria: criteria.clone(),
+            status: SpecStatus::Draft,
+            assignees: vec![],
+            due_date: due_date.clone(),
+            created_by: actor.email.clone(),
+            created_at: at,
+            updated_at: at,
+        };
+        return insert_spec(tx, &spec);
+    }
+    let mut spec = read::spec(tx, spec_id)?.ok_or_else(|| not_found("spec", spec_id))?;
+    match m {
+        SetTitle { .. }
+        | EditSection { .. }
+        | SetDueDate { .. }
+        | AddCriterion { .. }
+        | EditCriterion { .. }
+        | MoveCriterion { .. }
+        | RemoveCriterion { .. } => {
+            check_spec_action(tx, &spec, actor, Action::EditSpec)?;
+            if let AddCriterion { .. } = m {
+                validate::criteria_count(spec.criteria.len() + 1)?;
+            }
+            if let EditCriterion { criterion_id, .. } | MoveCriterion { criterion_id, .. } | RemoveCriterion { criterion_id, .. } =
+                m
+                && spec.criteria.iter().all(|c| c.id != *criterion_id)
+            {
+                return Err(not_found("criterion", criterion_id));
+            }
+            apply_to_spec(&mut spec, m, at);
+            save_spec(tx, &spec)
+        }
+        Assign { .. } | Unassign { .. } => {
+            check_spec_action(tx, &spec, actor, Action::AssignSpec)?;
+            apply_to_spec(&mut spec, m, at);
+            validate_assignees(&spec)?;
+            save_spec(tx, &spec)
+        }
+        SetStatus { from, to, .. } => {
+            let role = role_in(tx, spec.workspace_id, actor)?;
+            if spec.status != *from {
+                return Err(ClientError::Rule(CoreError::Invalid {
+                    what: "status change",
+                    value: format!("{from} → {to}"),
+                    reason: "the spec is no longer in the status the change started from",
+                }));
+            }
+            let assigned = spec.assignees.contains(&actor.email);
+            if role == Role::Contractor && !assigned {
+                check(role, Action::ReadSpec, false)?;
+            }
+            spec.status.check_transition(*to, role)?;
+            apply_to_spec(&mut spec, m, at);
+            save_spec(tx, &spec)
+        }
+        CreateDeliverable { deliverable_id, .. } => {
+            check_spec_action(tx, &spec, actor, Action::Deliver)?;
+            tx.execute(
+                "INSERT INTO deliverables (id, spec_id, created_by, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![deliverable_id.to_string(), spec_id.to_string(), actor.email, at.as_millis()],
+            )?;
+            Ok(())
+        }
+        CreateRevision { revision_id, deliverable_id, files, summary, addresses, .. } => {
+            check_spec_action(tx, &spec, actor, Action::Deliver)?;
+            let owner: Option<String> = tx
+                .query_row("SELECT spec_id FROM deliverables WHERE id = ?1", [deliverable_id.to_string()], |r| r.get(0))
+                .optional()?;
+            if owner.as_deref() != Some(spec_id.to_string().as_str()) {
+                return Err(not_found("deliverable", deliverable_id));
+            }
+            let number: u32 = tx.query_row(
+                "SELECT COALESCE(MAX(number), 0) + 1 FROM revisions WHERE deliverable_id = ?1",
+                [deliverable_id.to_string()],
+                |r| r.get(0),
+            )?;
+            let revision = Revision {
+                id: *revision_id,
+                deliverable_id: *deliverable_id,
+                spec_id,
+                number,
+                number_confirmed: false,
+                files: files.clone(),
+                summary: summary.clone(),
+                addresses: addresses.clone(),
+                created_by: actor.email.clone(),
+                created_at: at,
+            };
+            insert_revision(tx, &revision)
+        }
+        CreateThread { thread_id, anchor, comment_id, body, .. } => {
+            check_spec_action(tx, &spec, actor, Action::Discuss)?;
+            if let Anchor::RevisionLines { revision_id, path, .. } = anchor {
+                let has_file: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM revision_files f JOIN revisions r ON r.id = f.revision_id
+                     WHERE f.revision_id = ?1 AND f.path = ?2 AND r.spec_id = ?3)",
+                    params![revision_id.to_string(), path, spec_id.to_string()],
+                    |r| r.get(0),
+                )?;
+                if !has_file {
+                    return Err(not_found("file in that revision", path));
+                }
+            }
+            let thread = Thread {
+                id: *thread_id,
+                spec_id,
+                anchor: anchor.clone(),
+                resolved: false,
+                created_by: actor.email.clone(),
+                created_at: at,
+            };
+            upsert_thread(tx, &thread, 0)?;
+            let comment = Comment {
+                id: *comment_id,
+                thread_id: *thread_id,
+                author: actor.email.clone(),
+                body: body.clone(),
+                created_at: at,
+                edited_at: None,
+                redacted: false,
+            };
+            upsert_comment(tx, &comment, spec_id)
+        }
+        AddComment { comment_id, thread_id, body, .. } => {
+            check_spec_action(tx, &spec, actor, Action::Discuss)?;
+            thread_in_spec(tx, *thread_id, spec_id)?;
+            let comment = Comment {
+                id: *comment_id,
+                thread_id: *thread_id,
+                author: actor.email.clone(),
+                body: body.clone(),
+                created_at: at,
+                edited_at: None,
+                redacted: false,
+            };
+            upsert_comment(tx, &comment, spec_id)
+        }
+        EditComment { comment_id, body, .. } => {
+            check_spec_action(tx, &spec, actor, Action::Discuss)?;
+            own_comment(tx, *comment_id, actor)?;
+            tx.execute(
+                "UPDATE comments SET body = ?1, edited_at = ?2 WHERE id = ?3",
+                params![body, at.as_millis(), comment_id.to_string()],
+            )?;
+            Ok(())
+        }
+        RedactComment { comment_id, .. } => {
+            check_spec_action(tx, &spec, actor, Action::Discuss)?;
+            own_comment(tx, *comment_id, actor)?;
+            tx.execute(
+                "UPDATE comments SET body = '', redacted = 1, edited_at = ?1 WHERE id = ?2",
+                params![at.as_millis(), comment_id.to_string()],
+            )?;
+            Ok(())
+        }
+        SetThreadState { thread_id, event, .. } => {
+            check_spec_action(tx, &spec, actor, Action::Discuss)?;
+            thread_in_spec(tx, *thread_id, spec_id)?;
+            tx.execute(
+                "UPDATE threads SET resolved = ?1, events = events + 1 WHERE id = ?2",
+                params![matches!(event, ThreadEventKind::Resolve), thread_id.to_string()],
+            )?;
+            Ok(())
+        }
+        PublishReview { review_id, revision_id, verdict, summary, criteria, .. } => {
+            check_spec_action(tx, &spec, actor, Action::Review)?;
+            let in_spec: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM revisions WHERE id = ?1 AND spec_id = ?2)",
+                params![revision_id.to_string(), spec_id.to_string()],
+                |r| r.get(0),
+            )?;
+            if !in_spec {
+                return Err(not_found("revision", revision_id));
+            }
+            let review = Review {
+                id: *review_id,
+                revision_id: *revision_id,
+                spec_id,
+                reviewer: actor.email.clone(),
+                verdict: *verdict,
+                summary: summary.clone(),
+                criteria: criteria.clone(),
+                published_at: at,
+            };
+            upsert_review(tx, &review)
+        }
+        CreateSpec { .. } => unreachable_create(),
+    }
+}
+
+/// `CreateSpec` returns early above; reaching the match arm would be a logic error, reported
+/// as a damaged-state error rather than a panic.
+fn unreachable_create() -> Result<()> {
+    Err(ClientError::Corrupt("spec creation reached the edit path".into()))
+}
+
+fn validate_assignees(spec: &Spec) -> Result<()> {
+    if spec.assignees.len() > validate::limits::ASSIGNEES {
+        return Err(ClientError::Rule(CoreError::TooLong {
+            field: "assignees",
+            actual: spec.assignees.len(),
+            limit: validate::limits::ASSIGNEES,
+            unit: "people",
+        }));
+    }
+    Ok(())
+}
+
+fn thread_in_spec(tx: &Transaction<'_>, thread_id: ThreadId, spec_id: SpecId) -> Result<()> {
+    let found: Option<String> =
+        tx.query_row("SELECT spec_id FROM threads WHERE id = ?1", [thread_id.to_string()], |r| r.get(0)).optional()?;
+    match found {
+        Some(s) if s == spec_id.to_string() => Ok(()),
+        _ => Err(not_found("thread", thread_id)),
+    }
+}
+
+fn own_comment(tx: &Transaction<'_>, comment_id: CommentId, actor: &Actor) -> Result<()> {
+    let author: Option<String> =
+        tx.query_row("SELECT author FROM comments WHERE id = ?1", [comment_id.to_string()], |r| r.get(0)).optional()?;
+    match author {
+        None => Err(not_found("comment", comment_id)),
+        Some(a) if a == actor.email => Ok(()),
+        Some(_) => Err(ClientError::Rule(CoreError::Invalid {
+            what: "comment",
+            value: comment_id.to_string(),
+            reason: "only its author may edit or delete a comment",
+        })),
+    }
+}
+
+/// Inserts a new spec aggregate.
+pub(crate) fn insert_spec(tx: &Transaction<'_>, spec: &Spec) -> Result<()> {
+    tx.execute(
+        "INSERT INTO specs (id, workspace_id, title, system_context, api_shape, out_of_scope, notes, status, due_date,
+                            created_by, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        params![
+            spec.id.to_string(),
+            spec.workspace_id.to_string(),
+            spec.title,
+            spec.sections.system_context,
+            spec.sections.api_shape,
+            spec.sections.out_of_scope,
+            spec.sections.notes,
+            spec.status.as_str(),
+            spec.due_date,
+            spec.created_by,
+            spec.created_at.as_millis(),
+            spec.updated_at.as_millis(),
+        ],
+    )?;
+    save_children(tx, spec)
+}
+
+/// Writes a spec aggregate over the stored one (or inserts it): fields, criteria in order,
+/// assignees.
+pub(crate) fn save_spec(tx: &Transaction<'_>, spec: &Spec) -> Result<()> {
+    let changed = tx.execute(
+        "UPDATE specs SET workspace_id = ?2, title = ?3, system_context = ?4, api_shape = ?5, out_of_scope = ?6,
+                          notes = ?7, status = ?8, due_date = ?9, created_by = ?10, created_at = ?11, updated_at = ?12
+         WHERE id = ?1",
+        params![
+            spec.id.to_string(),
+            spec.workspace_id.to_string(),
+            spec.title,
+            spec.sections.system_context,
+            spec.sections.api_shape,
+            spec.sections.out_of_scope,
+            spec.sections.notes,
+            spec.status.as_str(),
+            spec.due_date,
+            spec.created_by,
+            spec.created_at.as_millis(),
+            spec.updated_at.as_millis(),
+        ],
+    )?;
+    if changed == 0 {
+        return insert_spec(tx, spec);
+    }
+    tx.execute("DELETE FROM criteria WHERE spec_id = ?1", [spec.id.to_string()])?;
+    tx.execute("DELETE FROM spec_assignees WHERE spec_id = ?1", [spec.id.to_string()])?;
+    save_children(tx, spec)
+}
+
+fn save_children(tx: &Transaction<'_>, spec: &Spec) -> Result<()> {
+    let mut crit = tx.prepare_cached("INSERT INTO criteria (id, spec_id, position, text) VALUES (?1, ?2, ?3, ?4)")?;
+    for (i, c) in spec.criteria.iter().enumerate() {
+        crit.execute(params![c.id.to_string(), spec.id.to_string(), i as i64, c.text])?;
+    }
+    let mut assignee = tx.prepare_cached("INSERT INTO spec_assignees (spec_id, email) VALUES (?1, ?2)")?;
+    for email in &spec.assignees {
+        assignee.execute(params![spec.id.to_string(), email])?;
+    }
+    Ok(())
+}
+
+/// Inserts a revision and its manifest.
+pub(crate) fn insert_revision(tx: &Transaction<'_>, r: &Revision) -> Result<()> {
+    let addresses = serde_json::to_string(&r.addresses).map_err(|e| ClientError::Corrupt(e.to_string()))?;
+    tx.execute(
+        "INSERT INTO revisions (id, deliverable_id, spec_id, number, number_confirmed, summary, addresses, created_by, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            r.id.to_string(),
+            r.deliverable_id.to_string(),
+            r.spec_id.to_string(),
+            r.number,
+            r.number_confirmed,
+            r.summary,
+            addresses,
+            r.created_by,
+            r.created_at.as_millis(),
+        ],
+    )?;
+    let mut file = tx
+        .prepare_cached("INSERT INTO revision_files (revision_id, path, sha256, size, executable) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    for f in &r.files {
+        file.execute(params![r.id.to_string(), f.path, f.sha256, f.size as i64, f.executable])?;
+    }
+    Ok(())
+}
+
+/// Inserts or replaces a thread with its event count.
+pub(crate) fn upsert_thread(tx: &Transaction<'_>, t: &Thread, events: u32) -> Result<()> {
+    let anchor = serde_json::to_string(&t.anchor).map_err(|e| ClientError::Corrupt(e.to_string()))?;
+    tx.execute(
+        "INSERT INTO threads (id, spec_id, anchor, resolved, events, created_by, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (id) DO UPDATE SET anchor = excluded.anchor, resolved = excluded.resolved, events = excluded.events",
+        params![t.id.to_string(), t.spec_id.to_string(), anchor, t.resolved, events, t.created_by, t.created_at.as_millis()],
+    )?;
+    Ok(())
+}
+
+/// Inserts or replaces a comment.
+pub(crate) fn upsert_comment(tx: &Transaction<'_>, c: &Comment, spec_id: SpecId) -> Result<()> {
+    tx.execute(
+        "INSERT INTO comments (id, thread_id, spec_id, author, body, created_at, edited_at, redacted)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (id) DO UPDATE SET body = excluded.body, edited_at = excluded.edited_at, redacted = excluded.redacted",
+        params![
+            c.id.to_string(),
+            c.thread_id.to_string(),
+            spec_id.to_string(),
+            c.author,
+            c.body,
+            c.created_at.as_millis(),
+            c.edited_at.map(Timestamp::as_millis),
+            c.redacted,
+        ],
+    )?;
+    Ok(())
+}
+
+/// Inserts or replaces a review.
+pub(crate) fn upsert_review(tx: &Transaction<'_>, r: &Review) -> Result<()> {
+    let criteria = serde_json::to_string(&r.criteria).map_err(|e| ClientError::Corrupt(e.to_string()))?;
+    let verdict = read::wire_name(&r.verdict)?;
+    tx.execute(
+        "INSERT INTO reviews (id, revision_id, spec_id, reviewer, verdict, summary, criteria, published_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (id) DO UPDATE SET verdict = excluded.verdict, summary = excluded.summary, criteria = excluded.criteria",
+        params![
+            r.id.to_string(),
+            r.revision_id.to_string(),
+            r.spec_id.to_string(),
+            r.reviewer,
+            verdict,
+            r.summary,
+            criteria,
+            r.published_at.as_millis(),
+        ],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,98 @@
+//! The local SQLite store: opening it, its pragmas and its append-only migrations.
+
+pub(crate) mod apply;
+pub(crate) mod read;
+
+use rusqlite::{Connection, OpenFlags};
+use std::path::Path;
+use std::time::Duration;
+
+use crate::error::{ClientError, Result};
+
+/// The client schema's migrations, in order, embedded at compile time. Append-only: a
+/// released migration is never edited; a change is a new file.
+pub(crate) const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("../../../../migrations/client/0001_init.sql"))];
+
+/// How long a writer waits for another process (the app and the CLI share a data dir)
+/// before giving up with `store_busy`.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Opens (creating if needed) the store at `path` and brings its schema up to date.
+pub(crate) fn open(path: &Path) -> Result<Connection> {
+    let mut conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // WAL lets readers (the app's screens) run while the CLI writes; NORMAL sync is durable
+    // across application crashes, which is what invariant 1 asks for.
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    migrate(&mut conn, path)?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    let supported = MIGRATIONS.len() as i64;
+    // Take the write lock first, so two processes opening a new store do not both migrate.
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let found: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > supported {
+        return Err(ClientError::NewerSchema { path: path.to_owned(), found, supported });
+    }
+    for (_, sql) in &MIGRATIONS[found as usize..] {
+        tx.execute_batch(sql)?;
+    }
+    if found < supported {
+        tx.pragma_update(None, "user_version", supported)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_migration_file_is_embedded_in_order() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations/client");
+        let mut files: Vec<String> = std::fs::read_dir(dir)
+            .expect("migrations dir")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sql"))
+            .collect();
+        files.sort();
+        let embedded: Vec<String> = MIGRATIONS.iter().map(|(n, _)| format!("{n}.sql")).collect();
+        assert_eq!(files, embedded, "add new migration files to MIGRATIONS");
+    }
+
+    #[test]
+    fn a_store_from_a_newer_handoff_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("store.db");
+        open(&path).expect("fresh store");
+        let conn = Connection::open(&path).expect("raw");
+        conn.pragma_update(None, "user_version", 99).expect("bump");
+        drop(conn);
+        let err = open(&path).expect_err("must refuse");
+        assert_eq!(err.code(), "newer_schema");
+        assert!(err.to_string().contains("schema version 99"), "{err}");
+        // Refusing must not have touched it.
+        let conn = Connection::open(&path).expect("raw");
+        let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).expect("read");
+        assert_eq!(v, 99);
+    }
+
+    #[test]
+    fn reopening_is_idempotent() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("store.db");
+        drop(open(&path).expect("first"));
+        let conn = open(&path).expect("second");
+        let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).expect("read");
+        assert_eq!(v, MIGRATIONS.len() as i64);
+    }
+}

@@ -1,0 +1,188 @@
+//! What the client shows: read models for the CLI and the app, serialized as they are for
+//! `--json` output and the IPC layer.
+
+use serde::{Deserialize, Serialize};
+
+use handoff_core::*;
+
+/// A workspace as this client knows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspaceView {
+    /// The workspace.
+    pub workspace: Workspace,
+    /// True for the workspace this client made for itself before joining a server.
+    pub is_local: bool,
+}
+
+/// One line of the specs list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpecSummary {
+    /// The spec.
+    pub id: SpecId,
+    /// Its workspace.
+    pub workspace_id: WorkspaceId,
+    /// Title.
+    pub title: String,
+    /// Lifecycle status.
+    pub status: SpecStatus,
+    /// Due date, `YYYY-MM-DD`.
+    pub due_date: Option<String>,
+    /// Last change.
+    pub updated_at: Timestamp,
+    /// Number of acceptance criteria.
+    pub criteria: u32,
+    /// Threads not resolved.
+    pub open_threads: u32,
+    /// Revisions delivered.
+    pub revisions: u32,
+    /// Assignee emails.
+    pub assignees: Vec<String>,
+    /// Local changes to it not yet answered by the server.
+    pub pending_changes: u32,
+}
+
+/// A thread with its comments.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadView {
+    /// The thread.
+    pub thread: Thread,
+    /// Resolve/reopen events so far.
+    pub events: u32,
+    /// Its comments, oldest first.
+    pub comments: Vec<Comment>,
+}
+
+/// A revision without its manifest, for timelines.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevisionSummary {
+    /// The revision.
+    pub id: RevisionId,
+    /// Its deliverable.
+    pub deliverable_id: DeliverableId,
+    /// Its number (provisional until `number_confirmed`).
+    pub number: u32,
+    /// Whether the server assigned the number.
+    pub number_confirmed: bool,
+    /// The contractor's note.
+    pub summary: String,
+    /// How many files.
+    pub files: usize,
+    /// Total size of its files in bytes.
+    pub bytes: u64,
+    /// Threads it claims to address.
+    pub addresses: Vec<ThreadId>,
+    /// Author.
+    pub created_by: String,
+    /// When.
+    pub created_at: Timestamp,
+}
+
+impl From<&Revision> for RevisionSummary {
+    fn from(r: &Revision) -> Self {
+        Self {
+            id: r.id,
+            deliverable_id: r.deliverable_id,
+            number: r.number,
+            number_confirmed: r.number_confirmed,
+            summary: r.summary.clone(),
+            files: r.files.len(),
+            bytes: r.files.iter().map(|f| f.size).sum(),
+            addresses: r.addresses.clone(),
+            created_by: r.created_by.clone(),
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// Everything about one spec, for its screen.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpecDetail {
+    /// The spec aggregate.
+    pub spec: Spec,
+    /// The viewer's role in its workspace.
+    pub role: Role,
+    /// Statuses the viewer may move it to now.
+    pub next_statuses: Vec<SpecStatus>,
+    /// Its deliverables.
+    pub deliverables: Vec<Deliverable>,
+    /// Its revisions, oldest first.
+    pub revisions: Vec<RevisionSummary>,
+    /// Its threads.
+    pub threads: Vec<ThreadView>,
+    /// Its reviews, newest first.
+    pub reviews: Vec<Review>,
+    /// Local changes to it not yet answered by the server.
+    pub pending_changes: u32,
+}
+
+/// One search result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchHit {
+    /// What matched: `spec`, `criterion`, `comment` or `file`.
+    pub kind: String,
+    /// The spec it belongs to.
+    pub spec_id: SpecId,
+    /// That spec's title.
+    pub spec_title: String,
+    /// The matching entity's id (for files: `<revision id>/<path>`).
+    pub ref_id: String,
+    /// The matching text with the match in `[` `]`.
+    pub snippet: String,
+}
+
+/// Whether a queued change still waits to be sent or needs a person.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxState {
+    /// Waiting to be pushed.
+    Pending,
+    /// Rejected or conflicted: kept, with the reason, until someone retries, edits,
+    /// discards or exports it.
+    Attention,
+}
+
+/// One queued local change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    /// Its id, increasing per client.
+    pub mutation_id: u64,
+    /// The mutation's wire kind.
+    pub kind: String,
+    /// The spec it changes.
+    pub spec_id: SpecId,
+    /// When it was made.
+    pub created_at: Timestamp,
+    /// Pending or needing attention.
+    pub state: OutboxState,
+    /// The last failure or the server's reason.
+    pub last_error: Option<String>,
+    /// The whole envelope, for export.
+    pub envelope: MutationEnvelope,
+}
+
+/// The local store at a glance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreStatus {
+    /// The data dir.
+    pub data_dir: String,
+    /// This installation's client id.
+    pub client_id: ClientId,
+    /// Who this client acts as.
+    pub identity: String,
+    /// Workspaces known.
+    pub workspaces: usize,
+    /// Specs stored.
+    pub specs: usize,
+    /// Changes waiting to be sent.
+    pub pending: usize,
+    /// Changes the server refused or conflicted, waiting for a person.
+    pub attention: usize,
+    /// Blobs stored locally.
+    pub blobs: usize,
+    /// Their total size.
+    pub blob_bytes: u64,
+    /// The server this client syncs with, if any.
+    pub server: Option<String>,
+    /// When the last sync finished, if ever.
+    pub last_sync: Option<Timestamp>,
+}
