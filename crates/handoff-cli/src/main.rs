@@ -1,1 +1,400 @@
-fn main() {}
+//! `handoff`: the headless Handoff client. Every command is a thin call into
+//! `handoff_client::Client`; this file only parses arguments and prints.
+
+mod output;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use handoff_client::{Client, ClientError, NewSpec, ThreadTarget};
+use handoff_core::{SectionKind, Sections, SpecStatus, ThreadEventKind};
+
+/// Handoff: asynchronous specs, deliverables and reviews, offline first.
+#[derive(Parser, Debug)]
+#[command(name = "handoff", version, about)]
+struct Cli {
+    /// Where the local store lives [default: the platform data dir].
+    #[arg(long, global = true, env = "HANDOFF_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Print machine-readable JSON instead of text (read commands and errors).
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create, list, show and change specs.
+    #[command(subcommand)]
+    Spec(SpecCommand),
+    /// Deliver a folder as the next revision of a spec's deliverable.
+    Deliver {
+        /// The spec (id or unique prefix).
+        spec: String,
+        /// The folder to deliver.
+        dir: PathBuf,
+        /// What changed and why.
+        #[arg(long, default_value = "")]
+        note: String,
+        /// Threads this revision addresses (ids or prefixes).
+        #[arg(long = "addresses")]
+        addresses: Vec<String>,
+    },
+    /// List a spec's revisions.
+    Revisions {
+        /// The spec.
+        spec: String,
+    },
+    /// Open, answer, resolve and reopen threads.
+    #[command(subcommand)]
+    Thread(ThreadCommand),
+    /// Search specs, criteria, comments and file paths.
+    Search {
+        /// Words to look for (prefixes match).
+        query: Vec<String>,
+        /// Most results.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// The local store at a glance: identity, outbox, blobs, sync.
+    Status,
+    /// List queued changes not yet accepted by the server.
+    Outbox,
+}
+
+#[derive(Subcommand, Debug)]
+enum SpecCommand {
+    /// Create a spec; prints its id.
+    New {
+        /// One-line title.
+        #[arg(long)]
+        title: String,
+        #[command(flatten)]
+        sections: SectionFiles,
+        /// An acceptance criterion (repeat for more, in order).
+        #[arg(long = "criterion")]
+        criteria: Vec<String>,
+        /// Due date, YYYY-MM-DD.
+        #[arg(long)]
+        due: Option<String>,
+    },
+    /// List specs.
+    List {
+        /// Only specs in this status.
+        #[arg(long)]
+        status: Option<SpecStatus>,
+    },
+    /// Show one spec with its criteria, revisions and threads.
+    Show {
+        /// The spec.
+        spec: String,
+    },
+    /// Change a spec's title, sections, due date or criteria.
+    Edit {
+        /// The spec.
+        spec: String,
+        /// New title.
+        #[arg(long)]
+        title: Option<String>,
+        #[command(flatten)]
+        sections: SectionFiles,
+        /// New due date (YYYY-MM-DD), or "none" to clear it.
+        #[arg(long)]
+        due: Option<String>,
+        /// Add a criterion at the end (repeatable).
+        #[arg(long = "add-criterion")]
+        add: Vec<String>,
+        /// Remove the criterion at this 1-based position (repeatable).
+        #[arg(long = "remove-criterion")]
+        remove: Vec<usize>,
+        /// Replace criterion N's text: N=TEXT (repeatable).
+        #[arg(long = "set-criterion", value_parser = parse_numbered)]
+        set: Vec<(usize, String)>,
+        /// Move criterion N to position M: N=M (repeatable).
+        #[arg(long = "move-criterion", value_parser = parse_numbered)]
+        moves: Vec<(usize, String)>,
+    },
+    /// Assign a spec to a member by email (or remove with --remove).
+    Assign {
+        /// The spec.
+        spec: String,
+        /// The member's email.
+        email: String,
+        /// Remove the assignee instead.
+        #[arg(long)]
+        remove: bool,
+    },
+    /// Move a spec along its lifecycle.
+    Status {
+        /// The spec.
+        spec: String,
+        /// draft, ready, in_progress, delivered, in_review, changes_requested, accepted, closed.
+        status: SpecStatus,
+    },
+}
+
+/// Section texts read from files (`-` for standard input).
+#[derive(Args, Debug, Default)]
+struct SectionFiles {
+    /// System context, from a file.
+    #[arg(long = "context-file")]
+    context: Option<PathBuf>,
+    /// API shape, from a file.
+    #[arg(long = "api-file")]
+    api: Option<PathBuf>,
+    /// Out of scope, from a file.
+    #[arg(long = "out-of-scope-file")]
+    out_of_scope: Option<PathBuf>,
+    /// Notes and open questions, from a file.
+    #[arg(long = "notes-file")]
+    notes: Option<PathBuf>,
+}
+
+impl SectionFiles {
+    fn read(&self) -> Result<Vec<(SectionKind, String)>> {
+        let mut out = Vec::new();
+        for (kind, path) in [
+            (SectionKind::SystemContext, &self.context),
+            (SectionKind::ApiShape, &self.api),
+            (SectionKind::OutOfScope, &self.out_of_scope),
+            (SectionKind::Notes, &self.notes),
+        ] {
+            if let Some(path) = path {
+                out.push((kind, read_text(path)?));
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum ThreadCommand {
+    /// Open a thread on a spec, a section, or lines of a delivered file; prints its id.
+    New {
+        /// The spec.
+        spec: String,
+        /// The first comment (`-` reads standard input).
+        #[arg(long)]
+        text: String,
+        /// Revision number, with --file and --lines.
+        #[arg(long, requires_all = ["file", "lines"])]
+        rev: Option<u32>,
+        /// File path in that revision.
+        #[arg(long, requires = "rev")]
+        file: Option<String>,
+        /// Line range A-B (or a single line A).
+        #[arg(long, requires = "rev", value_parser = parse_lines)]
+        lines: Option<(u32, u32)>,
+        /// A spec section: system_context, api_shape, out_of_scope, notes.
+        #[arg(long, conflicts_with = "rev")]
+        section: Option<SectionKind>,
+    },
+    /// Reply in a thread.
+    Reply {
+        /// The thread.
+        thread: String,
+        /// The reply (`-` reads standard input).
+        #[arg(long)]
+        text: String,
+    },
+    /// Mark a thread answered.
+    Resolve {
+        /// The thread.
+        thread: String,
+    },
+    /// Reopen a resolved thread.
+    Reopen {
+        /// The thread.
+        thread: String,
+    },
+    /// Show a thread with its comments.
+    Show {
+        /// The thread.
+        thread: String,
+    },
+}
+
+fn parse_lines(s: &str) -> Result<(u32, u32), String> {
+    let (a, b) = s.split_once('-').unwrap_or((s, s));
+    let a: u32 = a.trim().parse().map_err(|_| format!("{s:?} is not a line range like 10-20"))?;
+    let b: u32 = b.trim().parse().map_err(|_| format!("{s:?} is not a line range like 10-20"))?;
+    if a == 0 || b < a {
+        return Err(format!("{s:?}: lines count from 1 and the range must not run backward"));
+    }
+    Ok((a, b))
+}
+
+fn parse_numbered(s: &str) -> Result<(usize, String), String> {
+    let (n, rest) = s.split_once('=').ok_or_else(|| format!("{s:?}: expected N=VALUE"))?;
+    let n: usize = n.trim().parse().map_err(|_| format!("{s:?}: N must be a position, counting from 1"))?;
+    if n == 0 {
+        return Err(format!("{s:?}: positions count from 1"));
+    }
+    Ok((n, rest.to_owned()))
+}
+
+fn read_text(path: &Path) -> Result<String> {
+    if path == Path::new("-") {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s).context("cannot read standard input")?;
+        return Ok(s);
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8 text", path.display()))
+}
+
+fn text_arg(text: &str) -> Result<String> {
+    if text == "-" { read_text(Path::new("-")) } else { Ok(text.to_owned()) }
+}
+
+fn default_data_dir() -> Result<PathBuf> {
+    directories::ProjectDirs::from("dev", "Handoff", "handoff")
+        .map(|d| d.data_dir().to_owned())
+        .context("cannot find a home folder for the data dir; pass --data-dir or set HANDOFF_DATA_DIR")
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            output::error(&e, json);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let data_dir = match cli.data_dir {
+        Some(d) => d,
+        None => default_data_dir()?,
+    };
+    let client = Client::open(&data_dir)?;
+    let out = output::Printer { json: cli.json };
+    match cli.command {
+        Command::Spec(cmd) => spec_command(&client, &out, cmd),
+        Command::Deliver { spec, dir, note, addresses } => {
+            let spec = client.resolve_spec(&spec)?;
+            let addresses = addresses.iter().map(|t| client.resolve_thread(t)).collect::<Result<Vec<_>, _>>()?;
+            let rev = client.deliver(spec, &dir, &note, addresses)?;
+            out.revision_delivered(&rev)
+        }
+        Command::Revisions { spec } => {
+            let spec = client.resolve_spec(&spec)?;
+            out.revisions(&client.revisions(spec)?)
+        }
+        Command::Thread(cmd) => thread_command(&client, &out, cmd),
+        Command::Search { query, limit } => out.search(&client.search(&query.join(" "), limit)?),
+        Command::Status => out.status(&client.status()?),
+        Command::Outbox => out.outbox(&client.outbox()?),
+    }
+}
+
+fn spec_command(client: &Client, out: &output::Printer, cmd: SpecCommand) -> Result<()> {
+    match cmd {
+        SpecCommand::New { title, sections, criteria, due } => {
+            let mut s = Sections::default();
+            for (kind, text) in sections.read()? {
+                *s.get_mut(kind) = text;
+            }
+            let id = client.create_spec(NewSpec { workspace_id: None, title, sections: s, criteria, due_date: due })?;
+            out.id(&id.to_string())
+        }
+        SpecCommand::List { status } => {
+            let mut specs = client.list_specs(None)?;
+            if let Some(status) = status {
+                specs.retain(|s| s.status == status);
+            }
+            out.spec_list(&specs)
+        }
+        SpecCommand::Show { spec } => out.spec_detail(&client.spec_detail(client.resolve_spec(&spec)?)?),
+        SpecCommand::Edit { spec, title, sections, due, add, remove, set, moves } => {
+            let id = client.resolve_spec(&spec)?;
+            // Read every input before the first write, so a missing file changes nothing.
+            let sections = sections.read()?;
+            let criteria = client.spec_detail(id)?.spec.criteria;
+            let at = |n: usize| {
+                criteria.get(n - 1).map(|c| c.id).ok_or_else(|| ClientError::NotFound {
+                    what: "criterion at position",
+                    id: format!("{n} (the spec has {})", criteria.len()),
+                })
+            };
+            let removals = remove.iter().map(|n| at(*n)).collect::<Result<Vec<_>, _>>()?;
+            let edits = set.iter().map(|(n, t)| Ok((at(*n)?, t.clone()))).collect::<Result<Vec<_>, ClientError>>()?;
+            let mut moved = Vec::new();
+            for (n, to) in &moves {
+                let to: usize = to.trim().parse().with_context(|| format!("--move-criterion {n}={to}: M must be a position"))?;
+                moved.push((at(*n)?, to));
+            }
+            if let Some(t) = title {
+                client.set_title(id, &t)?;
+            }
+            for (kind, text) in sections {
+                client.edit_section(id, kind, &text)?;
+            }
+            if let Some(d) = due {
+                client.set_due_date(id, if d == "none" { None } else { Some(d.as_str()) })?;
+            }
+            for (cid, text) in edits {
+                client.edit_criterion(id, cid, &text)?;
+            }
+            for (cid, to) in moved {
+                let now: Vec<_> = client.spec_detail(id)?.spec.criteria.into_iter().map(|c| c.id).filter(|c| *c != cid).collect();
+                let after = if to <= 1 { None } else { now.get((to - 2).min(now.len().saturating_sub(1))).copied() };
+                client.move_criterion(id, cid, after)?;
+            }
+            for cid in removals {
+                client.remove_criterion(id, cid)?;
+            }
+            for text in add {
+                client.add_criterion(id, &text, None)?;
+            }
+            out.done("updated")
+        }
+        SpecCommand::Assign { spec, email, remove } => {
+            let id = client.resolve_spec(&spec)?;
+            if remove {
+                client.unassign(id, &email)?
+            } else {
+                client.assign(id, &email)?
+            }
+            out.done(if remove { "unassigned" } else { "assigned" })
+        }
+        SpecCommand::Status { spec, status } => {
+            client.set_status(client.resolve_spec(&spec)?, status)?;
+            out.done(status.as_str())
+        }
+    }
+}
+
+fn thread_command(client: &Client, out: &output::Printer, cmd: ThreadCommand) -> Result<()> {
+    match cmd {
+        ThreadCommand::New { spec, text, rev, file, lines, section } => {
+            let spec = client.resolve_spec(&spec)?;
+            let target = match (rev, file, lines, section) {
+                (Some(revision), Some(path), Some((start, end)), _) => ThreadTarget::Lines { revision, path, start, end },
+                (_, _, _, Some(section)) => ThreadTarget::Section(section),
+                _ => ThreadTarget::Spec,
+            };
+            let id = client.create_thread(spec, target, &text_arg(&text)?)?;
+            out.id(&id.to_string())
+        }
+        ThreadCommand::Reply { thread, text } => {
+            let id = client.reply(client.resolve_thread(&thread)?, &text_arg(&text)?)?;
+            out.id(&id.to_string())
+        }
+        ThreadCommand::Resolve { thread } => {
+            client.set_thread_state(client.resolve_thread(&thread)?, ThreadEventKind::Resolve)?;
+            out.done("resolved")
+        }
+        ThreadCommand::Reopen { thread } => {
+            client.set_thread_state(client.resolve_thread(&thread)?, ThreadEventKind::Reopen)?;
+            out.done("reopened")
+        }
+        ThreadCommand::Show { thread } => out.thread(&client.thread(client.resolve_thread(&thread)?)?),
+    }
+}

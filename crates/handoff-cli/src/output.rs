@@ -1,0 +1,292 @@
+//! Printing: human text by default, JSON with `--json`. Errors always go to stderr.
+
+use anyhow::Result;
+use serde::Serialize;
+use std::io::Write;
+
+use handoff_client::{ClientError, OutboxEntry, RevisionSummary, SearchHit, SpecDetail, SpecSummary, StoreStatus, ThreadView};
+use handoff_core::{Anchor, Revision, Timestamp};
+
+/// Prints results in the chosen form.
+pub struct Printer {
+    /// JSON instead of text.
+    pub json: bool,
+}
+
+/// Prints a failure to stderr: `{code, message}` with `--json`, else `handoff: message`.
+pub fn error(e: &anyhow::Error, json: bool) {
+    let code = e.downcast_ref::<ClientError>().map_or("error", ClientError::code);
+    let message = format!("{e:#}");
+    if json {
+        let body = serde_json::json!({ "code": code, "message": message });
+        eprintln!("{body}");
+    } else {
+        eprintln!("handoff: {message}");
+    }
+}
+
+/// `2026-11-28 17:40 UTC`, from milliseconds since the epoch (civil-from-days, no tz data).
+fn when(t: Timestamp) -> String {
+    let secs = t.as_millis().div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
+}
+
+fn short(id: &impl ToString) -> String {
+    id.to_string().chars().take(13).collect()
+}
+
+impl Printer {
+    fn emit<T: Serialize + ?Sized>(&self, value: &T, text: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
+        let stdout = std::io::stdout();
+        let mut out = stdout.lock();
+        if self.json {
+            serde_json::to_writer_pretty(&mut out, value)?;
+            writeln!(out)?;
+        } else {
+            text(&mut out)?;
+        }
+        out.flush()?;
+        Ok(())
+    }
+
+    /// A new entity's id.
+    pub fn id(&self, id: &str) -> Result<()> {
+        self.emit(&serde_json::json!({ "id": id }), |o| writeln!(o, "{id}"))
+    }
+
+    /// A change that has nothing to print but its success.
+    pub fn done(&self, what: &str) -> Result<()> {
+        self.emit(&serde_json::json!({ "ok": what }), |o| writeln!(o, "{what}"))
+    }
+
+    /// The specs list.
+    pub fn spec_list(&self, specs: &[SpecSummary]) -> Result<()> {
+        self.emit(specs, |o| {
+            if specs.is_empty() {
+                return writeln!(o, "no specs yet: create one with `handoff spec new --title ...`");
+            }
+            writeln!(o, "{:<13}  {:<17}  {:>4}  {:>4}  {:>4}  TITLE", "ID", "STATUS", "CRIT", "REVS", "OPEN")?;
+            for s in specs {
+                let pending = if s.pending_changes > 0 { format!("  ({} unsent)", s.pending_changes) } else { String::new() };
+                writeln!(
+                    o,
+                    "{:<13}  {:<17}  {:>4}  {:>4}  {:>4}  {}{}",
+                    short(&s.id),
+                    s.status.as_str(),
+                    s.criteria,
+                    s.revisions,
+                    s.open_threads,
+                    s.title,
+                    pending
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// One spec in full.
+    pub fn spec_detail(&self, d: &SpecDetail) -> Result<()> {
+        self.emit(d, |o| {
+            let s = &d.spec;
+            writeln!(o, "{}  [{}]", s.title, s.status.as_str())?;
+            writeln!(o, "id {}  ·  created by {} {}  ·  updated {}", s.id, s.created_by, when(s.created_at), when(s.updated_at))?;
+            if !s.assignees.is_empty() {
+                writeln!(o, "assigned to {}", s.assignees.join(", "))?;
+            }
+            if let Some(due) = &s.due_date {
+                writeln!(o, "due {due}")?;
+            }
+            let next: Vec<&str> = d.next_statuses.iter().map(|s| s.as_str()).collect();
+            writeln!(
+                o,
+                "you are {}; you may move it to: {}",
+                d.role,
+                if next.is_empty() { "—".into() } else { next.join(", ") }
+            )?;
+            for kind in handoff_core::SectionKind::ALL {
+                let text = s.sections.get(kind);
+                if !text.trim().is_empty() {
+                    writeln!(o, "\n## {}\n{}", kind.as_str().replace('_', " "), text.trim_end())?;
+                }
+            }
+            writeln!(o, "\n## acceptance criteria")?;
+            for (i, c) in s.criteria.iter().enumerate() {
+                writeln!(o, "{:>3}. {}", i + 1, c.text)?;
+            }
+            if !d.revisions.is_empty() {
+                writeln!(o, "\n## revisions")?;
+                for r in &d.revisions {
+                    write_revision(o, r)?;
+                }
+            }
+            if !d.threads.is_empty() {
+                writeln!(o, "\n## threads")?;
+                for t in &d.threads {
+                    write_thread_head(o, t)?;
+                }
+            }
+            if d.pending_changes > 0 {
+                writeln!(o, "\n{} local change(s) not yet sent", d.pending_changes)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// A just-delivered revision.
+    pub fn revision_delivered(&self, r: &RevisionSummary) -> Result<()> {
+        self.emit(r, |o| {
+            writeln!(
+                o,
+                "delivered revision {} ({} files, {} bytes){}",
+                r.number,
+                r.files,
+                r.bytes,
+                if r.number_confirmed { "" } else { ", not yet sent" }
+            )
+        })
+    }
+
+    /// A spec's revisions.
+    pub fn revisions(&self, revisions: &[Revision]) -> Result<()> {
+        self.emit(revisions, |o| {
+            if revisions.is_empty() {
+                return writeln!(o, "no revisions yet: deliver one with `handoff deliver SPEC DIR`");
+            }
+            for r in revisions {
+                write_revision(o, &RevisionSummary::from(r))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// One thread.
+    pub fn thread(&self, t: &ThreadView) -> Result<()> {
+        self.emit(t, |o| {
+            write_thread_head(o, t)?;
+            for c in &t.comments {
+                let body = if c.redacted { "(deleted)" } else { c.body.as_str() };
+                writeln!(
+                    o,
+                    "  {} · {}{}\n    {}",
+                    c.author,
+                    when(c.created_at),
+                    if c.edited_at.is_some() { " (edited)" } else { "" },
+                    body.replace('\n', "\n    ")
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Search results.
+    pub fn search(&self, hits: &[SearchHit]) -> Result<()> {
+        self.emit(hits, |o| {
+            if hits.is_empty() {
+                return writeln!(o, "nothing found");
+            }
+            for h in hits {
+                writeln!(o, "{:<9} {}  {}\n          {}", h.kind, short(&h.spec_id), h.spec_title, h.snippet.replace('\n', " "))?;
+            }
+            Ok(())
+        })
+    }
+
+    /// The store status.
+    pub fn status(&self, s: &StoreStatus) -> Result<()> {
+        self.emit(s, |o| {
+            writeln!(o, "data dir    {}", s.data_dir)?;
+            writeln!(o, "acting as   {}", s.identity)?;
+            writeln!(o, "server      {}", s.server.as_deref().unwrap_or("none (working offline; `handoff join` connects)"))?;
+            writeln!(o, "last sync   {}", s.last_sync.map(when).unwrap_or_else(|| "never".into()))?;
+            writeln!(o, "specs       {} in {} workspace(s)", s.specs, s.workspaces)?;
+            writeln!(o, "outbox      {} pending, {} needing attention", s.pending, s.attention)?;
+            writeln!(o, "blobs       {} ({} bytes)", s.blobs, s.blob_bytes)
+        })
+    }
+
+    /// The outbox.
+    pub fn outbox(&self, entries: &[OutboxEntry]) -> Result<()> {
+        self.emit(entries, |o| {
+            if entries.is_empty() {
+                return writeln!(o, "outbox empty: everything is sent");
+            }
+            for e in entries {
+                let state = match e.state {
+                    handoff_client::OutboxState::Pending => "pending",
+                    handoff_client::OutboxState::Attention => "ATTENTION",
+                };
+                writeln!(
+                    o,
+                    "{:>6}  {:<9}  {:<20} spec {}  {}",
+                    e.mutation_id,
+                    state,
+                    e.kind,
+                    short(&e.spec_id),
+                    when(e.created_at)
+                )?;
+                if let Some(err) = &e.last_error {
+                    writeln!(o, "        {err}")?;
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+fn write_revision(o: &mut dyn Write, r: &RevisionSummary) -> std::io::Result<()> {
+    let provisional = if r.number_confirmed { "" } else { " (provisional number, not yet sent)" };
+    writeln!(
+        o,
+        "  r{}  {} · {} files, {} bytes · {}{}",
+        r.number,
+        r.created_by,
+        r.files,
+        r.bytes,
+        when(r.created_at),
+        provisional
+    )?;
+    if !r.summary.trim().is_empty() {
+        writeln!(o, "      {}", r.summary.trim().replace('\n', "\n      "))?;
+    }
+    Ok(())
+}
+
+fn write_thread_head(o: &mut dyn Write, t: &ThreadView) -> std::io::Result<()> {
+    let on = match &t.thread.anchor {
+        Anchor::Spec => "the spec".to_owned(),
+        Anchor::SpecSection { section } => format!("section {}", section.as_str()),
+        Anchor::RevisionLines { path, start_line, end_line, .. } => format!("{path}:{start_line}-{end_line}"),
+        Anchor::Deliverable { .. } => "the deliverable".to_owned(),
+    };
+    let first = t.comments.first().map(|c| c.body.lines().next().unwrap_or("")).unwrap_or("");
+    writeln!(
+        o,
+        "  {}  [{}] on {} · {} comment(s) · {}",
+        short(&t.thread.id),
+        if t.thread.resolved { "resolved" } else { "open" },
+        on,
+        t.comments.len(),
+        first
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn civil_dates() {
+        assert_eq!(super::when(handoff_core::Timestamp::from_millis(0)), "1970-01-01 00:00 UTC");
+        assert_eq!(super::when(handoff_core::Timestamp::from_millis(1_795_887_600_000)), "2026-11-28 17:40 UTC");
+        assert_eq!(super::when(handoff_core::Timestamp::from_millis(951_782_400_000)), "2000-02-29 00:00 UTC");
+    }
+}
