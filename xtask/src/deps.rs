@@ -1,0 +1,87 @@
+//! Installing what the project needs, idempotently: each check is cheap, and nothing is
+//! installed twice. As root on Debian/Ubuntu it installs; otherwise it says exactly what is
+//! missing and how to get it.
+
+use std::process::Command;
+
+use crate::sh;
+
+/// A Debian package and a cheap way to tell whether it is already there.
+pub struct Package {
+    /// The Debian package name.
+    pub name: &'static str,
+    /// A program, a pkg-config module or a file that proves it is installed.
+    pub probe: Probe,
+}
+
+/// How to check for a package without asking apt.
+pub enum Probe {
+    /// A program on PATH.
+    Program(&'static str),
+    /// A pkg-config module.
+    PkgConfig(&'static str),
+    /// A glob-free directory prefix: any entry starting with it under the parent dir.
+    DirPrefix(&'static str, &'static str),
+}
+
+impl Package {
+    fn present(&self) -> bool {
+        match self.probe {
+            Probe::Program(p) => sh::have(p),
+            Probe::PkgConfig(m) => Command::new("pkg-config").args(["--exists", m]).status().map(|s| s.success()).unwrap_or(false),
+            Probe::DirPrefix(dir, prefix) => std::fs::read_dir(dir)
+                .map(|rd| rd.filter_map(|e| e.ok()).any(|e| e.file_name().to_string_lossy().starts_with(prefix)))
+                .unwrap_or(false),
+        }
+    }
+}
+
+/// What the Rust workspace's tests need: PostgreSQL for the server's storage suite, a
+/// Secret Service (gnome-keyring in a private D-Bus session) for credentials, git and patch
+/// for the diff tests, Xvfb and WebKitGTK for the desktop app.
+pub const TEST_PACKAGES: &[Package] = &[
+    Package { name: "build-essential", probe: Probe::Program("cc") },
+    Package { name: "pkg-config", probe: Probe::Program("pkg-config") },
+    Package { name: "git", probe: Probe::Program("git") },
+    Package { name: "patch", probe: Probe::Program("patch") },
+    Package { name: "postgresql", probe: Probe::DirPrefix("/usr/lib/postgresql", "1") },
+    Package { name: "dbus-x11", probe: Probe::Program("dbus-launch") },
+    Package { name: "gnome-keyring", probe: Probe::Program("gnome-keyring-daemon") },
+    Package { name: "libsecret-1-dev", probe: Probe::PkgConfig("libsecret-1") },
+    Package { name: "libssl-dev", probe: Probe::PkgConfig("openssl") },
+];
+
+/// Installs the missing ones (as root) or explains what is missing.
+pub fn ensure(packages: &[Package]) -> Result<(), String> {
+    let missing: Vec<&str> = packages.iter().filter(|p| !p.present()).map(|p| p.name).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !sh::is_root() || !sh::have("apt-get") {
+        return Err(format!(
+            "missing system packages: {}\ninstall them with: sudo apt-get install -y {}",
+            missing.join(", "),
+            missing.join(" ")
+        ));
+    }
+    eprintln!("xtask: installing {}", missing.join(" "));
+    sh::run(Command::new("apt-get").args(["update", "-q"]))?;
+    sh::run(
+        Command::new("apt-get")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(&missing),
+    )?;
+    let still: Vec<&str> = packages.iter().filter(|p| !p.present()).map(|p| p.name).collect();
+    if still.is_empty() { Ok(()) } else { Err(format!("installed, but still not found: {}", still.join(", "))) }
+}
+
+/// Ensures `cargo nextest` is available (the machine image ships it; elsewhere it is built
+/// from crates.io once).
+pub fn ensure_nextest() -> Result<(), String> {
+    let ok = Command::new("cargo").args(["nextest", "--version"]).output().map(|o| o.status.success()).unwrap_or(false);
+    if ok {
+        return Ok(());
+    }
+    sh::run(Command::new("cargo").args(["install", "cargo-nextest", "--locked"]))
+}
