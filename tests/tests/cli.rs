@@ -1,0 +1,107 @@
+//! The `handoff` binary as a user runs it: several processes on one data dir at once, and
+//! bad input answered on stderr with a non-zero exit and nothing written.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use handoff_tests::workspace_bin;
+
+fn handoff(data: &Path, args: &[&str]) -> Output {
+    Command::new(workspace_bin("handoff")).arg("--data-dir").arg(data).args(args).output().expect("run handoff")
+}
+
+fn ok(data: &Path, args: &[&str]) -> String {
+    let out = handoff(data, args);
+    assert!(out.status.success(), "handoff {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+fn json(data: &Path, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    serde_json::from_str(&ok(data, &all)).expect("json output")
+}
+
+#[test]
+fn concurrent_cli_processes_on_one_data_dir_lose_nothing() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let work = tempfile::tempdir().expect("work");
+    std::fs::write(work.path().join("a.txt"), "a\n").expect("write");
+    // The first open creates the store; the rest race on an existing one.
+    let first = ok(data.path(), &["spec", "new", "--title", "seed"]);
+    const PROCESSES: usize = 8;
+    const EACH: usize = 10;
+    let workers: Vec<_> = (0..PROCESSES)
+        .map(|p| {
+            let data = data.path().to_owned();
+            let work = work.path().to_owned();
+            let first = first.clone();
+            std::thread::spawn(move || {
+                for i in 0..EACH {
+                    let title = format!("spec {p}-{i}");
+                    ok(&data, &["spec", "new", "--title", &title, "--criterion", "holds"]);
+                    if i % 5 == 0 {
+                        ok(&data, &["deliver", &first, &work.to_string_lossy()]);
+                    }
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().expect("worker");
+    }
+    let specs = json(data.path(), &["spec", "list"]);
+    assert_eq!(specs.as_array().map(Vec::len), Some(1 + PROCESSES * EACH));
+    let revisions = json(data.path(), &["revisions", &first]);
+    let mut numbers: Vec<u64> = revisions.as_array().expect("array").iter().filter_map(|r| r["number"].as_u64()).collect();
+    numbers.sort_unstable();
+    assert_eq!(numbers, (1..=(PROCESSES * 2) as u64).collect::<Vec<_>>(), "dense, unique revision numbers");
+    let outbox = json(data.path(), &["outbox"]);
+    let ids: Vec<u64> = outbox.as_array().expect("array").iter().filter_map(|e| e["mutation_id"].as_u64()).collect();
+    // One spec.create per spec, one deliverable.create, and PROCESSES*2 revisions.
+    let expected = 1 + PROCESSES * EACH + 1 + PROCESSES * 2;
+    assert_eq!(ids, (1..=expected as u64).collect::<Vec<_>>(), "outbox ids dense and in order");
+    let conn = rusqlite::Connection::open(data.path().join("store.db")).expect("open");
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).expect("check");
+    assert_eq!(check, "ok");
+}
+
+#[test]
+fn bad_input_fails_with_a_message_and_writes_nothing() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let spec = ok(data.path(), &["spec", "new", "--title", "Importer"]);
+    let cases: &[(&[&str], &str)] = &[
+        (&["spec", "new", "--title", ""], "title must not be empty"),
+        (&["spec", "status", &spec, "accepted"], "a spec cannot move from draft to accepted"),
+        (&["spec", "status", &spec, "shipped"], "unknown status \"shipped\""),
+        (&["spec", "show", "ffffffff"], "no spec ffffffff"),
+        (&["deliver", &spec, "/nonexistent/folder"], "cannot read /nonexistent/folder"),
+        (&["spec", "edit", &spec, "--due", "2026-13-01"], "the month must be 01 to 12"),
+        (&["spec", "edit", &spec, "--context-file", "/nonexistent.md", "--title", "Renamed"], "cannot read /nonexistent.md"),
+        (&["thread", "new", &spec, "--text", "x", "--rev", "1", "--file", "a", "--lines", "1"], "no revision 1"),
+    ];
+    for (args, message) in cases {
+        let out = handoff(data.path(), args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(stderr.contains(message), "{args:?}: stderr {stderr:?} lacks {message:?}");
+    }
+    let err = handoff(data.path(), &["--json", "spec", "new", "--title", " "]);
+    let body: serde_json::Value = serde_json::from_slice(&err.stderr).expect("json error");
+    assert_eq!(body["code"], "invalid");
+    let shown = json(data.path(), &["spec", "show", &spec]);
+    assert_eq!(shown["spec"]["title"], "Importer", "the failed multi-part edit changed nothing");
+    assert_eq!(json(data.path(), &["outbox"]).as_array().map(Vec::len), Some(1));
+}
+
+#[test]
+fn a_store_from_a_newer_handoff_is_refused_by_the_cli() {
+    let data = tempfile::tempdir().expect("tempdir");
+    ok(data.path(), &["status"]);
+    let conn = rusqlite::Connection::open(data.path().join("store.db")).expect("open");
+    conn.pragma_update(None, "user_version", 1000).expect("bump");
+    drop(conn);
+    let out = handoff(data.path(), &["spec", "list"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("upgrade Handoff to open it"));
+}
