@@ -9,6 +9,7 @@ use crate::CoreError;
 
 /// A member's role in a workspace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Writes specs, moves any edge, manages members.
@@ -52,6 +53,7 @@ impl FromStr for Role {
 
 /// Where a spec is in its life.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum SpecStatus {
     /// Being written; not yet offered to anyone.

@@ -12,6 +12,7 @@ use crate::time::Timestamp;
 
 /// A team's shared space on one server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Workspace {
     /// Its id.
     pub id: WorkspaceId,
@@ -58,6 +59,7 @@ pub struct Member {
 
 /// The long-text sections of a spec.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum SectionKind {
     /// What someone new needs to know about the system to work on this.
@@ -106,6 +108,7 @@ impl FromStr for SectionKind {
 
 /// The text of each long section; empty when not written yet.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Sections {
     /// See [`SectionKind::SystemContext`].
     pub system_context: String,
@@ -141,6 +144,7 @@ impl Sections {
 
 /// One acceptance criterion.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Criterion {
     /// Stable id, so reviews keep pointing at it after edits and reorders.
     pub id: CriterionId,
@@ -150,6 +154,7 @@ pub struct Criterion {
 
 /// A unit of contracted work.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Spec {
     /// Its id.
     pub id: SpecId,
@@ -177,6 +182,7 @@ pub struct Spec {
 
 /// What a contractor submits for a spec.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Deliverable {
     /// Its id.
     pub id: DeliverableId,
@@ -190,6 +196,7 @@ pub struct Deliverable {
 
 /// One file in a revision's manifest.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ManifestEntry {
     /// Normalized relative path with `/` separators (see [`crate::validate::normalize_path`]).
     pub path: String,
@@ -203,6 +210,7 @@ pub struct ManifestEntry {
 
 /// One immutable, numbered snapshot of a deliverable.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Revision {
     /// Client-generated id; the revision's identity everywhere.
     pub id: RevisionId,
@@ -229,6 +237,7 @@ pub struct Revision {
 
 /// Which side of a revision diff a line anchor points into.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum DiffSide {
     /// The older revision.
@@ -239,6 +248,7 @@ pub enum DiffSide {
 
 /// What a thread is about.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Anchor {
     /// A section of the spec (a question about the API shape, say).
@@ -273,6 +283,7 @@ pub enum Anchor {
 
 /// A written discussion.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Thread {
     /// Its id.
     pub id: ThreadId,
@@ -290,6 +301,7 @@ pub struct Thread {
 
 /// One comment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Comment {
     /// Its id.
     pub id: CommentId,
@@ -309,6 +321,7 @@ pub struct Comment {
 
 /// Resolve or reopen; a thread's state is derived from these events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ThreadEventKind {
     /// The thread was answered.
@@ -319,6 +332,7 @@ pub enum ThreadEventKind {
 
 /// A reviewer's overall decision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
     /// Good to accept.
@@ -331,6 +345,7 @@ pub enum Verdict {
 
 /// How a revision stands against one acceptance criterion.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum AcceptanceStatus {
     /// Not looked at yet.
@@ -343,6 +358,7 @@ pub enum AcceptanceStatus {
 
 /// A criterion's status in a review.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CriterionCheck {
     /// The criterion.
     pub criterion_id: CriterionId,
@@ -352,6 +368,7 @@ pub struct CriterionCheck {
 
 /// A reviewer's published review of a revision.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Review {
     /// Its id.
     pub id: ReviewId,

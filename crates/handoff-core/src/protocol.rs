@@ -71,6 +71,9 @@ pub enum ApiErrorCode {
     RateLimited,
     /// An uploaded blob's content does not match its hash.
     HashMismatch,
+    /// A push references blobs the server does not have; nothing was applied. The answer
+    /// also carries `missing: [sha256…]`; upload them and push again.
+    BlobsMissing,
     /// An invite code is unknown, used or expired.
     InviteInvalid,
     /// The email already has an account (join), or similar uniqueness clash.

@@ -6,6 +6,7 @@ use std::fmt;
 
 /// Milliseconds since the Unix epoch, UTC. Always supplied by the caller.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(transparent)]
 pub struct Timestamp(i64);
 

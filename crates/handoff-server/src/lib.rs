@@ -1,1 +1,74 @@
-//! The Handoff sync server.
+//! The Handoff sync server: accounts, workspaces, and push/pull/blobs/events over SQLite
+//! (default) or PostgreSQL, applying `handoff-core`'s rules and protocol.
+//!
+//! Library first: [`router`] builds the axum router over an [`AppState`], [`serve`] runs it on a
+//! listener until a shutdown future resolves, finishing in-flight requests. The binary
+//! (`handoff-server`) is a thin command line over these.
+//!
+//! Module map: [`config`] settings; [`state`] shared state; [`routes`] HTTP handlers;
+//! [`auth`] tokens and passwords; [`accounts`] invites, joins, members; [`push`] applying
+//! mutations (conflict rules documented there); [`pull`] paging changes and visibility;
+//! [`blobs`] the blob store; [`events`] scope change pokes; [`storage`] the storage trait and its
+//! SQLite and PostgreSQL implementations; [`limits`] rate limits; [`error`] the error type.
+//!
+//! Wire additions not yet in `handoff-core`: a push that needs blobs the server lacks is
+//! refused with HTTP 409 and `{"code": "blobs_missing", "message": …, "missing": [sha256…]}`.
+
+pub mod accounts;
+pub mod auth;
+pub mod blobs;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod events;
+pub mod limits;
+pub mod merge;
+pub mod pull;
+pub mod push;
+pub mod routes;
+pub mod state;
+pub mod storage;
+#[cfg(feature = "tls")]
+pub mod tls;
+
+use std::future::Future;
+
+pub use error::{Result, ServerError};
+pub use routes::router;
+pub use state::AppState;
+
+/// Serves `state` on `listener` until `shutdown` resolves; then stops accepting, ends event
+/// streams, and waits for in-flight requests to finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    serve_on(listener, state, shutdown).await
+}
+
+/// Serves over TLS (see [`tls`]).
+#[cfg(feature = "tls")]
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    config: std::sync::Arc<tokio_rustls::rustls::ServerConfig>,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    serve_on(tls::TlsListener::new(listener, config)?, state, shutdown).await
+}
+
+async fn serve_on<L>(listener: L, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
+    let app = router(state.clone());
+    let graceful = async move {
+        shutdown.await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        state.begin_shutdown();
+    };
+    axum::serve(listener, app).with_graceful_shutdown(graceful).await?;
+    Ok(())
+}

@@ -1,1 +1,205 @@
-fn main() {}
+//! `handoff-server`: runs the sync server, or creates invites (`handoff-server invite …`).
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use handoff_core::validate;
+use handoff_core::{Role, Timestamp};
+use handoff_server::config::{Config, DAY_MS, RateLimit};
+use handoff_server::{AppState, accounts, auth};
+
+/// The Handoff sync server.
+#[derive(Parser, Debug)]
+#[command(version, about)]
+struct Cli {
+    #[command(flatten)]
+    storage: StorageArgs,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8470")]
+    listen: SocketAddr,
+    /// PEM certificate chain; serve HTTPS (needs --tls-key).
+    #[arg(long, requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key for --tls-cert.
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Days a sign-in token lasts.
+    #[arg(long, default_value_t = 90)]
+    token_ttl_days: u32,
+    /// Requests per second per token (0 turns rate limiting off).
+    #[arg(long, default_value_t = 50.0)]
+    rate_limit: f64,
+    /// Requests a token may send in a burst.
+    #[arg(long, default_value_t = 500.0)]
+    rate_burst: f64,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// Where the data lives.
+#[derive(Args, Debug, Clone)]
+struct StorageArgs {
+    /// Folder with the SQLite database and the blobs (default: the platform's data folder).
+    #[arg(long, env = "HANDOFF_SERVER_DATA_DIR", global = true, conflicts_with = "database_url")]
+    data_dir: Option<PathBuf>,
+    /// Use PostgreSQL instead of SQLite: postgres://user@host/db.
+    #[arg(long, env = "HANDOFF_SERVER_DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// Blob folder for PostgreSQL deployments (default: blobs/ in the data folder).
+    #[arg(long, global = true)]
+    blob_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create an invite (and the workspace, on its first owner invite); prints the one-time code.
+    Invite {
+        /// Workspace name.
+        #[arg(long)]
+        workspace: String,
+        /// owner, reviewer or contractor.
+        #[arg(long)]
+        role: Role,
+        /// The invitee's email.
+        #[arg(long)]
+        email: String,
+    },
+}
+
+fn default_data_dir() -> anyhow::Result<PathBuf> {
+    directories::ProjectDirs::from("", "", "handoff-server")
+        .map(|d| d.data_dir().to_owned())
+        .context("no home folder to put the data in; pass --data-dir")
+}
+
+async fn open(storage: &StorageArgs, configure: impl FnOnce(&mut Config)) -> anyhow::Result<AppState> {
+    Ok(match &storage.database_url {
+        Some(url) => {
+            let blob_dir = match &storage.blob_dir {
+                Some(d) => d.clone(),
+                None => storage.data_dir.clone().map_or_else(default_data_dir, Ok)?.join("blobs"),
+            };
+            AppState::open_postgres(url, &blob_dir, configure).await.context("opening the PostgreSQL database")?
+        }
+        None => {
+            let dir = storage.data_dir.clone().map_or_else(default_data_dir, Ok)?;
+            let blob_dir = storage.blob_dir.clone();
+            AppState::open_sqlite(&dir, |c| {
+                if let Some(b) = blob_dir {
+                    c.blob_dir = b;
+                }
+                configure(c)
+            })
+            .with_context(|| format!("opening the data folder {}", dir.display()))?
+        }
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Invite { workspace, role, email }) => {
+            let state = open(&cli.storage, |_| {}).await?;
+            let name = accounts::workspace_name(&workspace)?;
+            let email = validate::email(&email)?;
+            let code = auth::new_invite_code()?;
+            let hash = auth::secret_hash(&code);
+            let now = state.now();
+            let expires = Timestamp::from_millis(now.as_millis() + state.config.invite_ttl_ms);
+            let ws = state
+                .db
+                .write(move |db| {
+                    Box::pin(async move { accounts::bootstrap_invite(db, &name, &email, role, &hash, now, expires).await })
+                })
+                .await?;
+            eprintln!("invite for workspace {:?} ({}) as {role}; the code works once:", ws.name, ws.id);
+            println!("{code}");
+            Ok(())
+        }
+        None => {
+            let (ttl, rate, burst) = (cli.token_ttl_days, cli.rate_limit, cli.rate_burst);
+            if rate < 0.0 || burst < 1.0 && rate > 0.0 {
+                bail!("--rate-limit must be ≥ 0 and --rate-burst ≥ 1");
+            }
+            let state = open(&cli.storage, |c| {
+                c.token_ttl_ms = i64::from(ttl) * DAY_MS;
+                c.rate_limit = (rate > 0.0).then_some(RateLimit { per_second: rate, burst });
+            })
+            .await?;
+            let listener =
+                tokio::net::TcpListener::bind(cli.listen).await.with_context(|| format!("listening on {}", cli.listen))?;
+            let addr = listener.local_addr()?;
+            match (cli.tls_cert, cli.tls_key) {
+                (Some(cert), Some(key)) => serve_tls(listener, addr, &cert, &key, state).await,
+                _ => {
+                    announce(&format!("http://{addr}"))?;
+                    handoff_server::serve(listener, state, shutdown_signal()).await?;
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+/// Prints the address on stdout (one line, flushed): scripts and tests read it to find the port.
+fn announce(url: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "handoff-server listening on {url}")?;
+    out.flush()?;
+    tracing::info!(%url, "listening");
+    Ok(())
+}
+
+#[cfg(feature = "tls")]
+async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    addr: SocketAddr,
+    cert: &std::path::Path,
+    key: &std::path::Path,
+    state: AppState,
+) -> anyhow::Result<()> {
+    let config = handoff_server::tls::load_config(cert, key).context("loading the TLS certificate and key")?;
+    announce(&format!("https://{addr}"))?;
+    handoff_server::serve_tls(listener, config, state, shutdown_signal()).await?;
+    Ok(())
+}
+
+#[cfg(not(feature = "tls"))]
+async fn serve_tls(
+    _: tokio::net::TcpListener,
+    _: SocketAddr,
+    _: &std::path::Path,
+    _: &std::path::Path,
+    _: AppState,
+) -> anyhow::Result<()> {
+    bail!("this handoff-server was built without the `tls` feature")
+}

@@ -1,0 +1,93 @@
+//! `/v1/blobs/*`: which blobs are missing, upload (streamed, verified), download (only what
+//! the caller may see).
+
+use std::collections::BTreeSet;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use handoff_core::protocol::{ApiErrorCode, BlobsMissingRequest, BlobsMissingResponse, Scope};
+use handoff_core::validate;
+
+use super::ApiJson;
+use crate::auth::Caller;
+use crate::error::{Result, ServerError};
+use crate::pull;
+use crate::state::AppState;
+use crate::storage::queries;
+
+/// `POST /v1/blobs/missing`
+pub async fn missing(
+    State(state): State<AppState>,
+    _caller: Caller,
+    ApiJson(req): ApiJson<BlobsMissingRequest>,
+) -> Result<Json<BlobsMissingResponse>> {
+    if req.hashes.len() > state.config.max_missing_query {
+        return Err(ServerError::api(
+            ApiErrorCode::TooLarge,
+            format!("ask about at most {} blobs at once", state.config.max_missing_query),
+        ));
+    }
+    for h in &req.hashes {
+        validate::sha256_hex(h)?;
+    }
+    let mut seen = BTreeSet::new();
+    let hashes: Vec<String> = req.hashes.into_iter().filter(|h| seen.insert(h.clone())).collect();
+    let asked = hashes.clone();
+    let present = state.db.read(move |db| Box::pin(async move { queries::blobs_present(db, &asked).await })).await?;
+    Ok(Json(BlobsMissingResponse { missing: hashes.into_iter().filter(|h| !present.contains_key(h)).collect() }))
+}
+
+/// `PUT /v1/blobs/{sha256}`: stored once its content hashes to its address.
+pub async fn upload(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(sha256): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<StatusCode> {
+    validate::sha256_hex(&sha256)?;
+    let max = state.config.max_blob_bytes;
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max) {
+        return Err(ServerError::api(ApiErrorCode::TooLarge, format!("the blob is over the limit of {max} bytes")));
+    }
+    let size = state.blobs.put(&sha256, body, max).await?;
+    let (user, now) = (caller.user(), state.now().as_millis());
+    state.db.write(move |db| Box::pin(async move { queries::insert_blob(db, &sha256, size as i64, &user, now).await })).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /v1/blobs/{sha256}`: only a blob the caller uploaded or that a revision in a scope they
+/// can see references; anything else is `not_found`, whether or not it exists.
+pub async fn download(State(state): State<AppState>, caller: Caller, Path(sha256): Path<String>) -> Result<Response> {
+    validate::sha256_hex(&sha256)?;
+    let (user, sha) = (caller.user(), sha256.clone());
+    let allowed = state
+        .db
+        .read(move |db| {
+            Box::pin(async move {
+                if queries::blobs_present(db, std::slice::from_ref(&sha)).await?.is_empty() {
+                    return Ok(false);
+                }
+                if queries::blob_uploaded_by(db, &sha, &user).await? {
+                    return Ok(true);
+                }
+                for scope in queries::blob_scopes(db, &sha).await? {
+                    if pull::can_see(db, &user, &queries::parse::<Scope>(&scope)?).await? {
+                        return Ok(true);
+                    }
+                }
+                Ok(false)
+            })
+        })
+        .await?;
+    if !allowed {
+        return Err(ServerError::not_found("no such blob, or not one you may read"));
+    }
+    let (len, body) = state.blobs.open_stream(&sha256).await?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream".to_owned()), (header::CONTENT_LENGTH, len.to_string())], body)
+        .into_response())
+}

@@ -1,0 +1,136 @@
+//! The HTTP surface: the router, the protocol-version gate, request spans, and the JSON body
+//! extractor that answers malformed or oversized bodies with `{code, message}`.
+
+mod accounts;
+mod blobs;
+mod events;
+mod openapi;
+mod sync;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequest, Request};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post, put};
+use handoff_core::protocol::{ApiErrorCode, PROTOCOL_HEADER, PROTOCOL_VERSION};
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+
+use crate::error::ServerError;
+use crate::state::AppState;
+
+pub use openapi::OPENAPI_JSON;
+
+/// Every route: method and path as the router and the OpenAPI document spell them.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("get", "/healthz"),
+    ("post", "/v1/auth/join"),
+    ("post", "/v1/auth/login"),
+    ("post", "/v1/auth/logout"),
+    ("get", "/v1/auth/tokens"),
+    ("delete", "/v1/auth/tokens/{token_id}"),
+    ("get", "/v1/workspaces/{id}/members"),
+    ("post", "/v1/workspaces/{id}/invites"),
+    ("delete", "/v1/workspaces/{id}/members/{user_id}"),
+    ("post", "/v1/push"),
+    ("post", "/v1/pull"),
+    ("get", "/v1/events"),
+    ("post", "/v1/blobs/missing"),
+    ("put", "/v1/blobs/{sha256}"),
+    ("get", "/v1/blobs/{sha256}"),
+    ("get", "/v1/openapi.json"),
+];
+
+/// The server's router over `state`.
+pub fn router(state: AppState) -> Router {
+    let json_limit = state.config.max_json_bytes;
+    let v1 = Router::new()
+        .route("/v1/auth/join", post(accounts::join))
+        .route("/v1/auth/login", post(accounts::login))
+        .route("/v1/auth/logout", post(accounts::logout))
+        .route("/v1/auth/tokens", get(accounts::tokens))
+        .route("/v1/auth/tokens/{token_id}", delete(accounts::revoke_token))
+        .route("/v1/workspaces/{id}/members", get(accounts::members))
+        .route("/v1/workspaces/{id}/invites", post(accounts::invite))
+        .route("/v1/workspaces/{id}/members/{user_id}", delete(accounts::remove_member))
+        .route("/v1/push", post(sync::push))
+        .route("/v1/pull", post(sync::pull))
+        .route("/v1/events", get(events::events))
+        .route("/v1/blobs/missing", post(blobs::missing))
+        // Blob bodies are streamed with their own limit, not buffered.
+        .route("/v1/blobs/{sha256}", put(blobs::upload).get(blobs::download).layer(DefaultBodyLimit::disable()))
+        .route("/v1/openapi.json", get(openapi::document))
+        .layer(DefaultBodyLimit::max(json_limit))
+        .layer(middleware::from_fn(require_protocol));
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(v1)
+        .fallback(|| async { ServerError::not_found("no such endpoint") })
+        .method_not_allowed_fallback(|| async {
+            (
+                StatusCode::METHOD_NOT_ALLOWED,
+                axum::Json(handoff_core::protocol::ApiError {
+                    code: ApiErrorCode::NotFound,
+                    message: "this endpoint does not take that method".into(),
+                }),
+            )
+        })
+        .layer(middleware::from_fn(trace_request))
+        .with_state(state)
+}
+
+/// Refuses `/v1` requests that do not speak this protocol version: the client keeps its
+/// outbox and must upgrade.
+async fn require_protocol(req: Request, next: Next) -> Response {
+    let version = req.headers().get(PROTOCOL_HEADER).and_then(|v| v.to_str().ok()).map(str::trim);
+    if version != Some(PROTOCOL_VERSION.to_string().as_str()) {
+        let message = match version {
+            None => format!("send the {PROTOCOL_HEADER} header; this server speaks protocol {PROTOCOL_VERSION}"),
+            Some(v) => format!(
+                "this server speaks protocol {PROTOCOL_VERSION}, not {:?}; upgrade the app",
+                v.chars().take(16).collect::<String>()
+            ),
+        };
+        return ServerError::api(ApiErrorCode::UpgradeRequired, message).into_response();
+    }
+    next.run(req).await
+}
+
+/// One span per request, with the outcome recorded on it.
+async fn trace_request(req: Request, next: Next) -> Response {
+    let span = tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), user = tracing::field::Empty, status = tracing::field::Empty);
+    async move {
+        let resp = next.run(req).await;
+        tracing::Span::current().record("status", resp.status().as_u16());
+        tracing::debug!("answered");
+        resp
+    }
+    .instrument(span)
+    .await
+}
+
+/// A JSON body whose problems are answered as `malformed_request` or `too_large`.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ServerError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ServerError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ServerError::api(ApiErrorCode::TooLarge, "the request body is over the server's limit")
+            } else {
+                ServerError::api(ApiErrorCode::MalformedRequest, "the request body could not be read")
+            }
+        })?;
+        serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| {
+            let detail: String = e.to_string().chars().take(300).collect();
+            ServerError::api(
+                ApiErrorCode::MalformedRequest,
+                format!("the body is not valid JSON of the expected shape: {detail}"),
+            )
+        })
+    }
+}

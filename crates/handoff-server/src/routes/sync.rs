@@ -1,0 +1,39 @@
+//! `POST /v1/push` and `POST /v1/pull`.
+
+use axum::Json;
+use axum::extract::State;
+use handoff_core::protocol::{PullRequest, PullResponse, PushRequest, PushResponse};
+
+use super::ApiJson;
+use crate::auth::Caller;
+use crate::error::Result;
+use crate::pull;
+use crate::push::{self, PushInput};
+use crate::state::AppState;
+
+/// `POST /v1/push`: applies the mutations in one transaction and answers one result each.
+pub async fn push(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<PushRequest>,
+) -> Result<Json<PushResponse>> {
+    push::check_shape(&req)?;
+    tracing::info!(client = %req.client_id, count = req.mutations.len(), "push");
+    let input =
+        PushInput { user_id: caller.user_id, email: caller.email, now: state.now(), hlc: state.hlc.clone(), request: req };
+    let out = state.db.write(move |db| Box::pin(async move { push::push(db, &input).await })).await?;
+    // Only after commit: a poke must never announce a version that could still roll back.
+    state.publish(out.changes);
+    Ok(Json(PushResponse { results: out.results, server_hlc: state.server_hlc()? }))
+}
+
+/// `POST /v1/pull`: one page of changes in the scopes the caller can see.
+pub async fn pull(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<PullRequest>,
+) -> Result<Json<PullResponse>> {
+    let user = caller.user();
+    let (pages, more) = state.db.read(move |db| Box::pin(async move { pull::pull(db, &user, &req).await })).await?;
+    Ok(Json(PullResponse { pages, more, server_hlc: state.server_hlc()? }))
+}

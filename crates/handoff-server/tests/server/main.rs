@@ -1,0 +1,15 @@
+//! The handoff-server integration tests: one binary, one module per area.
+//!
+//! - `suite`: behaviour cases (push, pull, conflicts, accounts), each run on SQLite and, all
+//!   together, on PostgreSQL (a throwaway cluster, or `HANDOFF_TEST_POSTGRES_URL`).
+//! - `routes`: the router's surface (protocol gate, fallbacks, OpenAPI, bad input).
+//! - `authz`: the authorization matrix.
+//! - `e2e`: the server on 127.0.0.1:0 over real HTTP, and the real binary killed mid-push.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod authz;
+mod e2e;
+mod routes;
+mod suite;
