@@ -105,3 +105,58 @@ fn a_store_from_a_newer_handoff_is_refused_by_the_cli() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("upgrade Handoff to open it"));
 }
+
+#[test]
+fn diff_exit_codes_and_patches_that_git_applies() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let old = tempfile::tempdir().expect("old");
+    let new = tempfile::tempdir().expect("new");
+    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/diff");
+    let faq_old = std::fs::read(format!("{fixtures}/faq-md.old-large")).expect("fixture");
+    let faq_new = std::fs::read(format!("{fixtures}/faq-md.new")).expect("fixture");
+    std::fs::write(old.path().join("FAQ.md"), &faq_old).expect("write");
+    std::fs::write(new.path().join("FAQ.md"), &faq_new).expect("write");
+    std::fs::write(old.path().join("crlf.txt"), "a\r\nb\r\n").expect("write");
+    std::fs::write(new.path().join("crlf.txt"), "a\r\nB\r\nc").expect("write");
+    std::fs::write(old.path().join("gone.txt"), "bye\n").expect("write");
+    std::fs::create_dir(new.path().join("docs")).expect("dir");
+    std::fs::write(new.path().join("docs/new.txt"), "hello\n").expect("write");
+
+    let diff = |args: &[&str]| handoff(data.path(), &[&["diff"], args].concat());
+    let same = diff(&[&old.path().to_string_lossy(), &old.path().to_string_lossy()]);
+    assert_eq!(same.status.code(), Some(0));
+    assert!(same.stdout.is_empty());
+    let out = diff(&[&old.path().to_string_lossy(), &new.path().to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(1));
+    let mixed = diff(&[&old.path().to_string_lossy(), &new.path().join("docs/new.txt").to_string_lossy()]);
+    assert_eq!(mixed.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&mixed.stderr).contains("cannot compare a folder with a file"));
+
+    // The patch turns a copy of the old folder into the new one, byte for byte.
+    let applied = tempfile::tempdir().expect("applied");
+    for name in ["FAQ.md", "crlf.txt", "gone.txt"] {
+        std::fs::copy(old.path().join(name), applied.path().join(name)).expect("copy");
+    }
+    let patch = applied.path().join("change.patch");
+    std::fs::write(&patch, &out.stdout).expect("patch");
+    let git = Command::new("git").args(["apply", "--whitespace=nowarn"]).arg(&patch).current_dir(applied.path()).status();
+    assert!(git.map(|s| s.success()).unwrap_or(false), "git apply failed on:\n{}", String::from_utf8_lossy(&out.stdout));
+    std::fs::remove_file(&patch).expect("rm");
+    for name in ["FAQ.md", "crlf.txt", "docs/new.txt"] {
+        assert_eq!(std::fs::read(applied.path().join(name)).expect("read"), std::fs::read(new.path().join(name)).expect("read"), "{name}");
+    }
+    assert!(!applied.path().join("gone.txt").exists());
+
+    // The same comparison between two delivered revisions of a spec.
+    let spec = ok(data.path(), &["spec", "new", "--title", "FAQ"]);
+    ok(data.path(), &["deliver", &spec, &old.path().to_string_lossy()]);
+    ok(data.path(), &["deliver", &spec, &new.path().to_string_lossy()]);
+    let revs = diff(&[&spec, "1", "2"]);
+    assert_eq!(revs.status.code(), Some(1));
+    assert_eq!(revs.stdout, out.stdout, "revision diff equals the folder diff");
+    let stat = String::from_utf8_lossy(&diff(&["--stat", &spec, "1", "2"]).stdout).into_owned();
+    assert!(stat.contains("4 files changed, 531 insertions(+), 218 deletions(-)"), "{stat}");
+    let json: serde_json::Value = serde_json::from_slice(&diff(&["--format", "json", &spec, "r1", "r2"]).stdout).expect("json");
+    assert_eq!(json.as_array().map(Vec::len), Some(4));
+    assert!(json[0]["render"]["hunks"].as_array().is_some_and(|h| !h.is_empty()));
+}

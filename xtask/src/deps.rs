@@ -28,7 +28,9 @@ impl Package {
     fn present(&self) -> bool {
         match self.probe {
             Probe::Program(p) => sh::have(p),
-            Probe::PkgConfig(m) => Command::new("pkg-config").args(["--exists", m]).status().map(|s| s.success()).unwrap_or(false),
+            Probe::PkgConfig(m) => {
+                Command::new("pkg-config").args(["--exists", m]).status().map(|s| s.success()).unwrap_or(false)
+            }
             Probe::DirPrefix(dir, prefix) => std::fs::read_dir(dir)
                 .map(|rd| rd.filter_map(|e| e.ok()).any(|e| e.file_name().to_string_lossy().starts_with(prefix)))
                 .unwrap_or(false),
@@ -38,7 +40,8 @@ impl Package {
 
 /// What the Rust workspace's tests need: PostgreSQL for the server's storage suite, a
 /// Secret Service (gnome-keyring in a private D-Bus session) for credentials, git and patch
-/// for the diff tests, Xvfb and WebKitGTK for the desktop app.
+/// for the diff tests, WebKitGTK to build the desktop app, Xvfb, WebKitWebDriver and
+/// ImageMagick to drive it and take screenshots.
 pub const TEST_PACKAGES: &[Package] = &[
     Package { name: "build-essential", probe: Probe::Program("cc") },
     Package { name: "pkg-config", probe: Probe::Program("pkg-config") },
@@ -49,6 +52,30 @@ pub const TEST_PACKAGES: &[Package] = &[
     Package { name: "gnome-keyring", probe: Probe::Program("gnome-keyring-daemon") },
     Package { name: "libsecret-1-dev", probe: Probe::PkgConfig("libsecret-1") },
     Package { name: "libssl-dev", probe: Probe::PkgConfig("openssl") },
+    // The workspace builds the desktop app (src-tauri), so its system libraries are test deps too.
+    Package { name: "libwebkit2gtk-4.1-dev", probe: Probe::PkgConfig("webkit2gtk-4.1") },
+    Package { name: "libxdo-dev", probe: Probe::DirPrefix("/usr/include", "xdo.h") },
+    Package { name: "libayatana-appindicator3-dev", probe: Probe::PkgConfig("ayatana-appindicator3-0.1") },
+    Package { name: "librsvg2-dev", probe: Probe::PkgConfig("librsvg-2.0") },
+    Package { name: "file", probe: Probe::Program("file") },
+    // App end-to-end tests and screenshots: a virtual X server and WebKit's WebDriver.
+    Package { name: "xvfb", probe: Probe::Program("Xvfb") },
+    Package { name: "xauth", probe: Probe::Program("xauth") },
+    Package { name: "webkit2gtk-driver", probe: Probe::Program("WebKitWebDriver") },
+    Package { name: "imagemagick", probe: Probe::Program("import") },
+];
+
+/// What building and starting the desktop app needs (`cargo xtask run`, `bundle`).
+pub const APP_PACKAGES: &[Package] = &[
+    Package { name: "build-essential", probe: Probe::Program("cc") },
+    Package { name: "pkg-config", probe: Probe::Program("pkg-config") },
+    Package { name: "libssl-dev", probe: Probe::PkgConfig("openssl") },
+    Package { name: "libsecret-1-dev", probe: Probe::PkgConfig("libsecret-1") },
+    Package { name: "libwebkit2gtk-4.1-dev", probe: Probe::PkgConfig("webkit2gtk-4.1") },
+    Package { name: "libxdo-dev", probe: Probe::DirPrefix("/usr/include", "xdo.h") },
+    Package { name: "libayatana-appindicator3-dev", probe: Probe::PkgConfig("ayatana-appindicator3-0.1") },
+    Package { name: "librsvg2-dev", probe: Probe::PkgConfig("librsvg-2.0") },
+    Package { name: "file", probe: Probe::Program("file") },
 ];
 
 /// Installs the missing ones (as root) or explains what is missing.
@@ -84,4 +111,28 @@ pub fn ensure_nextest() -> Result<(), String> {
         return Ok(());
     }
     sh::run(Command::new("cargo").args(["install", "cargo-nextest", "--locked"]))
+}
+
+/// Ensures `tauri-driver` (the WebDriver bridge to the real app) is installed: built from
+/// crates.io once, then found in `~/.cargo/bin`.
+pub fn ensure_tauri_driver() -> Result<std::path::PathBuf, String> {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cargo")))
+        .ok_or("cannot find CARGO_HOME or HOME")?;
+    let bin = home.join("bin").join("tauri-driver");
+    if !bin.is_file() {
+        sh::run(Command::new("cargo").args(["install", "tauri-driver", "--version", "^2", "--locked"]))?;
+    }
+    Ok(bin)
+}
+
+/// Ensures node and npm are on PATH (the UI's build and tests need them).
+pub fn ensure_node() -> Result<(), String> {
+    if sh::have("node") && sh::have("npm") {
+        Ok(())
+    } else {
+        Err("node and npm are needed for the UI (Node 20+): install them, e.g. from https://nodejs.org or your distribution"
+            .into())
+    }
 }

@@ -1,13 +1,19 @@
 //! `cargo xtask`: the project's own automation. Plain std, so it builds in seconds.
 //!
-//! - `cargo xtask run`: the main job (see `run.rs`).
+//! - `cargo xtask run`: the main job (see `run.rs`): the desktop app, with a local server.
 //! - `cargo xtask test`: every test the project has, installing what it needs first.
+//! - `cargo xtask codegen`: regenerate the UI's TypeScript IPC types from the Rust types.
+//! - `cargo xtask screenshots`: PNGs of the main screens from the real app under Xvfb.
+//! - `cargo xtask bundle`: a `.deb` of the desktop app.
 //! - `cargo xtask bench diff|server|sync`: benchmarks that print ratios against references.
 //! - `cargo xtask soak [--seeds N]`: the sync simulation over many seeds.
 
+mod app;
 mod bench;
+mod codegen;
 mod deps;
 mod run;
+mod screenshots;
 mod sh;
 mod test;
 
@@ -16,8 +22,12 @@ use std::process::ExitCode;
 const USAGE: &str = "usage: cargo xtask <command>
 
 commands:
-  run                 start Handoff (see README)
+  run                 build and start the Handoff desktop app (and a local server)
   test                install what the tests need, then run every test
+  e2e [NAME…]         only the desktop app's end-to-end scenarios (part of test)
+  codegen             regenerate ui/src/lib/ipc/generated from the Rust types
+  screenshots         PNGs of the main screens (target/screenshots)
+  bundle              build a .deb of the desktop app
   bench diff|server|sync
                       run a benchmark and print its table
   soak [--seeds N]    run the sync fault simulation over N seeds (default 10000)";
@@ -27,6 +37,10 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("run") => run::run(&args[1..]),
         Some("test") => test::test(&args[1..]),
+        Some("e2e") => test::e2e(&args[1..]),
+        Some("codegen") => codegen::codegen(&args[1..]),
+        Some("screenshots") => screenshots::screenshots(&args[1..]),
+        Some("bundle") => run::bundle(&args[1..]),
         Some("bench") => bench::bench(&args[1..]),
         Some("soak") => test::soak(&args[1..]),
         Some("-h" | "--help" | "help") | None => {

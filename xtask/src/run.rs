@@ -1,50 +1,76 @@
-//! `cargo xtask run`: the main job. Until the desktop app lands this is a guided tour of the
-//! `handoff` CLI on a demo data dir: a spec with criteria, a delivered revision, a thread.
+//! `cargo xtask run`: the main job. Builds the UI and the desktop app, makes sure a local
+//! `handoff-server` answers on 127.0.0.1:8470 (starting one on its default SQLite store if
+//! nothing does), then starts the app on the shared data dir.
 
-use std::process::Command;
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
 
-use crate::sh;
+use crate::{app, sh};
+
+const SERVER_ADDR: &str = "127.0.0.1:8470";
+
+fn server_answers() -> bool {
+    SERVER_ADDR
+        .parse::<SocketAddr>()
+        .map(|addr| TcpStream::connect_timeout(&addr, Duration::from_millis(300)).is_ok())
+        .unwrap_or(false)
+}
+
+/// Starts `handoff-server` when nothing listens on its default address. `Ok(None)` when one
+/// already answers; an error (reported, not fatal) when it cannot be built or started.
+fn ensure_server() -> Result<Option<Child>, String> {
+    if server_answers() {
+        eprintln!("xtask: a server already answers on {SERVER_ADDR}; using it");
+        return Ok(None);
+    }
+    sh::run(Command::new("cargo").current_dir(sh::root()).args(["build", "-p", "handoff-server", "--bin", "handoff-server"]))?;
+    let bin = app::target_dir().join("debug").join("handoff-server");
+    let child = Command::new(&bin).spawn().map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+    let started = Instant::now();
+    while !server_answers() {
+        if started.elapsed() > Duration::from_secs(15) {
+            return Err(format!("handoff-server did not answer on {SERVER_ADDR} within 15 s"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!("xtask: handoff-server listening on {SERVER_ADDR} (pid {})", child.id());
+    Ok(Some(child))
+}
 
 pub fn run(_args: &[String]) -> Result<(), String> {
-    let root = sh::root();
-    sh::run(Command::new("cargo").current_dir(&root).args(["build", "-p", "handoff-cli"]))?;
-    let target = std::env::var_os("CARGO_TARGET_DIR").map(std::path::PathBuf::from).unwrap_or_else(|| root.join("target"));
-    let handoff = target.join("debug").join("handoff");
-    let data = target.join("demo-data");
-    let _ = std::fs::remove_dir_all(&data);
-    let cli = |args: &[&str]| -> Result<String, String> {
-        let mut cmd = Command::new(&handoff);
-        cmd.arg("--data-dir").arg(&data).args(args);
-        eprintln!("$ handoff {}", args.join(" "));
-        let out = cmd.output().map_err(|e| format!("cannot run {}: {e}", handoff.display()))?;
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        print!("{text}");
-        if !out.status.success() {
-            return Err(format!("handoff {} failed: {}", args.join(" "), String::from_utf8_lossy(&out.stderr)));
+    let binary = app::build_app()?;
+    let mut server = match ensure_server() {
+        Ok(child) => child,
+        Err(e) => {
+            eprintln!("xtask: starting the app without a local server: {e}");
+            None
         }
-        Ok(text.trim().to_owned())
     };
-    let context = root.join("ARCHITECTURE.md");
-    let spec = cli(&[
-        "spec",
-        "new",
-        "--title",
-        "Local store for the Handoff client",
-        "--context-file",
-        &context.to_string_lossy(),
-        "--criterion",
-        "Every change is written with its outbox entry in one transaction",
-        "--criterion",
-        "A store from a newer Handoff is refused",
-    ])?;
-    cli(&["spec", "assign", &spec, "contractor@example.com"])?;
-    cli(&["spec", "status", &spec, "ready"])?;
-    cli(&["deliver", &spec, &root.join("crates/handoff-core").to_string_lossy(), "--note", "The domain crate as revision 1"])?;
-    let thread = cli(&["thread", "new", &spec, "--text", "Why UUIDv7 ids?", "--rev", "1", "--file", "src/ids.rs", "--lines", "1-3"])?;
-    cli(&["thread", "reply", &thread, "--text", "Time-ordered, and any client can make them offline."])?;
-    cli(&["spec", "show", &spec])?;
-    cli(&["search", "outbox"])?;
-    cli(&["status"])?;
-    println!("\nDemo data is in {}; try: {} --data-dir {} spec list", data.display(), handoff.display(), data.display());
+    let mut cmd = Command::new(&binary);
+    if std::env::var_os("WEBKIT_DISABLE_DMABUF_RENDERER").is_none() {
+        cmd.env("WEBKIT_DISABLE_DMABUF_RENDERER", "1");
+    }
+    let result = sh::run(&mut cmd);
+    if let Some(child) = server.as_mut() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    result
+}
+
+/// `cargo xtask bundle`: a `.deb` of the app via the npm-installed Tauri CLI (offline).
+pub fn bundle(_args: &[String]) -> Result<(), String> {
+    crate::deps::ensure(crate::deps::APP_PACKAGES)?;
+    app::build_ui()?;
+    sh::run(Command::new("npx").current_dir(sh::root().join("src-tauri")).args([
+        "--prefix",
+        "../ui",
+        "tauri",
+        "build",
+        "--bundles",
+        "deb",
+    ]))?;
+    eprintln!("xtask: .deb in {}", app::target_dir().join("release/bundle/deb").display());
     Ok(())
 }

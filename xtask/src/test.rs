@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::{deps, sh};
+use crate::{app, deps, sh};
 
 /// A fresh temp dir for one run.
-fn fresh_dir(label: &str) -> Result<PathBuf, String> {
+pub fn fresh_dir(label: &str) -> Result<PathBuf, String> {
     let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     let dir = std::env::temp_dir().join(format!("handoff-{label}-{}-{nanos}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
@@ -37,13 +37,65 @@ pub fn test(args: &[String]) -> Result<(), String> {
     deps::ensure(deps::TEST_PACKAGES)?;
     deps::ensure_nextest()?;
     let started = std::time::Instant::now();
+    // The app binary embeds ui/dist, so the UI is built before the workspace.
+    app::build_ui()?;
     // Build everything first, outside the D-Bus session, so a compile error reads plainly.
     sh::run(Command::new("cargo").current_dir(sh::root()).args(["build", "--workspace", "--all-targets", "--bins"]))?;
     sh::run(&mut with_keychain(&format!("exec cargo nextest run --workspace --profile ci --no-tests=fail {filter}"))?)?;
     if filter.is_empty() {
         sh::run(Command::new("cargo").current_dir(sh::root()).args(["test", "--workspace", "--doc", "--quiet"]))?;
+        ui_tests()?;
+        app_e2e(&[])?;
     }
     eprintln!("xtask: all tests passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+/// The UI's unit and component tests (Vitest, jsdom) and its type check (svelte-check).
+fn ui_tests() -> Result<(), String> {
+    app::npm_ci()?;
+    let ui = app::ui_dir();
+    sh::run(Command::new("npx").current_dir(&ui).args(["vitest", "run"]))?;
+    sh::run(Command::new("npx").current_dir(&ui).args([
+        "svelte-check",
+        "--tsconfig",
+        "./tsconfig.app.json",
+        "--fail-on-warnings",
+    ]))
+}
+
+/// `cargo xtask e2e [NAME…]`: builds the app, server and CLI, and runs only the app's
+/// end-to-end scenarios (those whose file name contains a NAME, when given).
+pub fn e2e(args: &[String]) -> Result<(), String> {
+    deps::ensure(deps::TEST_PACKAGES)?;
+    app::build_app()?;
+    app::build_sync_binaries()?;
+    app_e2e(args)
+}
+
+/// End-to-end scenarios against the real app binary: each `ui/e2e/*.e2e.mjs` (those whose
+/// file name contains one of `only`, when given) runs in its own Xvfb display, D-Bus session
+/// with an unlocked keyring and data dir, under an outer timeout. The sync scenarios start
+/// their own `handoff-server` and `handoff` CLI from the debug binaries.
+fn app_e2e(only: &[String]) -> Result<(), String> {
+    let binary = app::target_dir().join("debug").join("handoff-app");
+    let dir = app::ui_dir().join("e2e");
+    let mut scenarios: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.to_string_lossy().ends_with(".e2e.mjs"))
+        .filter(|p| only.is_empty() || only.iter().any(|o| p.to_string_lossy().contains(o.as_str())))
+        .collect();
+    let bins = app::sync_binaries();
+    let env: Vec<(&str, &std::path::Path)> = bins.iter().map(|(k, v)| (*k, v.as_path())).collect();
+    scenarios.sort();
+    for scenario in &scenarios {
+        let data = fresh_dir("e2e")?;
+        let started = std::time::Instant::now();
+        app::webdriver_run(&binary, scenario, &data, &env, 180)
+            .map_err(|e| format!("app E2E {} failed: {e}", scenario.display()))?;
+        eprintln!("xtask: app E2E {} passed in {:.1?}", scenario.display(), started.elapsed());
+    }
     Ok(())
 }
 
@@ -56,8 +108,16 @@ pub fn soak(args: &[String]) -> Result<(), String> {
     };
     deps::ensure(deps::TEST_PACKAGES)?;
     let mut cmd = Command::new("cargo");
-    cmd.current_dir(sh::root())
-        .env("HANDOFF_SIM_SEEDS", &seeds)
-        .args(["test", "--release", "-p", "handoff-tests", "--test", "sync", "--", "sim", "--nocapture"]);
+    cmd.current_dir(sh::root()).env("HANDOFF_SIM_SEEDS", &seeds).args([
+        "test",
+        "--release",
+        "-p",
+        "handoff-tests",
+        "--test",
+        "sync",
+        "--",
+        "sim",
+        "--nocapture",
+    ]);
     sh::run(&mut cmd)
 }

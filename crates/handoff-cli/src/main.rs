@@ -1,7 +1,9 @@
 //! `handoff`: the headless Handoff client. Every command is a thin call into
 //! `handoff_client::Client`; this file only parses arguments and prints.
 
+mod diff_cmd;
 mod output;
+mod sync_cmds;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
@@ -63,6 +65,25 @@ enum Command {
     Status,
     /// List queued changes not yet accepted by the server.
     Outbox,
+    /// Join a workspace on a server with an invite (password from stdin or HANDOFF_PASSWORD).
+    Join(sync_cmds::JoinArgs),
+    /// Sign in to a server again (password from stdin or HANDOFF_PASSWORD).
+    Login(sync_cmds::LoginArgs),
+    /// Revoke this device's token and forget it (local data stays).
+    Logout,
+    /// Send queued changes and download new ones.
+    Sync {
+        /// Keep syncing: on every server poke, and every minute, until Ctrl-C.
+        #[arg(long)]
+        watch: bool,
+    },
+    /// Changes the server rejected or kept as conflicts: list, retry, edit, discard, export.
+    Attention {
+        #[command(subcommand)]
+        cmd: Option<sync_cmds::AttentionCommand>,
+    },
+    /// Compare two files, two folders, or two revisions of a spec (exit 0 equal, 1 different, 2 trouble).
+    Diff(diff_cmd::DiffArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -259,6 +280,18 @@ fn default_data_dir() -> Result<PathBuf> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = cli.json;
+    if let Command::Diff(args) = &cli.command {
+        // diff(1)'s contract: 0 equal, 1 different, 2 trouble. Files and folders need no store.
+        let data_dir = cli.data_dir.clone();
+        let open = || -> Result<Client> { Ok(Client::open(data_dir.map_or_else(default_data_dir, Ok)?)?) };
+        return match diff_cmd::run(open, args) {
+            Ok(differ) => ExitCode::from(u8::from(differ)),
+            Err(e) => {
+                output::error(&e, json);
+                ExitCode::from(2)
+            }
+        };
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -273,7 +306,7 @@ fn run(cli: Cli) -> Result<()> {
         Some(d) => d,
         None => default_data_dir()?,
     };
-    let client = Client::open(&data_dir)?;
+    let client = std::sync::Arc::new(Client::open(&data_dir)?);
     let out = output::Printer { json: cli.json };
     match cli.command {
         Command::Spec(cmd) => spec_command(&client, &out, cmd),
@@ -289,9 +322,21 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Thread(cmd) => thread_command(&client, &out, cmd),
         Command::Search { query, limit } => out.search(&client.search(&query.join(" "), limit)?),
-        Command::Status => out.status(&client.status()?),
+        Command::Status => sync_cmds::status(&client, &out),
         Command::Outbox => out.outbox(&client.outbox()?),
+        Command::Join(a) => sync_cmds::join(&client, &out, a),
+        Command::Login(a) => sync_cmds::login(&client, &out, a),
+        Command::Logout => sync_cmds::logout(&client, &out),
+        Command::Sync { watch } => sync_cmds::sync(&client, &out, watch),
+        Command::Attention { cmd } => sync_cmds::attention(&client, &out, cmd),
+        Command::Diff(_) => unreachable_diff(),
     }
+}
+
+/// `main` answers `diff` before opening a store; reaching `run` with it is a bug, reported
+/// rather than panicking.
+fn unreachable_diff() -> Result<()> {
+    anyhow::bail!("internal error: diff reached the store commands")
 }
 
 fn spec_command(client: &Client, out: &output::Printer, cmd: SpecCommand) -> Result<()> {

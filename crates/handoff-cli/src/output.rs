@@ -15,7 +15,8 @@ pub struct Printer {
 
 /// Prints a failure to stderr: `{code, message}` with `--json`, else `handoff: message`.
 pub fn error(e: &anyhow::Error, json: bool) {
-    let code = e.downcast_ref::<ClientError>().map_or("error", ClientError::code);
+    let sync_code = e.downcast_ref::<handoff_client::SyncError>().map(handoff_client::SyncError::code);
+    let code = sync_code.as_deref().unwrap_or_else(|| e.downcast_ref::<ClientError>().map_or("error", ClientError::code));
     let message = format!("{e:#}");
     if json {
         let body = serde_json::json!({ "code": code, "message": message });
@@ -208,9 +209,12 @@ impl Printer {
             writeln!(o, "data dir    {}", s.data_dir)?;
             writeln!(o, "acting as   {}", s.identity)?;
             writeln!(o, "server      {}", s.server.as_deref().unwrap_or("none (working offline; `handoff join` connects)"))?;
+            if let Some(online) = s.online {
+                writeln!(o, "connection  {}", if online { "online" } else { "offline (changes wait in the outbox)" })?;
+            }
             writeln!(o, "last sync   {}", s.last_sync.map(when).unwrap_or_else(|| "never".into()))?;
             writeln!(o, "specs       {} in {} workspace(s)", s.specs, s.workspaces)?;
-            writeln!(o, "outbox      {} pending, {} needing attention", s.pending, s.attention)?;
+            writeln!(o, "outbox      {} pending, {} needing attention{}", s.pending, s.attention, if s.attention > 0 { " (`handoff attention`)" } else { "" })?;
             writeln!(o, "blobs       {} ({} bytes)", s.blobs, s.blob_bytes)
         })
     }

@@ -17,13 +17,41 @@ fn refuse(path: &Path, reason: impl Into<String>) -> ClientError {
     ClientError::Deliver { path: path.to_owned(), reason: reason.into() }
 }
 
+/// A file found in a folder, named as it would be in a revision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FolderFile {
+    /// Normalized relative path.
+    pub path: String,
+    /// Where it is on disk.
+    pub source: PathBuf,
+    /// Size in bytes when walked.
+    pub size: u64,
+    /// Whether the executable bit is set.
+    pub executable: bool,
+}
+
 /// Walks `root` and stores every file in `blobs`, returning the manifest sorted by path.
+pub fn collect(root: &Path, blobs: &BlobStore) -> Result<Vec<ManifestEntry>> {
+    let mut manifest = Vec::new();
+    for f in walk(root)? {
+        // Refuse an oversized file before copying gigabytes into the blob store.
+        validate::file_size(&f.path, f.size)?;
+        let stored = blobs.put_file(&f.source)?;
+        validate::file_size(&f.path, stored.size)?;
+        manifest.push(ManifestEntry { path: f.path, sha256: stored.sha256, size: stored.size, executable: f.executable });
+    }
+    manifest.sort();
+    validate::manifest(&manifest)?;
+    Ok(manifest)
+}
+
+/// Lists the files of `root` that a revision would carry, sorted by path.
 ///
 /// Symbolic links are followed when they stay inside the folder, and refused when they
 /// point outside it (delivering `/etc/passwd` by accident must not be possible) or form a
 /// loop. Anything that is not a regular file (a FIFO, a socket, a device) is refused with its
 /// path, as is a name that is not UTF-8: a revision must mean the same on every machine.
-pub fn collect(root: &Path, blobs: &BlobStore) -> Result<Vec<ManifestEntry>> {
+pub fn walk(root: &Path) -> Result<Vec<FolderFile>> {
     let meta = fs::metadata(root).map_err(ClientError::io("cannot read", root))?;
     if !meta.is_dir() {
         return Err(refuse(root, "it is not a folder"));
@@ -41,9 +69,7 @@ pub fn collect(root: &Path, blobs: &BlobStore) -> Result<Vec<ManifestEntry>> {
     for entry in walker {
         let entry = entry.map_err(|e| walk_error(root, e))?;
         let path = entry.path();
-        let Some(ft) = entry.file_type() else {
-            continue;
-        };
+        let Some(ft) = entry.file_type() else { continue };
         if entry.path_is_symlink() {
             let target = fs::canonicalize(path).map_err(ClientError::io("cannot follow the link", path))?;
             if !target.starts_with(&canonical_root) {
@@ -56,25 +82,14 @@ pub fn collect(root: &Path, blobs: &BlobStore) -> Result<Vec<ManifestEntry>> {
         if !ft.is_file() {
             return Err(refuse(path, format!("it is not a regular file (a FIFO, socket or device); add it to {IGNORE_FILE}")));
         }
-        files.push(path.to_owned());
+        if files.len() >= validate::limits::FILES_PER_REVISION {
+            return Err(refuse(root, format!("it holds more than {} files, the most a revision holds", validate::limits::FILES_PER_REVISION)));
+        }
+        let meta = fs::metadata(path).map_err(ClientError::io("cannot read", path))?;
+        files.push(FolderFile { path: relative_name(root, path)?, source: path.to_owned(), size: meta.len(), executable: is_executable(&meta) });
     }
-    let mut manifest = Vec::with_capacity(files.len());
-    if files.len() > validate::limits::FILES_PER_REVISION {
-        return Err(refuse(
-            root,
-            format!("it holds {} files; a revision holds at most {}", files.len(), validate::limits::FILES_PER_REVISION),
-        ));
-    }
-    for path in files {
-        let rel = relative_name(root, &path)?;
-        let meta = fs::metadata(&path).map_err(ClientError::io("cannot read", &path))?;
-        validate::file_size(&rel, meta.len())?;
-        let stored = blobs.put_file(&path)?;
-        manifest.push(ManifestEntry { path: rel, sha256: stored.sha256, size: stored.size, executable: is_executable(&meta) });
-    }
-    manifest.sort();
-    validate::manifest(&manifest)?;
-    Ok(manifest)
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
 }
 
 fn relative_name(root: &Path, path: &Path) -> Result<String> {

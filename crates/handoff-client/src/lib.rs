@@ -5,13 +5,17 @@
 //! local tables *and* appends its mutation to the outbox; either both are visible or
 //! neither is. Nothing here knows about Tauri, a terminal, or the UI.
 
+pub mod attention;
 pub mod blobs;
 pub mod clock;
+pub mod credentials;
 pub mod deliver;
+pub mod diffing;
 pub mod error;
 mod outbox;
 mod search;
 mod store;
+pub mod sync;
 pub mod views;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
@@ -23,6 +27,9 @@ use handoff_core::*;
 pub use blobs::BlobStore;
 pub use clock::{Clock, SystemClock};
 pub use error::{ClientError, Result};
+pub use attention::AttentionItem;
+pub use credentials::{CredentialError, TokenStore};
+pub use sync::{JoinParams, Joined, Progress, SyncEngine, SyncError, SyncReport};
 pub use views::*;
 
 use store::apply::{self, Actor};
@@ -485,6 +492,17 @@ impl Client {
             .ok_or_else(|| ClientError::NotFound { what: "revision", id: format!("{number} of spec {spec_id}") })
     }
 
+    /// A delivered revision's files and contents, read from the blob store.
+    pub fn revision_tree(&self, spec_id: SpecId, number: u32) -> Result<diffing::Tree> {
+        let revision = self.revision(spec_id, number)?;
+        let mut tree = diffing::Tree::default();
+        for f in revision.files {
+            let bytes = self.blobs.read(&f.sha256)?;
+            tree.insert(f.path, bytes, f.executable);
+        }
+        Ok(tree)
+    }
+
     /// A thread with its comments.
     pub fn thread(&self, thread_id: ThreadId) -> Result<ThreadView> {
         self.thread_view(thread_id)
@@ -519,6 +537,7 @@ impl Client {
                 .map(|s| read::parse::<i64>("last sync", &s))
                 .transpose()?
                 .map(Timestamp::from_millis),
+            online: None,
         })
     }
 

@@ -7,6 +7,7 @@ use handoff_core::*;
 
 /// A workspace as this client knows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct WorkspaceView {
     /// The workspace.
     pub workspace: Workspace,
@@ -16,6 +17,7 @@ pub struct WorkspaceView {
 
 /// One line of the specs list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SpecSummary {
     /// The spec.
     pub id: SpecId,
@@ -43,6 +45,7 @@ pub struct SpecSummary {
 
 /// A thread with its comments.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ThreadView {
     /// The thread.
     pub thread: Thread,
@@ -54,6 +57,7 @@ pub struct ThreadView {
 
 /// A revision without its manifest, for timelines.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RevisionSummary {
     /// The revision.
     pub id: RevisionId,
@@ -96,6 +100,7 @@ impl From<&Revision> for RevisionSummary {
 
 /// Everything about one spec, for its screen.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SpecDetail {
     /// The spec aggregate.
     pub spec: Spec,
@@ -117,6 +122,7 @@ pub struct SpecDetail {
 
 /// One search result.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SearchHit {
     /// What matched: `spec`, `criterion`, `comment` or `file`.
     pub kind: String,
@@ -132,6 +138,7 @@ pub struct SearchHit {
 
 /// Whether a queued change still waits to be sent or needs a person.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum OutboxState {
     /// Waiting to be pushed.
@@ -143,6 +150,7 @@ pub enum OutboxState {
 
 /// One queued local change.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OutboxEntry {
     /// Its id, increasing per client.
     pub mutation_id: u64,
@@ -157,11 +165,13 @@ pub struct OutboxEntry {
     /// The last failure or the server's reason.
     pub last_error: Option<String>,
     /// The whole envelope, for export.
+    #[cfg_attr(feature = "ts", ts(type = "unknown"))]
     pub envelope: MutationEnvelope,
 }
 
 /// The local store at a glance.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StoreStatus {
     /// The data dir.
     pub data_dir: String,
@@ -185,4 +195,8 @@ pub struct StoreStatus {
     pub server: Option<String>,
     /// When the last sync finished, if ever.
     pub last_sync: Option<Timestamp>,
+    /// Whether the server answered just now; `None` when not asked (the store alone cannot
+    /// know; the CLI and the app fill it from the sync engine).
+    #[serde(default)]
+    pub online: Option<bool>,
 }

@@ -369,10 +369,11 @@ fn save_children(tx: &Transaction<'_>, spec: &Spec) -> Result<()> {
 /// Inserts a revision and its manifest.
 pub(crate) fn insert_revision(tx: &Transaction<'_>, r: &Revision) -> Result<()> {
     let addresses = serde_json::to_string(&r.addresses).map_err(|e| ClientError::Corrupt(e.to_string()))?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO revisions (id, deliverable_id, spec_id, number, number_confirmed, summary, addresses, created_by, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![
+    )?
+    .execute(params![
             r.id.to_string(),
             r.deliverable_id.to_string(),
             r.spec_id.to_string(),
@@ -395,32 +396,41 @@ pub(crate) fn insert_revision(tx: &Transaction<'_>, r: &Revision) -> Result<()> 
 /// Inserts or replaces a thread with its event count.
 pub(crate) fn upsert_thread(tx: &Transaction<'_>, t: &Thread, events: u32) -> Result<()> {
     let anchor = serde_json::to_string(&t.anchor).map_err(|e| ClientError::Corrupt(e.to_string()))?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO threads (id, spec_id, anchor, resolved, events, created_by, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (id) DO UPDATE SET anchor = excluded.anchor, resolved = excluded.resolved, events = excluded.events",
-        params![t.id.to_string(), t.spec_id.to_string(), anchor, t.resolved, events, t.created_by, t.created_at.as_millis()],
-    )?;
+    )?
+    .execute(params![
+        t.id.to_string(),
+        t.spec_id.to_string(),
+        anchor,
+        t.resolved,
+        events,
+        t.created_by,
+        t.created_at.as_millis()
+    ])?;
     Ok(())
 }
 
 /// Inserts or replaces a comment.
 pub(crate) fn upsert_comment(tx: &Transaction<'_>, c: &Comment, spec_id: SpecId) -> Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO comments (id, thread_id, spec_id, author, body, created_at, edited_at, redacted)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-         ON CONFLICT (id) DO UPDATE SET body = excluded.body, edited_at = excluded.edited_at, redacted = excluded.redacted",
-        params![
-            c.id.to_string(),
-            c.thread_id.to_string(),
-            spec_id.to_string(),
-            c.author,
-            c.body,
-            c.created_at.as_millis(),
-            c.edited_at.map(Timestamp::as_millis),
-            c.redacted,
-        ],
-    )?;
+         ON CONFLICT (id) DO UPDATE SET author = excluded.author, body = excluded.body, edited_at = excluded.edited_at,
+                                        redacted = excluded.redacted",
+    )?
+    .execute(params![
+        c.id.to_string(),
+        c.thread_id.to_string(),
+        spec_id.to_string(),
+        c.author,
+        c.body,
+        c.created_at.as_millis(),
+        c.edited_at.map(Timestamp::as_millis),
+        c.redacted,
+    ])?;
     Ok(())
 }
 
@@ -428,20 +438,20 @@ pub(crate) fn upsert_comment(tx: &Transaction<'_>, c: &Comment, spec_id: SpecId)
 pub(crate) fn upsert_review(tx: &Transaction<'_>, r: &Review) -> Result<()> {
     let criteria = serde_json::to_string(&r.criteria).map_err(|e| ClientError::Corrupt(e.to_string()))?;
     let verdict = read::wire_name(&r.verdict)?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO reviews (id, revision_id, spec_id, reviewer, verdict, summary, criteria, published_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (id) DO UPDATE SET verdict = excluded.verdict, summary = excluded.summary, criteria = excluded.criteria",
-        params![
-            r.id.to_string(),
-            r.revision_id.to_string(),
-            r.spec_id.to_string(),
-            r.reviewer,
-            verdict,
-            r.summary,
-            criteria,
-            r.published_at.as_millis(),
-        ],
-    )?;
+    )?
+    .execute(params![
+        r.id.to_string(),
+        r.revision_id.to_string(),
+        r.spec_id.to_string(),
+        r.reviewer,
+        verdict,
+        r.summary,
+        criteria,
+        r.published_at.as_millis(),
+    ])?;
     Ok(())
 }

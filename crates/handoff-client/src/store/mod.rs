@@ -11,7 +11,10 @@ use crate::error::{ClientError, Result};
 
 /// The client schema's migrations, in order, embedded at compile time. Append-only: a
 /// released migration is never edited; a change is a new file.
-pub(crate) const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("../../../../migrations/client/0001_init.sql"))];
+pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("../../../../migrations/client/0001_init.sql")),
+    ("0002_sync", include_str!("../../../../migrations/client/0002_sync.sql")),
+];
 
 /// How long a writer waits for another process (the app and the CLI share a data dir)
 /// before giving up with `store_busy`.

@@ -1,0 +1,378 @@
+//! Sync commands: join, login, logout, sync, attention, and the online part of status.
+//! The token lives in the OS keychain; `--insecure-token-file` (or
+//! `HANDOFF_INSECURE_TOKEN_FILE=1`) opts into a 0600 file in the data dir instead.
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use handoff_client::sync::ProgressFn;
+use handoff_client::{AttentionItem, Client, CredentialError, JoinParams, Progress, SyncEngine, SyncReport, TokenStore};
+use handoff_core::Mutation;
+
+use crate::output::Printer;
+
+/// `handoff join`.
+#[derive(Args, Debug)]
+pub struct JoinArgs {
+    /// The server, e.g. https://handoff.example.com.
+    #[arg(long)]
+    server: String,
+    /// The invite code you were sent.
+    #[arg(long)]
+    invite: String,
+    /// Your email (the one invited).
+    #[arg(long)]
+    email: String,
+    /// Your name as others see it.
+    #[arg(long)]
+    name: String,
+    /// Your IANA time zone.
+    #[arg(long, default_value = "UTC")]
+    timezone: String,
+    #[command(flatten)]
+    token: TokenArgs,
+}
+
+/// `handoff login`.
+#[derive(Args, Debug)]
+pub struct LoginArgs {
+    /// The server.
+    #[arg(long)]
+    server: String,
+    /// Your email.
+    #[arg(long)]
+    email: String,
+    #[command(flatten)]
+    token: TokenArgs,
+}
+
+/// Where to keep the token.
+#[derive(Args, Debug)]
+pub struct TokenArgs {
+    /// Keep the token in a 0600 file in the data dir instead of the OS keychain. Weaker:
+    /// anyone who can read your files (or their backups) can use it until it expires.
+    #[arg(long, env = "HANDOFF_INSECURE_TOKEN_FILE", value_parser = clap::builder::BoolishValueParser::new(), default_value_t = false)]
+    insecure_token_file: bool,
+}
+
+/// `handoff attention …`.
+#[derive(Subcommand, Debug)]
+pub enum AttentionCommand {
+    /// List changes the server rejected or kept as conflicts (the default).
+    List,
+    /// Send a change again (as a new change).
+    Retry {
+        /// Its number, as listed.
+        id: u64,
+    },
+    /// Replace a change's text and send it again (titles, sections, criteria, comments).
+    Edit {
+        /// Its number.
+        id: u64,
+        /// The new text (`-` reads standard input).
+        #[arg(long)]
+        text: String,
+    },
+    /// Drop a change for good.
+    Discard {
+        /// Its number.
+        id: u64,
+    },
+    /// Write every change needing attention to a JSON file.
+    Export {
+        /// The file to write.
+        file: PathBuf,
+    },
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")
+}
+
+fn password() -> Result<String> {
+    if let Ok(p) = std::env::var("HANDOFF_PASSWORD") {
+        return Ok(p);
+    }
+    if std::io::stdin().is_terminal() {
+        eprint!("password: ");
+        std::io::stderr().flush().ok();
+    }
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).context("cannot read the password from standard input")?;
+    let p = line.trim_end_matches(['\r', '\n']).to_owned();
+    if p.is_empty() {
+        bail!("no password given: pipe it on standard input or set HANDOFF_PASSWORD");
+    }
+    Ok(p)
+}
+
+fn device_name() -> String {
+    std::env::var("HANDOFF_DEVICE_NAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|s| s.trim().to_owned()))
+        .filter(|s| !s.is_empty())
+        .map(|h| format!("handoff CLI on {h}"))
+        .unwrap_or_else(|| "handoff CLI".into())
+}
+
+/// Picks the token store and checks it works before anything is sent to the server, so a
+/// missing keychain is reported before an invite code is spent.
+fn prepare_store(client: &Client, args: &TokenArgs) -> Result<TokenStore> {
+    client.set_token_file(args.insecure_token_file)?;
+    let store = client.token_store()?;
+    if let TokenStore::Keychain { .. } = store {
+        TokenStore::keychain_available()?;
+    }
+    Ok(store)
+}
+
+fn progress_printer() -> Option<ProgressFn> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    Some(Arc::new(|p: Progress| {
+        let line = match &p {
+            Progress::Uploading { sha256, done, total } => {
+                format!("uploading {}… {}", &sha256[..sha256.len().min(10)], percent(*done, *total))
+            }
+            Progress::Downloading { sha256, done, total } => {
+                format!("downloading {}… {}", &sha256[..sha256.len().min(10)], percent(*done, *total))
+            }
+            Progress::Pushed { done, total } => format!("pushed {done}/{total}"),
+            Progress::Pulled { records } => format!("pulled {records} records"),
+        };
+        eprint!("\r\x1b[2K{line}");
+        std::io::stderr().flush().ok();
+    }))
+}
+
+fn percent(done: u64, total: u64) -> String {
+    match done.saturating_mul(100).checked_div(total) {
+        Some(p) => format!("{p}% of {total} bytes"),
+        None => format!("{done} bytes"),
+    }
+}
+
+/// An engine for the joined server with the stored token.
+fn engine(client: &Arc<Client>) -> Result<SyncEngine> {
+    let url = client.server_url()?.context("this client has not joined a server; run `handoff join` first")?;
+    let engine = SyncEngine::http(client.clone(), &url)?;
+    let token = client.token_store()?.load().map_err(|e| match e {
+        CredentialError::Missing => anyhow::anyhow!("not signed in to {url}; run `handoff login --server {url} --email …`"),
+        other => other.into(),
+    })?;
+    engine.set_token(Some(token));
+    engine.set_progress(progress_printer());
+    Ok(engine)
+}
+
+/// `handoff join`.
+pub fn join(client: &Arc<Client>, out: &Printer, a: JoinArgs) -> Result<()> {
+    let store = prepare_store(client, &a.token)?;
+    let engine = SyncEngine::http(client.clone(), &a.server)?;
+    let params = JoinParams {
+        invite_code: a.invite,
+        email: a.email,
+        display_name: a.name,
+        password: password()?,
+        device_name: device_name(),
+        timezone: a.timezone,
+    };
+    let joined = runtime()?.block_on(engine.join(params))?;
+    store.save(&joined.session.token)?;
+    out.joined(&joined.email, &joined.workspaces, joined.adopted_specs)
+}
+
+/// `handoff login`.
+pub fn login(client: &Arc<Client>, out: &Printer, a: LoginArgs) -> Result<()> {
+    let store = prepare_store(client, &a.token)?;
+    let engine = SyncEngine::http(client.clone(), &a.server)?;
+    let pw = password()?;
+    let joined = runtime()?.block_on(engine.login(&a.email, &pw, &device_name()))?;
+    store.save(&joined.session.token)?;
+    out.joined(&joined.email, &joined.workspaces, joined.adopted_specs)
+}
+
+/// `handoff logout`: revokes the token on the server (when reachable) and forgets it here.
+pub fn logout(client: &Arc<Client>, out: &Printer) -> Result<()> {
+    let store = client.token_store()?;
+    if let Ok(engine) = engine(client)
+        && let Err(e) = runtime()?.block_on(engine.logout())
+    {
+        eprintln!("handoff: the server could not revoke the token ({e}); it is forgotten here anyway");
+    }
+    store.delete()?;
+    out.done("signed out")
+}
+
+/// `handoff sync [--watch]`.
+pub fn sync(client: &Arc<Client>, out: &Printer, watch: bool) -> Result<()> {
+    let engine = engine(client)?;
+    let rt = runtime()?;
+    if !watch {
+        let report = rt.block_on(engine.sync_with_retry(3));
+        if std::io::stderr().is_terminal() {
+            eprint!("\r\x1b[2K");
+        }
+        return out.sync_report(&report?);
+    }
+    rt.block_on(async {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            let _ = stop_tx.send(true);
+        });
+        engine
+            .watch(stop_rx, Duration::from_secs(60), |r| match r {
+                Ok(report) => {
+                    let _ = out.sync_report(report);
+                }
+                Err(e) => eprintln!("handoff: sync failed: {e} (will retry)"),
+            })
+            .await;
+    });
+    Ok(())
+}
+
+/// `handoff status`, with whether the server answers.
+pub fn status(client: &Arc<Client>, out: &Printer) -> Result<()> {
+    let mut s = client.status()?;
+    if let Some(url) = client.server_url()? {
+        let engine = SyncEngine::http(client.clone(), &url)?;
+        let online =
+            runtime()?.block_on(async { tokio::time::timeout(Duration::from_secs(3), engine.probe()).await.unwrap_or(false) });
+        s.online = Some(online);
+    }
+    out.status(&s)
+}
+
+/// `handoff attention …`.
+pub fn attention(client: &Client, out: &Printer, cmd: Option<AttentionCommand>) -> Result<()> {
+    match cmd.unwrap_or(AttentionCommand::List) {
+        AttentionCommand::List => out.attention(&client.attention()?),
+        AttentionCommand::Retry { id } => {
+            let new = client.retry_attention(id)?;
+            out.done(&format!("queued again as change {new}; run `handoff sync` to send it"))
+        }
+        AttentionCommand::Edit { id, text } => {
+            let text = crate::text_arg(&text)?;
+            let item: AttentionItem = client
+                .attention()?
+                .into_iter()
+                .find(|i| i.entry.mutation_id == id)
+                .with_context(|| format!("no change {id} needs attention"))?;
+            let edited = with_text(item.entry.envelope.mutation, text)?;
+            let new = client.edit_attention(id, edited)?;
+            out.done(&format!("edited and queued as change {new}"))
+        }
+        AttentionCommand::Discard { id } => {
+            client.discard_attention(id)?;
+            out.done("discarded")
+        }
+        AttentionCommand::Export { file } => {
+            let n = client.export_attention(&file)?;
+            out.done(&format!("exported {n} change(s) to {}", file.display()))
+        }
+    }
+}
+
+fn with_text(m: Mutation, text: String) -> Result<Mutation> {
+    Ok(match m {
+        Mutation::SetTitle { spec_id, .. } => Mutation::SetTitle { spec_id, title: text },
+        Mutation::EditSection { spec_id, section, base, .. } => Mutation::EditSection { spec_id, section, base, text },
+        Mutation::EditCriterion { spec_id, criterion_id, .. } => Mutation::EditCriterion { spec_id, criterion_id, text },
+        Mutation::AddCriterion { spec_id, criterion_id, after, .. } => {
+            Mutation::AddCriterion { spec_id, criterion_id, text, after }
+        }
+        Mutation::AddComment { comment_id, thread_id, spec_id, seen_events, .. } => {
+            Mutation::AddComment { comment_id, thread_id, spec_id, body: text, seen_events }
+        }
+        Mutation::EditComment { comment_id, thread_id, spec_id, .. } => {
+            Mutation::EditComment { comment_id, thread_id, spec_id, body: text }
+        }
+        Mutation::CreateThread { thread_id, spec_id, anchor, comment_id, .. } => {
+            Mutation::CreateThread { thread_id, spec_id, anchor, comment_id, body: text }
+        }
+        other => bail!("a {} change has no text to edit; retry, discard or export it", other.kind()),
+    })
+}
+
+impl Printer {
+    fn joined(&self, email: &str, workspaces: &[handoff_core::WorkspaceId], adopted: u32) -> Result<()> {
+        let value = serde_json::json!({ "email": email, "workspaces": workspaces, "adopted_specs": adopted });
+        let text = format!(
+            "signed in as {email}; {} workspace(s){}\nrun `handoff sync` to download and send changes",
+            workspaces.len(),
+            if adopted > 0 {
+                format!("; {adopted} spec(s) made offline moved into the workspace and will be sent")
+            } else {
+                String::new()
+            }
+        );
+        self.print_json_or(&value, &text)
+    }
+
+    fn sync_report(&self, r: &SyncReport) -> Result<()> {
+        let mut text = format!(
+            "pushed {} change(s): {} applied, {} merged, {} conflict(s), {} rejected; pulled {} record(s)",
+            r.applied + r.merged + r.conflicts + r.rejected,
+            r.applied,
+            r.merged,
+            r.conflicts,
+            r.rejected,
+            r.records_pulled
+        );
+        if r.blobs_uploaded > 0 {
+            text.push_str(&format!("; uploaded {} file(s), {} bytes", r.blobs_uploaded, r.bytes_uploaded));
+        }
+        if r.lost_scopes > 0 {
+            text.push_str(&format!("; lost access to {} scope(s)", r.lost_scopes));
+        }
+        if r.attention > 0 {
+            text.push_str(&format!("\n{} change(s) need attention: `handoff attention`", r.attention));
+        }
+        self.print_json_or(r, &text)
+    }
+
+    fn attention(&self, items: &[AttentionItem]) -> Result<()> {
+        let mut text = String::new();
+        if items.is_empty() {
+            text.push_str("nothing needs attention");
+        }
+        for i in items {
+            let e = &i.entry;
+            text.push_str(&format!(
+                "{:>6}  {:<20} spec {}  {}\n        {}\n",
+                e.mutation_id,
+                e.kind,
+                e.spec_id.to_string().chars().take(13).collect::<String>(),
+                match &i.outcome {
+                    Some(handoff_core::protocol::Outcome::Conflict { .. }) => "CONFLICT",
+                    _ => "REJECTED",
+                },
+                e.last_error.as_deref().unwrap_or("")
+            ));
+        }
+        if !items.is_empty() {
+            text.push_str("retry, edit, discard or export them: `handoff attention retry|edit|discard|export`");
+        }
+        self.print_json_or(items, text.trim_end())
+    }
+
+    fn print_json_or<T: serde::Serialize + ?Sized>(&self, value: &T, text: &str) -> Result<()> {
+        let stdout = std::io::stdout();
+        let mut o = stdout.lock();
+        if self.json {
+            serde_json::to_writer_pretty(&mut o, value)?;
+            writeln!(o)?;
+        } else {
+            writeln!(o, "{text}")?;
+        }
+        o.flush()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,221 @@
+//! Account, sync and "needs attention" commands. Each delegates to the sync engine or the
+//! client in one call; the token goes to the OS keychain, never to SQLite.
+
+use std::path::PathBuf;
+
+use handoff_client::{AttentionItem, JoinParams, OutboxEntry};
+use handoff_core::protocol::Outcome;
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, State};
+
+use crate::AppState;
+use crate::commands::changed;
+use crate::error::IpcError;
+use crate::sync::{self, SyncState, blocking};
+
+/// Who this app is signed in as, and where.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct AccountView {
+    /// The server this data dir joined, if any.
+    pub server_url: Option<String>,
+    /// The email this client acts as (`me@localhost` before joining).
+    pub identity: String,
+    /// Whether a token is loaded and the background sync runs.
+    pub signed_in: bool,
+}
+
+/// What the "join with an invite" form sends.
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct JoinInput {
+    /// The server, such as `https://handoff.example.com`.
+    pub server_url: String,
+    /// The invite code.
+    pub invite_code: String,
+    /// The invited email.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Password (new account, or the existing one's).
+    pub password: String,
+    /// IANA time zone.
+    pub timezone: String,
+}
+
+/// What the sign-in form sends.
+#[derive(Clone, Debug, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct SignInInput {
+    /// The server.
+    pub server_url: String,
+    /// Email.
+    pub email: String,
+    /// Password.
+    pub password: String,
+}
+
+/// One change needing a person, flattened for the list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct AttentionView {
+    /// The queued change, with its original content.
+    pub entry: OutboxEntry,
+    /// `true` for a conflict kept for a person, `false` for a refusal or lost access.
+    pub conflict: bool,
+    /// Why, in the server's words.
+    pub reason: String,
+}
+
+impl From<AttentionItem> for AttentionView {
+    fn from(i: AttentionItem) -> Self {
+        let (conflict, reason) = match i.outcome {
+            Some(Outcome::Conflict { message, .. }) => (true, message),
+            Some(Outcome::Rejected { message, .. }) => (false, message),
+            _ => (false, i.entry.last_error.clone().unwrap_or_default()),
+        };
+        Self { entry: i.entry, conflict, reason }
+    }
+}
+
+fn device_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .map(|h| format!("Handoff desktop on {h}"))
+        .unwrap_or_else(|| "Handoff desktop".into())
+}
+
+async fn account_view(state: &State<'_, AppState>) -> Result<AccountView, IpcError> {
+    let client = state.client()?;
+    let signed_in = state.sync.engine().is_some();
+    blocking(move || {
+        let status = client.status()?;
+        Ok(AccountView { server_url: status.server, identity: status.identity, signed_in })
+    })
+    .await
+}
+
+/// The account as it stands.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state))]
+pub async fn account(state: State<'_, AppState>) -> Result<AccountView, IpcError> {
+    account_view(&state).await
+}
+
+/// Joins a workspace with an invite; the token goes to the OS keychain and the background
+/// sync starts.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(app, state, input), fields(server = %input.server_url))]
+pub async fn join_workspace(app: AppHandle, state: State<'_, AppState>, input: JoinInput) -> Result<AccountView, IpcError> {
+    let client = state.client()?;
+    let c = client.clone();
+    let store = blocking(move || sync::keychain_store(&c)).await?;
+    let engine = sync::engine(&app, client, &input.server_url)?;
+    let params = JoinParams {
+        invite_code: input.invite_code.trim().to_owned(),
+        email: input.email,
+        display_name: input.name,
+        password: input.password,
+        device_name: device_name(),
+        timezone: input.timezone,
+    };
+    let joined = engine.join(params).await.map_err(IpcError::from)?;
+    blocking(move || store.save(&joined.session.token).map_err(IpcError::from)).await?;
+    sync::start(&app, engine);
+    changed(&app, None);
+    account_view(&state).await
+}
+
+/// Signs in to an existing account.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(app, state, input), fields(server = %input.server_url))]
+pub async fn sign_in(app: AppHandle, state: State<'_, AppState>, input: SignInInput) -> Result<AccountView, IpcError> {
+    let client = state.client()?;
+    let c = client.clone();
+    let store = blocking(move || sync::keychain_store(&c)).await?;
+    let engine = sync::engine(&app, client, &input.server_url)?;
+    let joined = engine.login(input.email.trim(), &input.password, &device_name()).await.map_err(IpcError::from)?;
+    blocking(move || store.save(&joined.session.token).map_err(IpcError::from)).await?;
+    sync::start(&app, engine);
+    changed(&app, None);
+    account_view(&state).await
+}
+
+/// Signs out: stops the sync, revokes the token on the server when it answers, forgets it
+/// here. Local data and unsent changes stay.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(app, state))]
+pub async fn sign_out(app: AppHandle, state: State<'_, AppState>) -> Result<AccountView, IpcError> {
+    let client = state.client()?;
+    if let Some(engine) = state.sync.stop()
+        && let Err(e) = engine.logout().await
+    {
+        tracing::warn!(error = %e, "the server could not revoke the token; it is forgotten here anyway");
+    }
+    blocking(move || client.token_store()?.delete().map_err(IpcError::from)).await?;
+    sync::publish(&app, None, None).await;
+    account_view(&state).await
+}
+
+/// Syncs now; answers the state after the round (its error, if any, is in `error`).
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(app, state))]
+pub async fn sync_now(app: AppHandle, state: State<'_, AppState>) -> Result<SyncState, IpcError> {
+    let engine = state.sync.engine().ok_or_else(|| IpcError {
+        code: "not_signed_in".into(),
+        message: "Join a workspace or sign in to a server first (Account).".into(),
+    })?;
+    let result = engine.sync_once().await;
+    let pulled = matches!(&result, Ok(r) if r.records_pulled > 0 || r.pushes > 0);
+    if pulled {
+        changed(&app, None);
+    }
+    sync::publish(&app, engine.is_online(), result.err().map(IpcError::from)).await;
+    Ok(state.sync.last())
+}
+
+/// The last sync state (for a sync bar that mounts after the first event).
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state))]
+pub async fn sync_state(state: State<'_, AppState>) -> Result<SyncState, IpcError> {
+    Ok(state.sync.last())
+}
+
+/// Every change needing attention, oldest first.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state))]
+pub async fn attention(state: State<'_, AppState>) -> Result<Vec<AttentionView>, IpcError> {
+    let client = state.client()?;
+    blocking(move || Ok(client.attention()?.into_iter().map(AttentionView::from).collect())).await
+}
+
+/// Queues a change again; returns its new number.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(app, state))]
+pub async fn retry_attention(app: AppHandle, state: State<'_, AppState>, mutation_id: u64) -> Result<u64, IpcError> {
+    let client = state.client()?;
+    let id = blocking(move || client.retry_attention(mutation_id).map_err(IpcError::from)).await?;
+    changed(&app, None);
+    Ok(id)
+}
+
+/// Drops a change for good.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(app, state))]
+pub async fn discard_attention(app: AppHandle, state: State<'_, AppState>, mutation_id: u64) -> Result<(), IpcError> {
+    let client = state.client()?;
+    blocking(move || client.discard_attention(mutation_id).map_err(IpcError::from)).await?;
+    changed(&app, None);
+    Ok(())
+}
+
+/// Writes every change needing attention to `path` (chosen in the save dialog) as JSON;
+/// returns how many.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state))]
+pub async fn export_attention(state: State<'_, AppState>, path: PathBuf) -> Result<usize, IpcError> {
+    let client = state.client()?;
+    blocking(move || client.export_attention(&path).map_err(IpcError::from)).await
+}

@@ -1,0 +1,288 @@
+//! The IPC commands. Each one is a single call into [`handoff_client::Client`], run on the
+//! blocking pool (the client does SQLite and file IO), traced, and answered as `T` or
+//! [`IpcError`]. Commands that change the store emit [`STORE_CHANGED`].
+
+use std::path::PathBuf;
+
+use handoff_client::{Client, OutboxEntry, RevisionSummary, SearchHit, SpecDetail, SpecSummary, StoreStatus, WorkspaceView};
+use handoff_core::{CommentId, CriterionId, SectionKind, SpecId, SpecStatus, ThreadEventKind, ThreadId, WorkspaceId};
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, State};
+
+use crate::AppState;
+use crate::error::IpcError;
+use crate::input::{NewSpecInput, ThreadTargetInput};
+
+/// The event emitted after every change to the local store.
+pub const STORE_CHANGED: &str = "store-changed";
+
+/// Payload of [`STORE_CHANGED`]: which spec changed, if one did.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct StoreChanged {
+    /// The spec whose data changed; `None` when the change is store-wide.
+    pub spec_id: Option<SpecId>,
+}
+
+/// Runs one client call on the blocking pool and maps its error for the UI.
+async fn call<T, F>(state: &State<'_, AppState>, f: F) -> Result<T, IpcError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Client) -> handoff_client::Result<T> + Send + 'static,
+{
+    let client = state.client()?;
+    let result =
+        tauri::async_runtime::spawn_blocking(move || f(&client)).await.map_err(IpcError::internal)?.map_err(IpcError::from);
+    if let Err(e) = &result {
+        tracing::warn!(code = %e.code, message = %e.message, "command failed");
+    }
+    result
+}
+
+/// Tells the UI a spec changed (best effort: a closed window cannot listen anyway), and
+/// nudges the background sync to send the change.
+pub(crate) fn changed(app: &AppHandle, spec_id: Option<SpecId>) {
+    if let Err(e) = app.emit(STORE_CHANGED, StoreChanged { spec_id }) {
+        tracing::warn!(error = %e, "cannot emit store-changed");
+    }
+    crate::sync::nudge(app);
+}
+
+/// Summaries of the specs in a workspace (all when `None`).
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state))]
+pub async fn list_specs(state: State<'_, AppState>, workspace_id: Option<WorkspaceId>) -> Result<Vec<SpecSummary>, IpcError> {
+    call(&state, move |c| c.list_specs(workspace_id)).await
+}
+
+/// Everything about one spec.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state))]
+pub async fn spec_detail(state: State<'_, AppState>, spec_id: SpecId) -> Result<SpecDetail, IpcError> {
+    call(&state, move |c| c.spec_detail(spec_id)).await
+}
+
+/// Creates a spec; returns its id.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state, app, input), fields(title_len = input.title.len()))]
+pub async fn create_spec(app: AppHandle, state: State<'_, AppState>, input: NewSpecInput) -> Result<SpecId, IpcError> {
+    let id = call(&state, move |c| c.create_spec(input.into())).await?;
+    changed(&app, Some(id));
+    Ok(id)
+}
+
+/// Renames a spec.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state, app, title))]
+pub async fn set_title(app: AppHandle, state: State<'_, AppState>, spec_id: SpecId, title: String) -> Result<(), IpcError> {
+    call(&state, move |c| c.set_title(spec_id, &title)).await?;
+    changed(&app, Some(spec_id));
+    Ok(())
+}
+
+/// Replaces a section's text.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state, app, text), fields(text_len = text.len()))]
+pub async fn edit_section(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    spec_id: SpecId,
+    section: SectionKind,
+    text: String,
+) -> Result<(), IpcError> {
+    call(&state, move |c| c.edit_section(spec_id, section, &text)).await?;
+    changed(&app, Some(spec_id));
+    Ok(())
+}
+
+/// Moves a spec along its lifecycle.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state, app))]
+pub async fn set_status(app: AppHandle, state: State<'_, AppState>, spec_id: SpecId, to: SpecStatus) -> Result<(), IpcError> {
+    call(&state, move |c| c.set_status(spec_id, to)).await?;
+    changed(&app, Some(spec_id));
+    Ok(())
+}
+
+/// Sets or clears the due date (`YYYY-MM-DD`).
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state, app))]
+pub async fn set_due_date(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    spec_id: SpecId,
+    due_date: Option<String>,
+) -> Result<(), IpcError> {
+    call(&state, move |c| c.set_due_date(spec_id, due_date.as_deref())).await?;
+    changed(&app, Some(spec_id));
+    Ok(())
+}
+
+/// Assigns a spec to a member by email.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state, app))]
+pub async fn assign(app: AppHandle, state: State<'_, AppState>, spec_id: SpecId, email: String) -> Result<(), IpcError> {
+    call(&state, move |c| c.assign(spec_id, &email)).await?;
+    changed(&app, Some(spec_id));
+    Ok(())
+}
+
+/// Removes an assignee.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state, app))]
+pub async fn unassign(app: AppHandle, state: State<'_, AppState>, spec_id: SpecId, email: String) -> Result<(), IpcError> {
+    call(&state, move |c| c.unassign(spec_id, &email)).await?;
+    changed(&app, Some(spec_id));
+    Ok(())
+}
+
+/// Adds an acceptance criterion after `after` (at the end when `None`).
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state, app, text), fields(text_len = text.len()))]
+pub async fn add_criterion(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    spec_id: SpecId,
+    text: String,
+    after: Option<CriterionId>,
+) -> Result<CriterionId, IpcError> {
+    let id = call(&state, move |c| c.add_criterion(spec_id, &text, after)).await?;
+    changed(&app, Some(spec_id));
+    Ok(id)
+}
+
+/// Changes a criterion's text.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state, app, text), fields(text_len = text.len()))]
+pub async fn edit_criterion(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    spec_id: SpecId,
+    criterion_id: CriterionId,
+    text: String,
+) -> Result<(), IpcError> {
+    call(&state, move |c| c.edit_criterion(spec_id, criterion_id, &text)).await?;
+    changed(&app, Some(spec_id));
+    Ok(())
+}
+
+/// Moves a criterion after another (`None`: to the top).
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state, app))]
+pub async fn move_criterion(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    spec_id: SpecId,
+    criterion_id: CriterionId,
+    after: Option<CriterionId>,
+) -> Result<(), IpcError> {
+    call(&state, move |c| c.move_criterion(spec_id, criterion_id, after)).await?;
+    changed(&app, Some(spec_id));
+    Ok(())
+}
+
+/// Removes a criterion.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state, app))]
+pub async fn remove_criterion(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    spec_id: SpecId,
+    criterion_id: CriterionId,
+) -> Result<(), IpcError> {
+    call(&state, move |c| c.remove_criterion(spec_id, criterion_id)).await?;
+    changed(&app, Some(spec_id));
+    Ok(())
+}
+
+/// Delivers a folder as the spec's next revision.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state, app, summary))]
+pub async fn deliver(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    spec_id: SpecId,
+    dir: PathBuf,
+    summary: String,
+    addresses: Vec<ThreadId>,
+) -> Result<RevisionSummary, IpcError> {
+    let revision = call(&state, move |c| c.deliver(spec_id, &dir, &summary, addresses)).await?;
+    changed(&app, Some(spec_id));
+    Ok(revision)
+}
+
+/// Opens a thread with its first comment.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state, app, body), fields(body_len = body.len()))]
+pub async fn create_thread(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    spec_id: SpecId,
+    target: ThreadTargetInput,
+    body: String,
+) -> Result<ThreadId, IpcError> {
+    let id = call(&state, move |c| c.create_thread(spec_id, target.into(), &body)).await?;
+    changed(&app, Some(spec_id));
+    Ok(id)
+}
+
+/// Replies in a thread.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state, app, body), fields(body_len = body.len()))]
+pub async fn reply(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    spec_id: SpecId,
+    thread_id: ThreadId,
+    body: String,
+) -> Result<CommentId, IpcError> {
+    let id = call(&state, move |c| c.reply(thread_id, &body)).await?;
+    changed(&app, Some(spec_id));
+    Ok(id)
+}
+
+/// Resolves or reopens a thread.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state, app))]
+pub async fn set_thread_state(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    spec_id: SpecId,
+    thread_id: ThreadId,
+    event: ThreadEventKind,
+) -> Result<(), IpcError> {
+    call(&state, move |c| c.set_thread_state(thread_id, event)).await?;
+    changed(&app, Some(spec_id));
+    Ok(())
+}
+
+/// Full-text search.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state))]
+pub async fn search(state: State<'_, AppState>, query: String, limit: usize) -> Result<Vec<SearchHit>, IpcError> {
+    call(&state, move |c| c.search(&query, limit)).await
+}
+
+/// The store at a glance (the sync bar), with whether the server answered last.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state))]
+pub async fn status(state: State<'_, AppState>) -> Result<StoreStatus, IpcError> {
+    let online = state.sync.engine().and_then(|e| e.is_online());
+    let mut status = call(&state, |c| c.status()).await?;
+    status.online = online;
+    Ok(status)
+}
+
+/// Every queued local change.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state))]
+pub async fn outbox(state: State<'_, AppState>) -> Result<Vec<OutboxEntry>, IpcError> {
+    call(&state, |c| c.outbox()).await
+}
+
+/// Every workspace this client knows.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state))]
+pub async fn workspaces(state: State<'_, AppState>) -> Result<Vec<WorkspaceView>, IpcError> {
+    call(&state, |c| c.workspaces()).await
+}

@@ -1,0 +1,123 @@
+//! The Handoff desktop shell: the Tauri builder, its plugins, and the IPC commands in
+//! [`commands`], each of which delegates in one call to [`handoff_client::Client`].
+//!
+//! Architecture invariant: no business logic, SQL or HTTP here. Nothing below this crate
+//! knows Tauri exists.
+
+pub mod account;
+pub mod commands;
+pub mod error;
+pub mod input;
+pub mod sync;
+
+#[cfg(test)]
+mod codegen;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use handoff_client::Client;
+
+use crate::error::IpcError;
+
+/// The environment variable that overrides the data dir (shared with the `handoff` CLI).
+pub const DATA_DIR_ENV: &str = "HANDOFF_DATA_DIR";
+
+/// What the commands share: the client, or why it could not be opened (shown by the UI).
+pub struct AppState {
+    client: Result<Arc<Client>, IpcError>,
+    /// The background sync, when signed in.
+    pub sync: sync::SyncSlot,
+}
+
+impl AppState {
+    /// Opens the client in `data_dir`; a failure is kept and answered to every command.
+    pub fn open(data_dir: Result<PathBuf, IpcError>) -> Self {
+        let client = data_dir.and_then(|dir| {
+            tracing::info!(data_dir = %dir.display(), "opening the local store");
+            Client::open(&dir).map(Arc::new).map_err(IpcError::from)
+        });
+        if let Err(e) = &client {
+            tracing::error!(code = %e.code, message = %e.message, "cannot open the local store");
+        }
+        Self { client, sync: sync::SyncSlot::default() }
+    }
+
+    /// The client, or the error that kept it from opening.
+    pub fn client(&self) -> Result<Arc<Client>, IpcError> {
+        self.client.clone()
+    }
+}
+
+/// The data dir: `$HANDOFF_DATA_DIR`, else the platform data dir the CLI uses too.
+pub fn data_dir() -> Result<PathBuf, IpcError> {
+    if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("dev", "Handoff", "handoff").map(|d| d.data_dir().to_owned()).ok_or_else(|| IpcError {
+        code: "no_data_dir".into(),
+        message: format!("cannot find a home folder for the data dir; set {DATA_DIR_ENV}"),
+    })
+}
+
+/// Starts the app; returns when its last window closes.
+pub fn run() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,handoff_app=debug")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let state = AppState::open(data_dir());
+    let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
+        .manage(state)
+        .setup(|app| {
+            sync::resume(app.handle());
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::list_specs,
+            commands::spec_detail,
+            commands::create_spec,
+            commands::set_title,
+            commands::edit_section,
+            commands::set_status,
+            commands::set_due_date,
+            commands::assign,
+            commands::unassign,
+            commands::add_criterion,
+            commands::edit_criterion,
+            commands::move_criterion,
+            commands::remove_criterion,
+            commands::deliver,
+            commands::create_thread,
+            commands::reply,
+            commands::set_thread_state,
+            commands::search,
+            commands::status,
+            commands::outbox,
+            commands::workspaces,
+            account::account,
+            account::join_workspace,
+            account::sign_in,
+            account::sign_out,
+            account::sync_now,
+            account::sync_state,
+            account::attention,
+            account::retry_attention,
+            account::discard_attention,
+            account::export_attention,
+        ])
+        .run(tauri::generate_context!());
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "the app failed");
+            eprintln!("handoff-app: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

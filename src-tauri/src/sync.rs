@@ -1,0 +1,267 @@
+//! The background sync: one [`SyncEngine`] for the joined server, driven by the engine's own
+//! [`SyncEngine::watch`] loop, and nudged after local changes. Everything it learns goes to
+//! the UI as events: [`SYNC_STATE`] (online, pending, attention, last error), [`SYNC_PROGRESS`]
+//! and [`crate::commands::STORE_CHANGED`] after a round that pulled or pushed.
+//!
+//! No sync rules live here: the engine decides what to push, pull and when to back off.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use handoff_client::sync::{ProgressFn, SyncOptions};
+use handoff_client::{Client, Progress, SyncEngine, SyncError, SyncReport, TokenStore};
+use handoff_core::Timestamp;
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Manager};
+
+use crate::AppState;
+use crate::commands::{STORE_CHANGED, StoreChanged};
+use crate::error::IpcError;
+
+/// The event carrying a [`SyncState`] after every round and every sign-in change.
+pub const SYNC_STATE: &str = "sync-state";
+/// The event carrying [`SyncProgress`] during a round.
+pub const SYNC_PROGRESS: &str = "sync-progress";
+
+/// How often the loop syncs when the server sends no pokes.
+const EVERY: Duration = Duration::from_secs(30);
+/// The longest pause between retries while the server does not answer.
+const BACKOFF_CAP: Duration = Duration::from_secs(5);
+/// How long local changes gather before a nudge syncs them.
+const NUDGE_DELAY: Duration = Duration::from_millis(300);
+
+/// What the sync bar shows: connection, queue and the last problem.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct SyncState {
+    /// Whether a background sync runs (signed in with a stored token).
+    pub signed_in: bool,
+    /// `true` when the server answered the last request, `false` when it did not, `None`
+    /// before any request.
+    pub online: Option<bool>,
+    /// Local changes not yet sent.
+    pub pending: usize,
+    /// Changes the server rejected or kept as conflicts.
+    pub attention: usize,
+    /// When the last sync finished, if ever.
+    pub last_sync: Option<Timestamp>,
+    /// Why the last round failed (`offline`, `token_revoked`, `no_keychain`, …), if it did.
+    pub error: Option<IpcError>,
+}
+
+/// Progress of a running round, for the sync bar's progress text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SyncProgress {
+    /// Uploading a file: bytes sent of its size.
+    Uploading {
+        /// Bytes sent.
+        done: u64,
+        /// Its size.
+        total: u64,
+    },
+    /// Downloading a file.
+    Downloading {
+        /// Bytes stored.
+        done: u64,
+        /// Its size.
+        total: u64,
+    },
+    /// Changes sent so far this round, of those pending at its start.
+    Pushed {
+        /// Answered so far.
+        done: u64,
+        /// Pending at the start.
+        total: u64,
+    },
+    /// Records received so far this round.
+    Pulled {
+        /// Records applied.
+        records: u64,
+    },
+}
+
+impl From<Progress> for SyncProgress {
+    fn from(p: Progress) -> Self {
+        match p {
+            Progress::Uploading { done, total, .. } => SyncProgress::Uploading { done, total },
+            Progress::Downloading { done, total, .. } => SyncProgress::Downloading { done, total },
+            Progress::Pushed { done, total } => SyncProgress::Pushed { done, total },
+            Progress::Pulled { records } => SyncProgress::Pulled { records },
+        }
+    }
+}
+
+/// The running engine and the switch that stops its loop.
+struct Running {
+    engine: Arc<SyncEngine>,
+    stop: tokio::sync::watch::Sender<bool>,
+}
+
+/// The app's sync slot: at most one engine at a time, plus the last state shown.
+#[derive(Default)]
+pub struct SyncSlot {
+    running: Mutex<Option<Running>>,
+    last: Mutex<SyncState>,
+    nudge_queued: Arc<AtomicBool>,
+}
+
+impl SyncSlot {
+    /// The running engine, if signed in.
+    pub fn engine(&self) -> Option<Arc<SyncEngine>> {
+        self.running.lock().unwrap_or_else(PoisonError::into_inner).as_ref().map(|r| r.engine.clone())
+    }
+
+    /// The last state sent to the UI.
+    pub fn last(&self) -> SyncState {
+        self.last.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    fn set_last(&self, s: SyncState) {
+        *self.last.lock().unwrap_or_else(PoisonError::into_inner) = s;
+    }
+
+    /// Stops the loop (if any) and forgets the engine; returns it for a last call (logout).
+    pub fn stop(&self) -> Option<Arc<SyncEngine>> {
+        let old = self.running.lock().unwrap_or_else(PoisonError::into_inner).take();
+        old.map(|r| {
+            let _ = r.stop.send(true);
+            r.engine
+        })
+    }
+}
+
+/// Runs blocking work (SQLite, keychain) on the blocking pool.
+pub async fn blocking<T, F>(f: F) -> Result<T, IpcError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, IpcError> + Send + 'static,
+{
+    tauri::async_runtime::spawn_blocking(f).await.map_err(IpcError::internal)?
+}
+
+/// The keychain entry for this data dir, checked to answer before anything is sent to the
+/// server (so a missing keychain is reported before an invite code is spent).
+pub fn keychain_store(client: &Client) -> Result<TokenStore, IpcError> {
+    client.set_token_file(false)?;
+    let store = client.token_store()?;
+    TokenStore::keychain_available()?;
+    Ok(store)
+}
+
+/// An engine for `server_url` whose progress goes to the UI.
+pub fn engine(app: &AppHandle, client: Arc<Client>, server_url: &str) -> Result<Arc<SyncEngine>, IpcError> {
+    let engine =
+        SyncEngine::http(client, server_url)?.with_options(SyncOptions { backoff_cap: BACKOFF_CAP, ..SyncOptions::default() });
+    let handle = app.clone();
+    let progress: ProgressFn = Arc::new(move |p: Progress| {
+        if let Err(e) = handle.emit(SYNC_PROGRESS, SyncProgress::from(p)) {
+            tracing::debug!(error = %e, "cannot emit sync-progress");
+        }
+    });
+    engine.set_progress(Some(progress));
+    Ok(Arc::new(engine))
+}
+
+/// Starts the background loop for `engine` (which holds a token), replacing any other.
+pub fn start(app: &AppHandle, engine: Arc<SyncEngine>) {
+    let state = app.state::<AppState>();
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    if let Some(old) =
+        state.sync.running.lock().unwrap_or_else(PoisonError::into_inner).replace(Running { engine: engine.clone(), stop: tx })
+    {
+        let _ = old.stop.send(true);
+    }
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let on_round = |r: &Result<SyncReport, SyncError>| after_round(&app, &engine, r);
+        engine.watch(rx, EVERY, on_round).await;
+        tracing::info!("the background sync stopped");
+    });
+}
+
+/// Syncs soon after a local change (several changes in a row share one round).
+pub fn nudge(app: &AppHandle) {
+    let state = app.state::<AppState>();
+    let Some(engine) = state.sync.engine() else { return };
+    let queued = state.sync.nudge_queued.clone();
+    if queued.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        tokio::time::sleep(NUDGE_DELAY).await;
+        queued.store(false, Ordering::Release);
+        let result = engine.sync_once().await;
+        after_round(&app, &engine, &result);
+    });
+}
+
+/// Resumes the background sync at start-up when this data dir joined a server and its
+/// token is in the keychain; a missing keychain is shown in the sync bar.
+pub fn resume(app: &AppHandle) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let Ok(client) = app.state::<AppState>().client() else { return };
+        let c = client.clone();
+        let found = blocking(move || {
+            let Some(url) = c.server_url()? else { return Ok(None) };
+            let token = c.token_store()?.load().map_err(IpcError::from)?;
+            Ok(Some((url, token)))
+        })
+        .await;
+        match found {
+            Ok(Some((url, token))) => match engine(&app, client, &url) {
+                Ok(engine) => {
+                    engine.set_token(Some(token));
+                    start(&app, engine);
+                }
+                Err(e) => publish(&app, None, Some(e)).await,
+            },
+            Ok(None) => publish(&app, None, None).await,
+            Err(e) if e.code == "not_signed_in" => publish(&app, None, None).await,
+            Err(e) => publish(&app, None, Some(e)).await,
+        }
+    });
+}
+
+/// After a round: tell the UI the new state, and that the store changed when it did.
+fn after_round(app: &AppHandle, engine: &Arc<SyncEngine>, result: &Result<SyncReport, SyncError>) {
+    let error = result.as_ref().err().map(IpcError::from);
+    if let Some(e) = &error {
+        tracing::warn!(code = %e.code, message = %e.message, "sync round failed");
+    }
+    if matches!(result, Err(e) if e.needs_sign_in()) {
+        // A revoked or expired token: stop syncing until the user signs in again.
+        app.state::<AppState>().sync.stop();
+    }
+    let changed = matches!(result, Ok(r) if r.records_pulled > 0 || r.pushes > 0 || r.lost_scopes > 0);
+    let app = app.clone();
+    let online = engine.is_online();
+    tauri::async_runtime::spawn(async move {
+        if changed && let Err(e) = app.emit(STORE_CHANGED, StoreChanged { spec_id: None }) {
+            tracing::warn!(error = %e, "cannot emit store-changed");
+        }
+        publish(&app, online, error).await;
+    });
+}
+
+/// Reads the queue counts, records and emits the state.
+pub async fn publish(app: &AppHandle, online: Option<bool>, error: Option<IpcError>) {
+    let state = app.state::<AppState>();
+    let signed_in = state.sync.engine().is_some();
+    let mut next = SyncState { signed_in, online, error, ..SyncState::default() };
+    if let Ok(client) = state.client()
+        && let Ok(status) = blocking(move || client.status().map_err(IpcError::from)).await
+    {
+        next.pending = status.pending;
+        next.attention = status.attention;
+        next.last_sync = status.last_sync;
+    }
+    state.sync.set_last(next.clone());
+    if let Err(e) = app.emit(SYNC_STATE, next) {
+        tracing::warn!(error = %e, "cannot emit sync-state");
+    }
+}

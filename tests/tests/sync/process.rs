@@ -1,0 +1,256 @@
+//! Real processes: the `handoff-server` binary and two `handoff` CLI clients with their own
+//! data dirs. Offline edits on both sides, the server SIGKILLed during a large push and
+//! restarted, a client SIGKILLed during a pull; at the end both show the same specs,
+//! revisions and threads, nothing doubled.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use super::support::target_dir;
+
+/// The binaries, built on demand when missing.
+fn binaries() -> (PathBuf, PathBuf) {
+    let dir = target_dir();
+    let (cli, server) = (dir.join("handoff"), dir.join("handoff-server"));
+    if !cli.is_file() || !server.is_file() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "-p", "handoff-cli", "-p", "handoff-server"])
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .status()
+            .expect("cargo build");
+        assert!(status.success(), "building the binaries failed");
+    }
+    (cli, server)
+}
+
+fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+struct Server {
+    bin: PathBuf,
+    data: PathBuf,
+    port: u16,
+    child: Option<Child>,
+}
+
+impl Server {
+    fn start(&mut self) {
+        let mut child = Command::new(&self.bin)
+            .args([
+                "--data-dir",
+                &self.data.to_string_lossy(),
+                "--listen",
+                &format!("127.0.0.1:{}", self.port),
+                "--rate-limit",
+                "0",
+            ])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn server");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("read announce");
+        assert!(line.contains("listening on"), "server said {line:?}");
+        self.child = Some(child);
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill(); // SIGKILL
+            let _ = c.wait();
+        }
+    }
+
+    fn invite(&self, email: &str, role: &str) -> String {
+        let out = Command::new(&self.bin)
+            .args(["--data-dir", &self.data.to_string_lossy(), "invite", "--workspace", "Proc", "--role", role, "--email", email])
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("invite");
+        assert!(out.status.success(), "invite: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+struct Cli {
+    bin: PathBuf,
+    data: PathBuf,
+}
+
+impl Cli {
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.bin);
+        c.arg("--data-dir").arg(&self.data).args(args);
+        c.env("HANDOFF_PASSWORD", "password123").env("HANDOFF_INSECURE_TOKEN_FILE", "1").stdin(Stdio::null());
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("run handoff")
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "handoff {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&all)).expect("json output")
+    }
+
+    /// Syncs until it succeeds (the server may still be starting).
+    fn sync(&self) -> String {
+        for _ in 0..20 {
+            let out = self.run(&["sync"]);
+            if out.status.success() {
+                return String::from_utf8_lossy(&out.stdout).into_owned();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.ok(&["sync"])
+    }
+}
+
+/// What must be equal on both clients: specs with their fields, revisions, threads.
+fn view(cli: &Cli) -> serde_json::Value {
+    let mut specs = cli.json(&["spec", "list"]);
+    let mut out = Vec::new();
+    for s in specs.as_array_mut().into_iter().flatten() {
+        let id = s["id"].as_str().unwrap_or_default().to_owned();
+        let mut d = cli.json(&["spec", "show", &id]);
+        let mut threads = d["threads"].take();
+        for t in threads.as_array_mut().into_iter().flatten() {
+            let comments = t["comments"].as_array().map(|c| c.len()).unwrap_or(0);
+            let ids: std::collections::BTreeSet<String> =
+                t["comments"].as_array().into_iter().flatten().map(|c| c["id"].to_string()).collect();
+            assert_eq!(ids.len(), comments, "a comment appears twice");
+        }
+        out.push(serde_json::json!({ "spec": d["spec"].take(), "revisions": d["revisions"].take(), "threads": threads }));
+    }
+    serde_json::Value::Array(out)
+}
+
+#[test]
+fn server_and_clients_killed_mid_sync_lose_nothing_and_double_nothing() {
+    let (cli_bin, server_bin) = binaries();
+    let root = tempfile::tempdir().expect("root");
+    let mut server = Server { bin: server_bin, data: root.path().join("server"), port: free_port(), child: None };
+    let url = format!("http://127.0.0.1:{}", server.port);
+    let owner = server.invite("ana@proc.io", "owner");
+    let reviewer = server.invite("ben@proc.io", "reviewer");
+    server.start();
+    let a = Cli { bin: cli_bin.clone(), data: root.path().join("a") };
+    let b = Cli { bin: cli_bin, data: root.path().join("b") };
+
+    // A works offline before joining; joining keeps it.
+    let spec = a.ok(&["spec", "new", "--title", "Billing export", "--criterion", "CSV per month"]).trim().to_owned();
+    a.ok(&["join", "--server", &url, "--invite", &owner, "--email", "ana@proc.io", "--name", "Ana"]);
+    b.ok(&["join", "--server", &url, "--invite", &reviewer, "--email", "ben@proc.io", "--name", "Ben"]);
+    assert!(a.sync().contains("pushed 1 change"), "the offline spec is pushed");
+    b.sync();
+    assert_eq!(b.json(&["spec", "list"]).as_array().map(Vec::len), Some(1));
+    let status = a.ok(&["status"]);
+    assert!(status.contains("online") && status.contains("0 pending"), "{status}");
+
+    // Both edit the same spec while the server is down.
+    server.kill();
+    let notes_a = root.path().join("notes-a.md");
+    std::fs::write(&notes_a, "Export runs nightly.\n").expect("notes");
+    a.ok(&["spec", "edit", &spec, "--title", "Billing export v2", "--notes-file", &notes_a.to_string_lossy()]);
+    let thread = b.ok(&["thread", "new", &spec, "--text", "Which currency?"]).trim().to_owned();
+    b.ok(&["spec", "edit", &spec, "--add-criterion", "Totals match the ledger"]);
+    let offline = a.run(&["sync"]);
+    assert!(!offline.status.success(), "sync fails while the server is down");
+    let status = a.ok(&["status"]);
+    assert!(status.contains("offline") && status.contains("pending"), "{status}");
+    server.start();
+    a.sync();
+    b.sync();
+    a.sync();
+
+    // A large push: a delivery with big files and many replies; the server is killed mid-push.
+    let work = root.path().join("work");
+    std::fs::create_dir_all(&work).expect("work");
+    let mut seed = 7u64;
+    for f in 0..3 {
+        let bytes: Vec<u8> = (0..6 * 1024 * 1024)
+            .map(|_| {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                (seed >> 56) as u8
+            })
+            .collect();
+        std::fs::write(work.join(format!("data{f}.bin")), bytes).expect("big file");
+    }
+    a.ok(&["deliver", &spec, &work.to_string_lossy(), "--note", "big drop"]);
+    for i in 0..40 {
+        a.ok(&["thread", "reply", &thread, "--text", &format!("reply {i}")]);
+    }
+    let mut push = a.cmd(&["sync"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn sync");
+    std::thread::sleep(Duration::from_millis(150));
+    server.kill();
+    let _ = push.wait();
+    server.start();
+    a.sync();
+
+    // B pulls all of it and is killed mid-pull; a second run completes.
+    let mut pull = b.cmd(&["sync"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn pull");
+    std::thread::sleep(Duration::from_millis(60));
+    let _ = pull.kill();
+    let _ = pull.wait();
+    b.sync();
+    a.sync();
+
+    let (va, vb) = (view(&a), view(&b));
+    assert_eq!(va, vb, "both clients show the same specs, revisions and threads");
+    let s = &va[0];
+    assert_eq!(s["spec"]["title"], "Billing export v2");
+    assert_eq!(s["spec"]["sections"]["notes"], "Export runs nightly.\n");
+    assert_eq!(s["spec"]["criteria"].as_array().map(Vec::len), Some(2));
+    assert_eq!(s["revisions"].as_array().map(Vec::len), Some(1), "one revision, not two");
+    assert_eq!(s["revisions"][0]["number"], 1);
+    assert_eq!(s["threads"][0]["comments"].as_array().map(Vec::len), Some(41), "every reply exactly once");
+    for c in [&a, &b] {
+        let st = c.json(&["status"]);
+        assert_eq!((st["pending"].as_u64(), st["attention"].as_u64()), (Some(0), Some(0)), "{st}");
+    }
+    let _ = Path::new(&url);
+}
+
+#[test]
+fn without_a_keychain_join_names_the_fix_and_the_file_opt_in_works() {
+    let (cli_bin, _) = binaries();
+    let root = tempfile::tempdir().expect("root");
+    let out = Command::new(&cli_bin)
+        .arg("--data-dir")
+        .arg(root.path())
+        .args(["join", "--server", "http://127.0.0.1:9", "--invite", "x", "--email", "a@b.io", "--name", "A"])
+        .env("HANDOFF_PASSWORD", "pw")
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/handoff-test-bus")
+        .env_remove("HANDOFF_INSECURE_TOKEN_FILE")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("keychain") && err.contains("--insecure-token-file"), "{err}");
+}

@@ -1,0 +1,72 @@
+// Screenshots of the main screens on the demo data (see xtask/src/screenshots.rs).
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { scenario, startApp, stop, until } from "./lib.mjs";
+import { createSpec, freePort, invite, joinInApp, startServer, stopServer, tempDir, untilBar } from "./server.mjs";
+
+const out = process.env.HANDOFF_SCREENSHOTS_DIR;
+if (!out) throw new Error("HANDOFF_SCREENSHOTS_DIR is not set");
+
+scenario("screenshots", async () => {
+  const b = await startApp();
+  const shot = async (name) => {
+    await b.pause(400);
+    // WebKitWebDriver's screenshot endpoint hangs under Xvfb; grab the X screen instead.
+    execFileSync("import", ["-window", "root", join(out, `${name}.png`)]);
+    console.log(`saved ${name}.png`);
+  };
+  try {
+    await until(b, async () => (await b.$$("button[role=option]")).length >= 4, "the demo specs");
+    await shot("01-specs-list");
+    await (await b.$("//button[@role=\"option\"][contains(., \"CSV export\")]")).click();
+    await until(b, async () => (await b.$("article.spec h1")).isExisting(), "the spec view");
+    await shot("02-spec-view");
+    await b.execute(() => document.querySelector("section.threads")?.scrollIntoView());
+    await shot("03-threads-and-deliverable");
+    await b.execute(() => document.querySelector("article.spec")?.scrollIntoView());
+    await (await b.$("button[aria-label='Edit API shape']")).click();
+    await until(b, async () => (await b.$(".cm-content")).isExisting(), "the section editor");
+    await shot("04-section-editor");
+    await (await b.$("button=Cancel")).click();
+    await (await b.$("input[type=search]")).setValue("quoted");
+    await until(b, async () => (await b.$$(".hits li")).length > 0, "search results");
+    await shot("05-search");
+    await (await b.$("input[type=search]")).click();
+    await b.keys(["Escape"]);
+    await until(b, async () => (await b.$$("button[role=option]")).length >= 4, "the list again");
+    await (await b.$("button=New spec")).click();
+    await (await b.$("button=Create spec")).click();
+    await until(b, async () => (await b.$("[role=alert]")).isExisting(), "the empty-title error");
+    await shot("06-new-spec-error");
+    await (await b.$("button=Cancel")).click();
+    // The toggle cycles system → light → dark.
+    await (await b.$("button*=Theme:")).click();
+    await (await b.$("button*=Theme:")).click();
+    await until(b, async () => (await b.$("button=Theme: dark")).isExisting(), "the dark theme");
+    await (await b.$("//button[@role=\"option\"][contains(., \"CSV export\")]")).click();
+    await until(b, async () => (await b.$("article.spec h1")).isExisting(), "the spec view");
+    await shot("07-spec-view-dark");
+    await (await b.$("button*=Theme:")).click();
+
+    // Sync: join a local server as the owner. The demo data was assigned offline to people
+    // who are not members there, so the server refuses those changes: they need attention.
+    // Then the server stops and work goes on: changes wait to sync.
+    const serverDir = tempDir("server");
+    const server = await startServer(serverDir, await freePort());
+    try {
+      await joinInApp(b, server.url, invite(serverDir, "owner@example.com"), "owner@example.com", "Olu");
+      await untilBar(b, (s) => s.online === "true" && s.pending === 0, "the first sync");
+      await until(b, async () => (await b.$("[data-testid=attention-badge]")).isExisting(), "the attention badge", 20_000);
+    } finally {
+      await stopServer(server);
+    }
+    await createSpec(b, "Rate limits for the export API");
+    await untilBar(b, (s) => s.online === "false" && s.pending >= 1, "offline with pending changes");
+    await shot("08-sync-bar-offline-pending");
+    await (await b.$("[data-testid=attention-badge]")).click();
+    await until(b, async () => (await b.$$("[role=dialog] li")).length > 0, "the attention list");
+    await shot("09-attention-list");
+  } finally {
+    await stop(b);
+  }
+});

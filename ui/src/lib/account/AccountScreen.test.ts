@@ -1,0 +1,98 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { cleanup, fireEvent, render, screen } from "@testing-library/svelte";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import AccountScreen from "./AccountScreen.svelte";
+import type { AccountView, SyncState } from "../ipc";
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+const local: AccountView = { server_url: null, identity: "me@localhost", signed_in: false };
+const idle: SyncState = { signed_in: false, online: null, pending: 0, attention: 0, last_sync: null, error: null };
+
+async function fill(label: string | RegExp, value: string) {
+  await fireEvent.input(screen.getByLabelText(label), { target: { value } });
+}
+
+describe("AccountScreen", () => {
+  it("joins with an invite and sends every field", async () => {
+    let sent: unknown = null;
+    mockIPC((cmd, args) => {
+      if (cmd === "account") return local;
+      if (cmd === "sync_state") return idle;
+      if (cmd === "join_workspace") {
+        sent = args;
+        return { server_url: "http://127.0.0.1:7000", identity: "ana@example.com", signed_in: true };
+      }
+    });
+    render(AccountScreen);
+    await screen.findByText(/Working locally/);
+    await fill("Server address", " http://127.0.0.1:7000 ");
+    await fill("Invite code", "ABC-123");
+    await fill("Email", "ana@example.com");
+    await fill("Your name", "Ana");
+    await fill("Password", "pw-1234567");
+    await fireEvent.click(screen.getByRole("button", { name: "Join" }));
+    expect(await screen.findByRole("status")).toHaveTextContent("Signed in as ana@example.com");
+    expect(sent).toMatchObject({
+      input: { server_url: "http://127.0.0.1:7000", invite_code: "ABC-123", email: "ana@example.com", name: "Ana", password: "pw-1234567" },
+    });
+    expect(screen.getByLabelText("Password")).toHaveValue("");
+  });
+
+  it("keeps everything typed when the server does not answer", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "account") return local;
+      if (cmd === "sync_state") return idle;
+      if (cmd === "join_workspace") throw { code: "offline", message: "cannot reach" };
+    });
+    render(AccountScreen);
+    await screen.findByText(/Working locally/);
+    await fill("Server address", "http://127.0.0.1:9");
+    await fill("Invite code", "CODE");
+    await fill("Email", "ana@example.com");
+    await fill("Your name", "Ana");
+    await fill("Password", "secret-pw");
+    await fireEvent.click(screen.getByRole("button", { name: "Join" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("The server at http://127.0.0.1:9 does not answer");
+    expect(screen.getByLabelText("Server address")).toHaveValue("http://127.0.0.1:9");
+    expect(screen.getByLabelText("Invite code")).toHaveValue("CODE");
+    expect(screen.getByLabelText("Your name")).toHaveValue("Ana");
+    expect(screen.getByLabelText("Password")).toHaveValue("secret-pw");
+  });
+
+  it("says wrong password on sign-in, and signs out", async () => {
+    let signedIn = false;
+    mockIPC((cmd) => {
+      if (cmd === "account") return { server_url: "http://s", identity: "ana@example.com", signed_in: signedIn };
+      if (cmd === "sync_state") return idle;
+      if (cmd === "sign_in") throw { code: "unauthorized", message: "wrong email or password" };
+      if (cmd === "sign_out") return { server_url: "http://s", identity: "ana@example.com", signed_in: false };
+    });
+    render(AccountScreen);
+    expect(await screen.findByText(/Signed out of/)).toBeInTheDocument();
+    expect(screen.getByLabelText("Server address")).toHaveValue("http://s");
+    expect(screen.getByLabelText("Email")).toHaveValue("ana@example.com");
+    await fill("Password", "nope");
+    await fireEvent.click(screen.getByRole("button", { name: "Sign in" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("Wrong email or password");
+    expect(screen.getByLabelText("Password")).toHaveValue("nope");
+    cleanup();
+
+    signedIn = true;
+    render(AccountScreen);
+    await fireEvent.click(await screen.findByRole("button", { name: "Sign out" }));
+    await vi.waitFor(() => expect(screen.getByRole("status")).toHaveTextContent("Signed out"));
+  });
+
+  it("shows a revoked session clearly", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "account") return { server_url: "http://s", identity: "ana@example.com", signed_in: true };
+      if (cmd === "sync_state") return { ...idle, signed_in: true, error: { code: "token_revoked", message: "revoked" } };
+    });
+    render(AccountScreen);
+    expect(await screen.findByTestId("session-problem")).toHaveTextContent(/revoked: sign in again/);
+  });
+});

@@ -1,0 +1,151 @@
+// The only module that talks to Tauri. Every command is typed with the types generated
+// from Rust (./generated); every failure is an IpcError `{code, message}`.
+import { invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import { open, save } from "@tauri-apps/plugin-dialog";
+import type {
+  AccountView,
+  AttentionView,
+  CommentId,
+  CriterionId,
+  IpcError,
+  JoinInput,
+  NewSpecInput,
+  OutboxEntry,
+  RevisionSummary,
+  SearchHit,
+  SectionKind,
+  SignInInput,
+  SpecDetail,
+  SpecId,
+  SpecStatus,
+  SpecSummary,
+  StoreChanged,
+  StoreStatus,
+  SyncProgress,
+  SyncState,
+  ThreadEventKind,
+  ThreadId,
+  ThreadTargetInput,
+  WorkspaceView,
+} from "./generated";
+
+export type * from "./generated";
+
+/** True when a value has the `{code, message}` shape of a command failure. */
+export function isIpcError(e: unknown): e is IpcError {
+  return (
+    typeof e === "object" &&
+    e !== null &&
+    typeof (e as Record<string, unknown>).code === "string" &&
+    typeof (e as Record<string, unknown>).message === "string"
+  );
+}
+
+/** Any thrown value as an IpcError, so the UI always has a message to show. */
+export function toIpcError(e: unknown): IpcError {
+  if (isIpcError(e)) return { code: e.code, message: e.message };
+  if (e instanceof Error) return { code: "internal", message: e.message };
+  return { code: "internal", message: String(e) };
+}
+
+async function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    throw toIpcError(e);
+  }
+}
+
+export const api = {
+  listSpecs: (workspace_id: string | null = null) => call<SpecSummary[]>("list_specs", { workspace_id }),
+  specDetail: (spec_id: SpecId) => call<SpecDetail>("spec_detail", { spec_id }),
+  createSpec: (input: NewSpecInput) => call<SpecId>("create_spec", { input }),
+  setTitle: (spec_id: SpecId, title: string) => call<null>("set_title", { spec_id, title }),
+  editSection: (spec_id: SpecId, section: SectionKind, text: string) =>
+    call<null>("edit_section", { spec_id, section, text }),
+  setStatus: (spec_id: SpecId, to: SpecStatus) => call<null>("set_status", { spec_id, to }),
+  setDueDate: (spec_id: SpecId, due_date: string | null) => call<null>("set_due_date", { spec_id, due_date }),
+  assign: (spec_id: SpecId, email: string) => call<null>("assign", { spec_id, email }),
+  unassign: (spec_id: SpecId, email: string) => call<null>("unassign", { spec_id, email }),
+  addCriterion: (spec_id: SpecId, text: string, after: CriterionId | null = null) =>
+    call<CriterionId>("add_criterion", { spec_id, text, after }),
+  editCriterion: (spec_id: SpecId, criterion_id: CriterionId, text: string) =>
+    call<null>("edit_criterion", { spec_id, criterion_id, text }),
+  moveCriterion: (spec_id: SpecId, criterion_id: CriterionId, after: CriterionId | null) =>
+    call<null>("move_criterion", { spec_id, criterion_id, after }),
+  removeCriterion: (spec_id: SpecId, criterion_id: CriterionId) =>
+    call<null>("remove_criterion", { spec_id, criterion_id }),
+  deliver: (spec_id: SpecId, dir: string, summary: string, addresses: ThreadId[] = []) =>
+    call<RevisionSummary>("deliver", { spec_id, dir, summary, addresses }),
+  createThread: (spec_id: SpecId, target: ThreadTargetInput, body: string) =>
+    call<ThreadId>("create_thread", { spec_id, target, body }),
+  reply: (spec_id: SpecId, thread_id: ThreadId, body: string) =>
+    call<CommentId>("reply", { spec_id, thread_id, body }),
+  setThreadState: (spec_id: SpecId, thread_id: ThreadId, event: ThreadEventKind) =>
+    call<null>("set_thread_state", { spec_id, thread_id, event }),
+  search: (query: string, limit = 50) => call<SearchHit[]>("search", { query, limit }),
+  status: () => call<StoreStatus>("status"),
+  outbox: () => call<OutboxEntry[]>("outbox"),
+  workspaces: () => call<WorkspaceView[]>("workspaces"),
+  account: () => call<AccountView>("account"),
+  joinWorkspace: (input: JoinInput) => call<AccountView>("join_workspace", { input }),
+  signIn: (input: SignInInput) => call<AccountView>("sign_in", { input }),
+  signOut: () => call<AccountView>("sign_out"),
+  syncNow: () => call<SyncState>("sync_now"),
+  syncState: () => call<SyncState>("sync_state"),
+  attention: () => call<AttentionView[]>("attention"),
+  retryAttention: (mutation_id: number) => call<number>("retry_attention", { mutation_id }),
+  discardAttention: (mutation_id: number) => call<null>("discard_attention", { mutation_id }),
+  exportAttention: (path: string) => call<number>("export_attention", { path }),
+};
+
+/**
+ * Calls `handler` after every change to the local store. Returns a synchronous disposer
+ * (for `$effect` cleanups); unsubscribing never throws, even while the window goes away.
+ */
+export function onStoreChanged(handler: (change: StoreChanged) => void): () => void {
+  return subscribe<StoreChanged>("store-changed", handler);
+}
+
+/** Calls `handler` with the sync state after every sync round and sign-in change. */
+export function onSyncState(handler: (state: SyncState) => void): () => void {
+  return subscribe<SyncState>("sync-state", handler);
+}
+
+/** Calls `handler` with the progress of a running sync round. */
+export function onSyncProgress(handler: (progress: SyncProgress) => void): () => void {
+  return subscribe<SyncProgress>("sync-progress", handler);
+}
+
+function subscribe<T>(event: string, handler: (payload: T) => void): () => void {
+  let disposed = false;
+  let unlisten: UnlistenFn | null = null;
+  const safe = (f: UnlistenFn) => {
+    try {
+      f();
+    } catch {
+      // the event system is already gone
+    }
+  };
+  listen<T>(event, (e) => handler(e.payload)).then(
+    (f) => (disposed ? safe(f) : (unlisten = f)),
+    () => {},
+  );
+  return () => {
+    disposed = true;
+    if (unlisten) safe(unlisten);
+  };
+}
+
+/** Asks for a folder with the system dialog; `null` when cancelled. */
+export async function pickFolder(title: string): Promise<string | null> {
+  const picked = await open({ directory: true, multiple: false, title });
+  return typeof picked === "string" ? picked : null;
+}
+
+/** Asks where to save a file with the system dialog; `null` when cancelled. */
+export async function pickSaveFile(title: string, defaultPath: string): Promise<string | null> {
+  const picked = await save({ title, defaultPath, filters: [{ name: "JSON", extensions: ["json"] }] });
+  return typeof picked === "string" ? picked : null;
+}

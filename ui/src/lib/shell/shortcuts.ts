@@ -1,0 +1,27 @@
+// Global keyboard shortcuts. Keys typed into a field never trigger them.
+
+export type Shortcut = "new-spec" | "search" | "next" | "previous" | "open" | "escape" | "help";
+
+export const SHORTCUTS: { key: string; action: Shortcut; label: string }[] = [
+  { key: "n", action: "new-spec", label: "New spec" },
+  { key: "/", action: "search", label: "Search" },
+  { key: "j", action: "next", label: "Next spec" },
+  { key: "k", action: "previous", label: "Previous spec" },
+  { key: "?", action: "help", label: "Keyboard shortcuts" },
+  { key: "Escape", action: "escape", label: "Close / leave field" },
+];
+
+function isTyping(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  if (target.isContentEditable || target.closest(".cm-editor")) return true;
+  const tag = target.tagName;
+  return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT";
+}
+
+/** The shortcut a key event means, or `null`. */
+export function shortcutFor(e: KeyboardEvent): Shortcut | null {
+  if (e.ctrlKey || e.metaKey || e.altKey) return null;
+  if (e.key === "Escape") return "escape";
+  if (isTyping(e.target)) return null;
+  return SHORTCUTS.find((s) => s.key === e.key)?.action ?? null;
+}

@@ -1,0 +1,85 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { cleanup, fireEvent, render, screen } from "@testing-library/svelte";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import AttentionList from "./AttentionList.svelte";
+import type { AttentionView } from "../ipc";
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+function item(id: number, conflict: boolean, reason: string): AttentionView {
+  return {
+    entry: {
+      mutation_id: id,
+      kind: conflict ? "section.edit" : "spec.title",
+      spec_id: "0190e0e0-0000-7000-8000-000000000001",
+      created_at: 1_700_000_000_000,
+      state: "attention",
+      last_error: reason,
+      envelope: {},
+    },
+    conflict,
+    reason,
+  };
+}
+
+describe("AttentionList", () => {
+  it("lists refused and conflicted changes; retry and discard (after confirming) call the client", async () => {
+    let items = [item(4, false, "title is too long"), item(7, true, "the section changed on the server")];
+    const calls: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      if (cmd === "attention") return items;
+      if (cmd === "retry_attention") {
+        items = items.filter((i) => i.entry.mutation_id !== 4);
+        return 9;
+      }
+      if (cmd === "discard_attention") {
+        items = [];
+        return null;
+      }
+    });
+    render(AttentionList, { onclose: () => {} });
+    expect(await screen.findByText("title is too long")).toBeInTheDocument();
+    expect(screen.getByText("Conflict")).toBeInTheDocument();
+    expect(screen.getByText("Refused")).toBeInTheDocument();
+
+    await fireEvent.click(screen.getAllByRole("button", { name: "Retry" })[0]!);
+    await vi.waitFor(() => expect(calls).toContainEqual(["retry_attention", { mutation_id: 4 }]));
+    await vi.waitFor(() => expect(screen.queryByText("title is too long")).not.toBeInTheDocument());
+
+    await fireEvent.click(screen.getByRole("button", { name: "Discard…" }));
+    expect(calls.some(([c]) => c === "discard_attention")).toBe(false);
+    await fireEvent.click(screen.getByRole("button", { name: "Discard for good" }));
+    await vi.waitFor(() => expect(calls).toContainEqual(["discard_attention", { mutation_id: 7 }]));
+    expect(await screen.findByText("Nothing needs attention.")).toBeInTheDocument();
+  });
+
+  it("exports to the file picked in the save dialog", async () => {
+    const calls: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      if (cmd === "attention") return [item(4, false, "refused")];
+      if (cmd === "plugin:dialog|save") return "/tmp/out.json";
+      if (cmd === "export_attention") return 1;
+    });
+    render(AttentionList, { onclose: () => {} });
+    await screen.findByText("refused");
+    await fireEvent.click(screen.getByRole("button", { name: "Export…" }));
+    expect(await screen.findByRole("status")).toHaveTextContent("Exported 1 change to /tmp/out.json");
+    expect(calls).toContainEqual(["export_attention", { path: "/tmp/out.json" }]);
+  });
+
+  it("shows a failure and keeps the list", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "attention") return [item(4, false, "refused")];
+      if (cmd === "retry_attention") throw { code: "invalid", message: "sync first" };
+    });
+    render(AttentionList, { onclose: () => {} });
+    await fireEvent.click(await screen.findByRole("button", { name: "Retry" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("sync first");
+    expect(screen.getByText("refused")).toBeInTheDocument();
+  });
+});
