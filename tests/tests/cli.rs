@@ -143,7 +143,11 @@ fn diff_exit_codes_and_patches_that_git_applies() {
     assert!(git.map(|s| s.success()).unwrap_or(false), "git apply failed on:\n{}", String::from_utf8_lossy(&out.stdout));
     std::fs::remove_file(&patch).expect("rm");
     for name in ["FAQ.md", "crlf.txt", "docs/new.txt"] {
-        assert_eq!(std::fs::read(applied.path().join(name)).expect("read"), std::fs::read(new.path().join(name)).expect("read"), "{name}");
+        assert_eq!(
+            std::fs::read(applied.path().join(name)).expect("read"),
+            std::fs::read(new.path().join(name)).expect("read"),
+            "{name}"
+        );
     }
     assert!(!applied.path().join("gone.txt").exists());
 

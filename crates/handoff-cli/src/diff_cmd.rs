@@ -1,17 +1,17 @@
 //! `handoff diff`: two files, two folders, or two revisions of a spec. Exit codes follow
 //! diff(1): 0 when equal, 1 when different, 2 on trouble.
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use std::io::Write;
 use std::path::Path;
 
-use handoff_client::diffing::{self, Tree};
 use handoff_client::Client;
+use handoff_client::diffing::{self, Tree};
 use handoff_diff::{
-    classify, revision_patch, text_patch, Content, DiffOptions, FileChange, FileContent, FileRender, FileStatus,
-    PatchOptions, RenderOptions, RevisionDiffOptions, TextDiff, WhitespaceMode,
+    Content, DiffOptions, FileChange, FileContent, FileRender, FileStatus, PatchOptions, RenderOptions, RevisionDiffOptions,
+    TextDiff, WhitespaceMode, classify, revision_patch, text_patch,
 };
 
 /// Output forms.
@@ -64,7 +64,9 @@ pub fn run(client: impl FnOnce() -> Result<Client>, args: &DiffArgs) -> Result<b
         [spec, from, to] => {
             let client = client()?;
             let spec = client.resolve_spec(spec)?;
-            let number = |s: &str| s.trim_start_matches(['r', 'R']).parse::<u32>().with_context(|| format!("{s:?} is not a revision number"));
+            let number = |s: &str| {
+                s.trim_start_matches(['r', 'R']).parse::<u32>().with_context(|| format!("{s:?} is not a revision number"))
+            };
             let (ot, nt) = (client.revision_tree(spec, number(from)?)?, client.revision_tree(spec, number(to)?)?);
             trees(&mut out, &ot, &nt, args, whitespace)
         }
@@ -83,7 +85,10 @@ fn files(out: &mut impl Write, o: &Path, n: &Path, args: &DiffArgs, whitespace: 
     let (Content::Text(ot), Content::Text(nt)) = (classify(&ob), classify(&nb)) else {
         let differ = ob != nb;
         if args.format == Format::Json {
-            serde_json::to_writer_pretty(&mut *out, &serde_json::json!({ "binary": true, "differ": differ, "old_size": ob.len(), "new_size": nb.len() }))?;
+            serde_json::to_writer_pretty(
+                &mut *out,
+                &serde_json::json!({ "binary": true, "differ": differ, "old_size": ob.len(), "new_size": nb.len() }),
+            )?;
             writeln!(out)?;
         } else if differ {
             writeln!(out, "Binary files {ol} and {nl} differ")?;
@@ -95,7 +100,14 @@ fn files(out: &mut impl Write, o: &Path, n: &Path, args: &DiffArgs, whitespace: 
     if args.stat {
         let s = diff.stats();
         if differ {
-            writeln!(out, " {nl} | {} {}\n 1 file changed, {} insertions(+), {} deletions(-)", s.added + s.removed, bar(s.added, s.removed), s.added, s.removed)?;
+            writeln!(
+                out,
+                " {nl} | {} {}\n 1 file changed, {} insertions(+), {} deletions(-)",
+                s.added + s.removed,
+                bar(s.added, s.removed),
+                s.added,
+                s.removed
+            )?;
         }
     } else if args.format == Format::Json {
         let render: FileRender<'_> = diff.render(&RenderOptions { context: args.context, word_highlights: true });
@@ -121,7 +133,10 @@ fn trees(out: &mut impl Write, old: &Tree, new: &Tree, args: &DiffArgs, whitespa
         for f in &diff.files {
             let (changes, what) = match f.content {
                 FileContent::Text { added, removed } => (format!("{}", added + removed), bar(added, removed)),
-                FileContent::Binary => ("Bin".into(), format!("{} -> {} bytes", f.old.as_ref().map_or(0, |v| v.size), f.new.as_ref().map_or(0, |v| v.size))),
+                FileContent::Binary => (
+                    "Bin".into(),
+                    format!("{} -> {} bytes", f.old.as_ref().map_or(0, |v| v.size), f.new.as_ref().map_or(0, |v| v.size)),
+                ),
                 FileContent::Unchanged | FileContent::Unavailable => ("0".into(), String::new()),
             };
             let name = match (f.status, &f.old) {
@@ -147,9 +162,10 @@ fn trees(out: &mut impl Write, old: &Tree, new: &Tree, args: &DiffArgs, whitespa
                 }
             };
             let render = match (f.content, text(&f.old), text(&f.new)) {
-                (FileContent::Text { .. }, Some(o), Some(n)) => {
-                    Some(TextDiff::new(o, n, &DiffOptions { whitespace }).render(&RenderOptions { context: args.context, word_highlights: true }))
-                }
+                (FileContent::Text { .. }, Some(o), Some(n)) => Some(
+                    TextDiff::new(o, n, &DiffOptions { whitespace })
+                        .render(&RenderOptions { context: args.context, word_highlights: true }),
+                ),
                 _ => None,
             };
             entries.push(FileEntry { change: f, render });

@@ -214,7 +214,13 @@ impl Printer {
             }
             writeln!(o, "last sync   {}", s.last_sync.map(when).unwrap_or_else(|| "never".into()))?;
             writeln!(o, "specs       {} in {} workspace(s)", s.specs, s.workspaces)?;
-            writeln!(o, "outbox      {} pending, {} needing attention{}", s.pending, s.attention, if s.attention > 0 { " (`handoff attention`)" } else { "" })?;
+            writeln!(
+                o,
+                "outbox      {} pending, {} needing attention{}",
+                s.pending,
+                s.attention,
+                if s.attention > 0 { " (`handoff attention`)" } else { "" }
+            )?;
             writeln!(o, "blobs       {} ({} bytes)", s.blobs, s.blob_bytes)
         })
     }

@@ -83,10 +83,18 @@ pub fn walk(root: &Path) -> Result<Vec<FolderFile>> {
             return Err(refuse(path, format!("it is not a regular file (a FIFO, socket or device); add it to {IGNORE_FILE}")));
         }
         if files.len() >= validate::limits::FILES_PER_REVISION {
-            return Err(refuse(root, format!("it holds more than {} files, the most a revision holds", validate::limits::FILES_PER_REVISION)));
+            return Err(refuse(
+                root,
+                format!("it holds more than {} files, the most a revision holds", validate::limits::FILES_PER_REVISION),
+            ));
         }
         let meta = fs::metadata(path).map_err(ClientError::io("cannot read", path))?;
-        files.push(FolderFile { path: relative_name(root, path)?, source: path.to_owned(), size: meta.len(), executable: is_executable(&meta) });
+        files.push(FolderFile {
+            path: relative_name(root, path)?,
+            source: path.to_owned(),
+            size: meta.len(),
+            executable: is_executable(&meta),
+        });
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::path::Path;
 
-use handoff_diff::{diff_revisions, ManifestFile, RevisionDiff, RevisionDiffOptions};
+use handoff_diff::{ManifestFile, RevisionDiff, RevisionDiffOptions, diff_revisions};
 
 use crate::deliver;
 use crate::error::{ClientError, Result};

@@ -24,11 +24,11 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use handoff_core::*;
 
+pub use attention::AttentionItem;
 pub use blobs::BlobStore;
 pub use clock::{Clock, SystemClock};
-pub use error::{ClientError, Result};
-pub use attention::AttentionItem;
 pub use credentials::{CredentialError, TokenStore};
+pub use error::{ClientError, Result};
 pub use sync::{JoinParams, Joined, Progress, SyncEngine, SyncError, SyncReport};
 pub use views::*;
 

@@ -139,7 +139,6 @@ struct BlobsMissingBody<'a> {
     missing: &'a [String],
 }
 
-
 impl IntoResponse for ServerError {
     fn into_response(self) -> Response {
         match &self {

@@ -15,6 +15,9 @@ use crate::support::*;
 fn http() -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(PROTOCOL_HEADER, reqwest::header::HeaderValue::from_static("1"));
+    // In a workspace build, feature unification gives reqwest the client crate's
+    // `rustls-no-provider`, which panics unless a crypto provider is installed first.
+    let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder().default_headers(headers).build().expect("client")
 }
 
