@@ -34,7 +34,7 @@ fn export_into(dir: &Path) -> Result<(), String> {
     IpcError::export_all(&cfg).map_err(e)?;
     StoreChanged::export_all(&cfg).map_err(e)?;
     crate::sync::SyncState::export_all(&cfg).map_err(e)?;
-    crate::sync::SyncProgress::export_all(&cfg).map_err(e)?;
+    handoff_client::Progress::export_all(&cfg).map_err(e)?;
     crate::account::AccountView::export_all(&cfg).map_err(e)?;
     crate::account::JoinInput::export_all(&cfg).map_err(e)?;
     crate::account::SignInInput::export_all(&cfg).map_err(e)?;

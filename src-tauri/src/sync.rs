@@ -21,7 +21,7 @@ use crate::error::IpcError;
 
 /// The event carrying a [`SyncState`] after every round and every sign-in change.
 pub const SYNC_STATE: &str = "sync-state";
-/// The event carrying [`SyncProgress`] during a round.
+/// The event carrying [`Progress`] during a round.
 pub const SYNC_PROGRESS: &str = "sync-progress";
 
 /// How often the loop syncs when the server sends no pokes.
@@ -48,50 +48,6 @@ pub struct SyncState {
     pub last_sync: Option<Timestamp>,
     /// Why the last round failed (`offline`, `token_revoked`, `no_keychain`, …), if it did.
     pub error: Option<IpcError>,
-}
-
-/// Progress of a running round, for the sync bar's progress text.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[cfg_attr(test, derive(ts_rs::TS))]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum SyncProgress {
-    /// Uploading a file: bytes sent of its size.
-    Uploading {
-        /// Bytes sent.
-        done: u64,
-        /// Its size.
-        total: u64,
-    },
-    /// Downloading a file.
-    Downloading {
-        /// Bytes stored.
-        done: u64,
-        /// Its size.
-        total: u64,
-    },
-    /// Changes sent so far this round, of those pending at its start.
-    Pushed {
-        /// Answered so far.
-        done: u64,
-        /// Pending at the start.
-        total: u64,
-    },
-    /// Records received so far this round.
-    Pulled {
-        /// Records applied.
-        records: u64,
-    },
-}
-
-impl From<Progress> for SyncProgress {
-    fn from(p: Progress) -> Self {
-        match p {
-            Progress::Uploading { done, total, .. } => SyncProgress::Uploading { done, total },
-            Progress::Downloading { done, total, .. } => SyncProgress::Downloading { done, total },
-            Progress::Pushed { done, total } => SyncProgress::Pushed { done, total },
-            Progress::Pulled { records } => SyncProgress::Pulled { records },
-        }
-    }
 }
 
 /// The running engine and the switch that stops its loop.
@@ -157,7 +113,7 @@ pub fn engine(app: &AppHandle, client: Arc<Client>, server_url: &str) -> Result<
         SyncEngine::http(client, server_url)?.with_options(SyncOptions { backoff_cap: BACKOFF_CAP, ..SyncOptions::default() });
     let handle = app.clone();
     let progress: ProgressFn = Arc::new(move |p: Progress| {
-        if let Err(e) = handle.emit(SYNC_PROGRESS, SyncProgress::from(p)) {
+        if let Err(e) = handle.emit(SYNC_PROGRESS, p) {
             tracing::debug!(error = %e, "cannot emit sync-progress");
         }
     });

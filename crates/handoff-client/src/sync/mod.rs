@@ -109,8 +109,10 @@ impl SyncError {
 /// The sync engine's result type.
 pub type SyncResult<T> = std::result::Result<T, SyncError>;
 
-/// Progress of a sync or a transfer, for a progress bar.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Progress of a sync or a transfer, for a progress bar (and the app's `sync-progress` event).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "SyncProgress"))]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Progress {
     /// Uploading a blob: bytes sent of its size.
     Uploading {

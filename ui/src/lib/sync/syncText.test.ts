@@ -59,6 +59,6 @@ describe("sync bar words", () => {
   it("words progress", () => {
     expect(progressText({ kind: "pushed", done: 2, total: 5 })).toBe("Sending changes 2/5");
     expect(progressText({ kind: "pulled", records: 1 })).toBe("Received 1 update");
-    expect(progressText({ kind: "uploading", done: 512, total: 1024 })).toMatch(/^Uploading 50% of/);
+    expect(progressText({ kind: "uploading", sha256: "ab".repeat(32), done: 512, total: 1024 })).toMatch(/^Uploading 50% of/);
   });
 });
