@@ -35,10 +35,36 @@ fn ensure_server() -> Result<Option<Child>, String> {
         std::thread::sleep(Duration::from_millis(100));
     }
     eprintln!("xtask: handoff-server listening on {SERVER_ADDR} (pid {})", child.id());
+    print_owner_invite(&bin);
     Ok(Some(child))
 }
 
+/// A newcomer needs an invite to join the local server from the app: make one and say how
+/// to use it. Failing to make one is not fatal (the app works offline), so it only warns.
+fn print_owner_invite(server: &std::path::Path) {
+    let email = "owner@localhost";
+    let out = Command::new(server).args(["invite", "--workspace", "Local team", "--role", "owner", "--email", email]).output();
+    match out {
+        Ok(o) if o.status.success() => {
+            let code = String::from_utf8_lossy(&o.stdout).trim().to_owned();
+            eprintln!(
+                "xtask: to sync with the local server, open Account in the app and join\n\
+                 xtask:   server  http://{SERVER_ADDR}\n\
+                 xtask:   invite  {code}\n\
+                 xtask:   email   {email}  (any name and password; the code works once)"
+            );
+        }
+        Ok(o) => eprintln!("xtask: could not create an invite: {}", String::from_utf8_lossy(&o.stderr).trim()),
+        Err(e) => eprintln!("xtask: could not create an invite: {e}"),
+    }
+}
+
 pub fn run(_args: &[String]) -> Result<(), String> {
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        return Err("no display: Handoff is a desktop app. Run this in a desktop session, or on a headless \
+                    machine under a virtual one: `xvfb-run -a cargo xtask run` (package xvfb)"
+            .into());
+    }
     let binary = app::build_app()?;
     let mut server = match ensure_server() {
         Ok(child) => child,
