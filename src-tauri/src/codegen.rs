@@ -19,30 +19,28 @@ fn committed_dir() -> PathBuf {
 }
 
 /// Writes every IPC type (and what it depends on) into `dir`, plus an `index.ts`.
-fn export_into(dir: &Path) -> Result<(), String> {
+fn export_into(dir: &Path) -> Result<(), ts_rs::ExportError> {
     let cfg = Config::new().with_large_int("number").with_out_dir(dir);
-    let e = |e: ts_rs::ExportError| e.to_string();
-    handoff_client::SpecSummary::export_all(&cfg).map_err(e)?;
-    handoff_client::SpecDetail::export_all(&cfg).map_err(e)?;
-    handoff_client::SearchHit::export_all(&cfg).map_err(e)?;
-    handoff_client::StoreStatus::export_all(&cfg).map_err(e)?;
-    handoff_client::OutboxEntry::export_all(&cfg).map_err(e)?;
-    handoff_client::WorkspaceView::export_all(&cfg).map_err(e)?;
-    handoff_client::RevisionSummary::export_all(&cfg).map_err(e)?;
-    handoff_core::ThreadEventKind::export_all(&cfg).map_err(e)?;
-    handoff_core::Revision::export_all(&cfg).map_err(e)?;
-    IpcError::export_all(&cfg).map_err(e)?;
-    StoreChanged::export_all(&cfg).map_err(e)?;
-    crate::sync::SyncState::export_all(&cfg).map_err(e)?;
-    handoff_client::Progress::export_all(&cfg).map_err(e)?;
-    crate::account::AccountView::export_all(&cfg).map_err(e)?;
-    crate::account::JoinInput::export_all(&cfg).map_err(e)?;
-    crate::account::SignInInput::export_all(&cfg).map_err(e)?;
-    crate::account::AttentionView::export_all(&cfg).map_err(e)?;
-    NewSpecInput::export_all(&cfg).map_err(e)?;
-    ThreadTargetInput::export_all(&cfg).map_err(e)?;
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .map_err(|e| e.to_string())?
+    handoff_client::SpecSummary::export_all(&cfg)?;
+    handoff_client::SpecDetail::export_all(&cfg)?;
+    handoff_client::SearchHit::export_all(&cfg)?;
+    handoff_client::StoreStatus::export_all(&cfg)?;
+    handoff_client::OutboxEntry::export_all(&cfg)?;
+    handoff_client::WorkspaceView::export_all(&cfg)?;
+    handoff_client::RevisionSummary::export_all(&cfg)?;
+    handoff_core::ThreadEventKind::export_all(&cfg)?;
+    handoff_core::Revision::export_all(&cfg)?;
+    IpcError::export_all(&cfg)?;
+    StoreChanged::export_all(&cfg)?;
+    crate::sync::SyncState::export_all(&cfg)?;
+    handoff_client::Progress::export_all(&cfg)?;
+    crate::account::AccountView::export_all(&cfg)?;
+    crate::account::JoinInput::export_all(&cfg)?;
+    crate::account::SignInInput::export_all(&cfg)?;
+    crate::account::AttentionView::export_all(&cfg)?;
+    NewSpecInput::export_all(&cfg)?;
+    ThreadTargetInput::export_all(&cfg)?;
+    let mut names: Vec<String> = std::fs::read_dir(dir)?
         .filter_map(|entry| entry.ok())
         .filter_map(|entry| entry.file_name().to_str().map(str::to_owned))
         .filter(|n| n.ends_with(".ts") && n != "index.ts")
@@ -53,7 +51,8 @@ fn export_into(dir: &Path) -> Result<(), String> {
         let stem = n.trim_end_matches(".ts");
         index.push_str(&format!("export type {{ {stem} }} from \"./{stem}\";\n"));
     }
-    std::fs::write(dir.join("index.ts"), index).map_err(|e| e.to_string())
+    std::fs::write(dir.join("index.ts"), index)?;
+    Ok(())
 }
 
 /// Every file under `dir` by name, with its content.
