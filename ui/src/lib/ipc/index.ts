@@ -49,6 +49,16 @@ export function toIpcError(e: unknown): IpcError {
   return { code: "internal", message: String(e) };
 }
 
+/** Runs a UI action; resolves to the message it failed with, or null when it succeeded. */
+export async function attempt(action: () => Promise<unknown>): Promise<string | null> {
+  try {
+    await action();
+    return null;
+  } catch (e) {
+    return toIpcError(e).message;
+  }
+}
+
 async function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
   try {
     return await invoke<T>(command, args);
