@@ -443,3 +443,28 @@ fn thread_command(client: &Client, out: &output::Printer, cmd: ThreadCommand) ->
         ThreadCommand::Show { thread } => out.thread(&client.thread(client.resolve_thread(&thread)?)?),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Invite codes are base64url, so one in 32 starts with `-`; it must parse as the value.
+    #[test]
+    fn an_invite_code_starting_with_a_hyphen_is_a_value_not_a_flag() {
+        let cli = Cli::try_parse_from([
+            "handoff",
+            "join",
+            "--server",
+            "http://127.0.0.1:8470",
+            "--invite",
+            "-_Vyg6OeH2kK3yUEUMg0XL9a-yE",
+            "--email",
+            "a@b.io",
+            "--name",
+            "A",
+        ])
+        .expect("parses");
+        let Command::Join(args) = cli.command else { panic!("not a join") };
+        assert!(format!("{args:?}").contains("invite: \"-_Vyg6OeH2kK3yUEUMg0XL9a-yE\""), "{args:?}");
+    }
+}

@@ -21,8 +21,8 @@ pub struct JoinArgs {
     /// The server, e.g. https://handoff.example.com.
     #[arg(long)]
     server: String,
-    /// The invite code you were sent.
-    #[arg(long)]
+    /// The invite code you were sent. (Codes are base64url, so one may start with `-`.)
+    #[arg(allow_hyphen_values = true, long)]
     invite: String,
     /// Your email (the one invited).
     #[arg(long)]
