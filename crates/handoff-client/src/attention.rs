@@ -79,6 +79,20 @@ impl Client {
         self.requeue(mutation_id, edited)
     }
 
+    /// Replaces the person-written text of a change (see [`editable_text`]) and queues it, so
+    /// the attention list can offer an edit without the UI building mutations itself.
+    pub fn edit_attention_text(&self, mutation_id: u64, text: &str) -> Result<u64> {
+        let entry = self.attention_entry(mutation_id)?;
+        let edited = with_text(entry.envelope.mutation, text).ok_or_else(|| {
+            ClientError::Rule(CoreError::Invalid {
+                what: "change",
+                value: entry.kind.clone(),
+                reason: "it has no text to edit; retry or discard it instead",
+            })
+        })?;
+        self.edit_attention(mutation_id, edited)
+    }
+
     /// Whether the server has not recorded an answer for this entry yet.
     fn unanswered(&self, mutation_id: u64) -> Result<bool> {
         let outcome: Option<Option<String>> = self
@@ -142,6 +156,35 @@ impl Client {
     pub fn snapshot(&self) -> Result<serde_json::Value> {
         crate::sync::local::snapshot(&self.conn())
     }
+}
+
+/// The text a person wrote in a change (a title, a section, a criterion, a comment, a
+/// summary), which is what they would fix after a refusal; `None` for changes without one.
+pub fn editable_text(m: &Mutation) -> Option<&str> {
+    match m {
+        Mutation::SetTitle { title, .. } => Some(title),
+        Mutation::EditSection { text, .. } | Mutation::AddCriterion { text, .. } | Mutation::EditCriterion { text, .. } => {
+            Some(text)
+        }
+        Mutation::CreateThread { body, .. } | Mutation::AddComment { body, .. } | Mutation::EditComment { body, .. } => {
+            Some(body)
+        }
+        Mutation::CreateRevision { summary, .. } | Mutation::PublishReview { summary, .. } => Some(summary),
+        _ => None,
+    }
+}
+
+/// `m` with its [`editable_text`] replaced by `new`; `None` when it has none.
+fn with_text(mut m: Mutation, new: &str) -> Option<Mutation> {
+    let slot = match &mut m {
+        Mutation::SetTitle { title, .. } => title,
+        Mutation::EditSection { text, .. } | Mutation::AddCriterion { text, .. } | Mutation::EditCriterion { text, .. } => text,
+        Mutation::CreateThread { body, .. } | Mutation::AddComment { body, .. } | Mutation::EditComment { body, .. } => body,
+        Mutation::CreateRevision { summary, .. } | Mutation::PublishReview { summary, .. } => summary,
+        _ => return None,
+    };
+    new.clone_into(slot);
+    Some(m)
 }
 
 /// Brings a change's "what I saw" fields up to the current local view.

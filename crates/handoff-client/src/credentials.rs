@@ -152,6 +152,12 @@ impl crate::Client {
     pub fn server_url(&self) -> crate::Result<Option<String>> {
         crate::outbox::meta_get(&self.conn(), "server_url")
     }
+
+    /// Records a new address for the joined server (it moved); the caller has checked that
+    /// the server there accepts this client's token.
+    pub fn set_server_url(&self, url: &str) -> crate::Result<()> {
+        crate::outbox::meta_set(&self.conn(), "server_url", url.trim_end_matches('/'))
+    }
 }
 
 fn write_private(path: &Path, token: &str) -> Result<(), CredentialError> {

@@ -32,13 +32,27 @@ pub struct FolderFile {
 
 /// Walks `root` and stores every file in `blobs`, returning the manifest sorted by path.
 pub fn collect(root: &Path, blobs: &BlobStore) -> Result<Vec<ManifestEntry>> {
-    let mut manifest = Vec::new();
-    for f in walk(root)? {
+    collect_with_progress(root, blobs, &mut |_, _| {})
+}
+
+/// [`collect`], calling `progress(stored, total)` before the first file and after each one,
+/// so a screen can show how far a large folder has got.
+pub fn collect_with_progress(
+    root: &Path,
+    blobs: &BlobStore,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Vec<ManifestEntry>> {
+    let files = walk(root)?;
+    let total = files.len();
+    progress(0, total);
+    let mut manifest = Vec::with_capacity(total);
+    for f in files {
         // Refuse an oversized file before copying gigabytes into the blob store.
         validate::file_size(&f.path, f.size)?;
         let stored = blobs.put_file(&f.source)?;
         validate::file_size(&f.path, stored.size)?;
         manifest.push(ManifestEntry { path: f.path, sha256: stored.sha256, size: stored.size, executable: f.executable });
+        progress(manifest.len(), total);
     }
     manifest.sort();
     validate::manifest(&manifest)?;

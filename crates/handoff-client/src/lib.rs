@@ -137,6 +137,13 @@ impl Client {
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// SQLite's `data_version` for this client's connection: it changes when another
+    /// connection (the CLI, another app) commits to the store, and not for this client's own
+    /// writes, so a watcher can tell "someone else changed the store" cheaply.
+    pub fn data_version(&self) -> Result<i64> {
+        Ok(self.conn().query_row("PRAGMA data_version", [], |r| r.get(0))?)
+    }
+
     /// The data dir.
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
@@ -290,8 +297,21 @@ impl Client {
     /// the deliverable if there is none yet). Files are hashed into the blob store first;
     /// the revision appears only when everything is stored.
     pub fn deliver(&self, spec_id: SpecId, dir: &Path, summary: &str, addresses: Vec<ThreadId>) -> Result<RevisionSummary> {
+        self.deliver_with_progress(spec_id, dir, summary, addresses, &mut |_, _| {})
+    }
+
+    /// [`Client::deliver`], calling `progress(stored, total)` as files are stored (see
+    /// [`deliver::collect_with_progress`]).
+    pub fn deliver_with_progress(
+        &self,
+        spec_id: SpecId,
+        dir: &Path,
+        summary: &str,
+        addresses: Vec<ThreadId>,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<RevisionSummary> {
         self.spec(spec_id)?;
-        let files = deliver::collect(dir, &self.blobs)?;
+        let files = deliver::collect_with_progress(dir, &self.blobs, progress)?;
         self.record_blobs(&files)?;
         let now = self.now();
         let existing = read::deliverables(&self.conn(), spec_id)?.first().map(|d| d.id);

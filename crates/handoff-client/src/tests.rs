@@ -309,3 +309,53 @@ fn short_ids_resolve_when_unique() {
     }
     assert_eq!(c.resolve_spec("zzzz").expect_err("bad").code(), "not_found");
 }
+
+#[test]
+fn a_refused_change_can_be_edited_from_the_attention_list() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let c = client(dir.path());
+    let id = spec(&c);
+    c.set_title(id, "A title the server refused").expect("title");
+    let refused = c.outbox().expect("outbox").last().expect("entry").mutation_id;
+    // What a push records for a refusal (the sync engine's job, done by hand here).
+    let outcome = serde_json::json!({"outcome": "rejected", "code": "invalid", "message": "no"}).to_string();
+    c.conn()
+        .execute(
+            "UPDATE outbox SET state = 'attention', outcome = ?1 WHERE mutation_id = ?2",
+            rusqlite::params![outcome, refused as i64],
+        )
+        .expect("park");
+    let item = c.attention().expect("attention").pop().expect("one item");
+    assert_eq!(attention::editable_text(&item.entry.envelope.mutation), Some("A title the server refused"));
+
+    let new_id = c.edit_attention_text(refused, "A better title").expect("edit");
+    assert!(new_id > refused);
+    assert!(c.attention().expect("attention").is_empty());
+    assert_eq!(c.spec_detail(id).expect("detail").spec.title, "A better title");
+    let queued = c.outbox().expect("outbox").into_iter().find(|e| e.mutation_id == new_id).expect("queued");
+    assert_eq!(attention::editable_text(&queued.envelope.mutation), Some("A better title"));
+
+    // A change without text says so instead of guessing.
+    c.set_status(id, SpecStatus::Ready).expect("status");
+    let status_change = c.outbox().expect("outbox").last().expect("entry").mutation_id;
+    c.conn()
+        .execute(
+            "UPDATE outbox SET state = 'attention', outcome = ?1 WHERE mutation_id = ?2",
+            rusqlite::params![outcome, status_change as i64],
+        )
+        .expect("park");
+    let err = c.edit_attention_text(status_change, "text").expect_err("no text to edit");
+    assert_eq!(err.code(), "invalid");
+}
+
+#[test]
+fn data_version_changes_only_for_other_connections_writes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = client(dir.path());
+    let cli = client(dir.path());
+    let before = app.data_version().expect("version");
+    spec(&app);
+    assert_eq!(app.data_version().expect("version"), before, "own writes do not count");
+    spec(&cli);
+    assert_ne!(app.data_version().expect("version"), before, "another connection's commit does");
+}
