@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use handoff_client::{AttentionItem, JoinParams, OutboxEntry};
+use handoff_client::{AttentionItem, JoinParams, OutboxEntry, attention};
 use handoff_core::protocol::Outcome;
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, State};
@@ -65,6 +65,9 @@ pub struct AttentionView {
     pub conflict: bool,
     /// Why, in the server's words.
     pub reason: String,
+    /// The text its author wrote (a title, section, criterion, comment or summary), which
+    /// the list lets them edit and send again; `None` for changes without text.
+    pub editable_text: Option<String>,
 }
 
 impl From<AttentionItem> for AttentionView {
@@ -74,7 +77,8 @@ impl From<AttentionItem> for AttentionView {
             Some(Outcome::Rejected { message, .. }) => (false, message),
             _ => (false, i.entry.last_error.clone().unwrap_or_default()),
         };
-        Self { entry: i.entry, conflict, reason }
+        let editable_text = attention::editable_text(&i.entry.envelope.mutation).map(str::to_owned);
+        Self { entry: i.entry, conflict, reason, editable_text }
     }
 }
 
@@ -163,10 +167,10 @@ pub async fn sign_out(app: AppHandle, state: State<'_, AppState>) -> Result<Acco
 #[tauri::command(rename_all = "snake_case")]
 #[tracing::instrument(skip(app, state))]
 pub async fn sync_now(app: AppHandle, state: State<'_, AppState>) -> Result<SyncState, IpcError> {
-    let engine = state.sync.engine().ok_or_else(|| IpcError {
-        code: "not_signed_in".into(),
-        message: "Join a workspace or sign in to a server first (Account).".into(),
-    })?;
+    let engine = state
+        .sync
+        .engine()
+        .ok_or_else(|| IpcError::new("not_signed_in", "Join a workspace or sign in to a server first (Account)."))?;
     let result = engine.sync_once().await;
     let pulled = matches!(&result, Ok(r) if r.records_pulled > 0 || r.pushes > 0);
     if pulled {
@@ -218,4 +222,74 @@ pub async fn discard_attention(app: AppHandle, state: State<'_, AppState>, mutat
 pub async fn export_attention(state: State<'_, AppState>, path: PathBuf) -> Result<usize, IpcError> {
     let client = state.client()?;
     blocking(move || client.export_attention(&path).map_err(IpcError::from)).await
+}
+
+/// Replaces a change's text with `text` (the author's fix) and queues it again; returns its
+/// new number.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(app, state, text), fields(text_len = text.len()))]
+pub async fn edit_attention(app: AppHandle, state: State<'_, AppState>, mutation_id: u64, text: String) -> Result<u64, IpcError> {
+    let client = state.client()?;
+    let id = blocking(move || client.edit_attention_text(mutation_id, &text).map_err(IpcError::from)).await?;
+    changed(&app, None);
+    Ok(id)
+}
+
+/// Moves this data dir to a new address of the same server (it moved, or its name changed)
+/// while keeping the session: the new address must answer and accept the stored token, else
+/// nothing changes and the old address keeps syncing.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(app, state))]
+pub async fn change_server(app: AppHandle, state: State<'_, AppState>, server_url: String) -> Result<AccountView, IpcError> {
+    let url = server_url.trim().trim_end_matches('/').to_owned();
+    if !(url.starts_with("http://") || url.starts_with("https://")) || url.contains(char::is_whitespace) {
+        return Err(IpcError::new(
+            "invalid_server_url",
+            format!("{url:?} is not a server address: it must start with http:// or https://, like https://handoff.example.com."),
+        ));
+    }
+    let client = state.client()?;
+    let c = client.clone();
+    let token = blocking(move || c.token_store()?.load().map_err(IpcError::from)).await.map_err(|e| {
+        if e.code == "not_signed_in" {
+            IpcError::new("not_signed_in", "You are not signed in: use Sign in with the new address instead.")
+        } else {
+            e
+        }
+    })?;
+    let engine = sync::engine(&app, client.clone(), &url)?;
+    if !engine.probe().await {
+        return Err(IpcError::new(
+            "offline",
+            format!("The server at {url} does not answer, so the address was not changed. Check it and try again."),
+        ));
+    }
+    engine.set_token(Some(token));
+    // One round with the stored token proves it is the same server before anything is
+    // recorded; the old loop is paused so the two addresses never sync at once.
+    let old = state.sync.stop();
+    if let Err(e) = engine.sync_once().await {
+        if let Some(old) = old {
+            sync::start(&app, old);
+        }
+        let mut err = IpcError::from(&e);
+        if e.needs_sign_in() {
+            err.message = format!(
+                "The server at {url} does not accept your session: it may be a different server. \
+                 The address was not changed; to use that server, sign out and sign in there."
+            );
+        }
+        return Err(err);
+    }
+    let c = client.clone();
+    let saved = url.clone();
+    if let Err(e) = blocking(move || c.set_server_url(&saved).map_err(IpcError::from)).await {
+        if let Some(old) = old {
+            sync::start(&app, old);
+        }
+        return Err(e);
+    }
+    sync::start(&app, engine);
+    changed(&app, None);
+    account_view(&state).await
 }

@@ -32,6 +32,7 @@ fn export_into(dir: &Path) -> Result<(), ts_rs::ExportError> {
     handoff_core::Revision::export_all(&cfg)?;
     IpcError::export_all(&cfg)?;
     StoreChanged::export_all(&cfg)?;
+    crate::commands::DeliverProgress::export_all(&cfg)?;
     crate::sync::SyncState::export_all(&cfg)?;
     handoff_client::Progress::export_all(&cfg)?;
     crate::account::AccountView::export_all(&cfg)?;

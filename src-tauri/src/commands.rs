@@ -3,6 +3,7 @@
 //! [`IpcError`]. Commands that change the store emit [`STORE_CHANGED`].
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use handoff_client::{Client, OutboxEntry, RevisionSummary, SearchHit, SpecDetail, SpecSummary, StoreStatus, WorkspaceView};
 use handoff_core::{CommentId, CriterionId, SectionKind, SpecId, SpecStatus, ThreadEventKind, ThreadId, WorkspaceId};
@@ -22,6 +23,24 @@ pub const STORE_CHANGED: &str = "store-changed";
 pub struct StoreChanged {
     /// The spec whose data changed; `None` when the change is store-wide.
     pub spec_id: Option<SpecId>,
+}
+
+/// The event carrying [`DeliverProgress`] while a folder is stored as a revision.
+pub const DELIVER_PROGRESS: &str = "deliver-progress";
+
+/// How often, at most, [`DELIVER_PROGRESS`] is emitted.
+const PROGRESS_EVERY: Duration = Duration::from_millis(150);
+
+/// Payload of [`DELIVER_PROGRESS`]: how many of a folder's files are stored so far.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct DeliverProgress {
+    /// The spec the revision is for.
+    pub spec_id: SpecId,
+    /// Files stored so far.
+    pub stored: usize,
+    /// Files in the folder (after `.handoffignore` and `.git/`).
+    pub total: usize,
 }
 
 /// Runs one client call on the blocking pool and maps its error for the UI.
@@ -195,7 +214,8 @@ pub async fn remove_criterion(
     Ok(())
 }
 
-/// Delivers a folder as the spec's next revision.
+/// Delivers a folder as the spec's next revision, emitting [`DELIVER_PROGRESS`] as its files
+/// are stored (a folder of 20,000 files takes about a minute on a slow disk).
 #[tauri::command(rename_all = "snake_case")]
 #[tracing::instrument(skip(state, app, summary))]
 pub async fn deliver(
@@ -206,7 +226,19 @@ pub async fn deliver(
     summary: String,
     addresses: Vec<ThreadId>,
 ) -> Result<RevisionSummary, IpcError> {
-    let revision = call(&state, move |c| c.deliver(spec_id, &dir, &summary, addresses)).await?;
+    let handle = app.clone();
+    let mut last_sent: Option<Instant> = None;
+    // One event per file would flood the IPC channel; a few per second is enough to read.
+    let mut progress = move |stored: usize, total: usize| {
+        let due = last_sent.is_none_or(|t| t.elapsed() >= PROGRESS_EVERY) || stored == total;
+        if due {
+            last_sent = Some(Instant::now());
+            if let Err(e) = handle.emit(DELIVER_PROGRESS, DeliverProgress { spec_id, stored, total }) {
+                tracing::debug!(error = %e, "cannot emit deliver-progress");
+            }
+        }
+    };
+    let revision = call(&state, move |c| c.deliver_with_progress(spec_id, &dir, &summary, addresses, &mut progress)).await?;
     changed(&app, Some(spec_id));
     Ok(revision)
 }

@@ -8,6 +8,7 @@ pub mod account;
 pub mod commands;
 pub mod error;
 pub mod input;
+pub mod store_watch;
 pub mod sync;
 
 #[cfg(test)]
@@ -55,10 +56,9 @@ pub fn data_dir() -> Result<PathBuf, IpcError> {
     if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
         return Ok(PathBuf::from(dir));
     }
-    directories::ProjectDirs::from("dev", "Handoff", "handoff").map(|d| d.data_dir().to_owned()).ok_or_else(|| IpcError {
-        code: "no_data_dir".into(),
-        message: format!("cannot find a home folder for the data dir; set {DATA_DIR_ENV}"),
-    })
+    directories::ProjectDirs::from("dev", "Handoff", "handoff")
+        .map(|d| d.data_dir().to_owned())
+        .ok_or_else(|| IpcError::new("no_data_dir", format!("cannot find a home folder for the data dir; set {DATA_DIR_ENV}")))
 }
 
 /// Starts the app; returns when its last window closes.
@@ -76,6 +76,7 @@ pub fn run() -> ExitCode {
         .manage(state)
         .setup(|app| {
             sync::resume(app.handle());
+            store_watch::start(app.handle());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -109,6 +110,8 @@ pub fn run() -> ExitCode {
             account::attention,
             account::retry_attention,
             account::discard_attention,
+            account::edit_attention,
+            account::change_server,
             account::export_attention,
         ])
         .run(tauri::generate_context!());

@@ -95,4 +95,37 @@ describe("AccountScreen", () => {
     render(AccountScreen);
     expect(await screen.findByTestId("session-problem")).toHaveTextContent(/revoked: sign in again/);
   });
+
+  it("changes the server address of a signed-in account: checked here first, then by the app", async () => {
+    const signedIn: AccountView = { server_url: "http://old.example:8470", identity: "ana@example.com", signed_in: true };
+    const calls: [string, unknown][] = [];
+    let answer: "offline" | "ok" = "offline";
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      if (cmd === "account") return signedIn;
+      if (cmd === "sync_state") return { ...idle, signed_in: true };
+      if (cmd === "change_server") {
+        if (answer === "offline") throw { code: "offline", message: "The server at http://new.example:8470 does not answer, so the address was not changed." };
+        return { ...signedIn, server_url: "http://new.example:8470" };
+      }
+    });
+    render(AccountScreen);
+    const field = await screen.findByLabelText(/^Server address \(if the server moved/);
+    await vi.waitFor(() => expect(field).toHaveValue("http://old.example:8470"));
+    await fireEvent.input(field, { target: { value: "new.example:8470" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Change address" }));
+    expect(await screen.findByTestId("server-error")).toHaveTextContent("must start with http:// or https://");
+    expect(calls.some(([c]) => c === "change_server")).toBe(false);
+
+    await fireEvent.input(field, { target: { value: "http://new.example:8470" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Change address" }));
+    await vi.waitFor(() => expect(screen.getByTestId("server-error")).toHaveTextContent("does not answer, so the address was not changed"));
+    expect(field).toHaveValue("http://new.example:8470");
+
+    answer = "ok";
+    await fireEvent.click(screen.getByRole("button", { name: "Change address" }));
+    expect(await screen.findByText("Now syncing with http://new.example:8470.")).toBeInTheDocument();
+    expect(calls).toContainEqual(["change_server", { server_url: "http://new.example:8470" }]);
+    expect(screen.getByTestId("account-summary")).toHaveTextContent("on http://new.example:8470");
+  });
 });

@@ -3,11 +3,13 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { open, save } from "@tauri-apps/plugin-dialog";
+import { errorText } from "./errorText";
 import type {
   AccountView,
   AttentionView,
   CommentId,
   CriterionId,
+  DeliverProgress,
   IpcError,
   JoinInput,
   NewSpecInput,
@@ -31,6 +33,7 @@ import type {
 } from "./generated";
 
 export type * from "./generated";
+export { errorText, limitText } from "./errorText";
 
 /** True when a value has the `{code, message}` shape of a command failure. */
 export function isIpcError(e: unknown): e is IpcError {
@@ -44,18 +47,21 @@ export function isIpcError(e: unknown): e is IpcError {
 
 /** Any thrown value as an IpcError, so the UI always has a message to show. */
 export function toIpcError(e: unknown): IpcError {
-  if (isIpcError(e)) return { code: e.code, message: e.message };
+  if (isIpcError(e)) return e.limit ? { code: e.code, message: e.message, limit: e.limit } : { code: e.code, message: e.message };
   if (e instanceof Error) return { code: "internal", message: e.message };
   return { code: "internal", message: String(e) };
 }
 
-/** Runs a UI action; resolves to the message it failed with, or null when it succeeded. */
-export async function attempt(action: () => Promise<unknown>): Promise<string | null> {
+/**
+ * Runs a UI action; resolves to the message it failed with, or null when it succeeded.
+ * `field` names what the user was editing, for a clearer message when it is over a limit.
+ */
+export async function attempt(action: () => Promise<unknown>, field?: string): Promise<string | null> {
   try {
     await action();
     return null;
   } catch (e) {
-    return toIpcError(e).message;
+    return errorText(toIpcError(e), field);
   }
 }
 
@@ -107,6 +113,8 @@ export const api = {
   attention: () => call<AttentionView[]>("attention"),
   retryAttention: (mutation_id: number) => call<number>("retry_attention", { mutation_id }),
   discardAttention: (mutation_id: number) => call<null>("discard_attention", { mutation_id }),
+  editAttention: (mutation_id: number, text: string) => call<number>("edit_attention", { mutation_id, text }),
+  changeServer: (server_url: string) => call<AccountView>("change_server", { server_url }),
   exportAttention: (path: string) => call<number>("export_attention", { path }),
 };
 
@@ -121,6 +129,11 @@ export function onStoreChanged(handler: (change: StoreChanged) => void): () => v
 /** Calls `handler` with the sync state after every sync round and sign-in change. */
 export function onSyncState(handler: (state: SyncState) => void): () => void {
   return subscribe<SyncState>("sync-state", handler);
+}
+
+/** Calls `handler` as a delivered folder's files are stored. */
+export function onDeliverProgress(handler: (progress: DeliverProgress) => void): () => void {
+  return subscribe<DeliverProgress>("deliver-progress", handler);
 }
 
 /** Calls `handler` with the progress of a running sync round. */

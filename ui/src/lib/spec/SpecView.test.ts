@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, fireEvent, render, screen, within } from "@testing-library/svelte";
+import { EditorView } from "@codemirror/view";
+import { vi } from "vitest";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import type { SpecDetail } from "../ipc";
 import SpecView from "./SpecView.svelte";
@@ -41,11 +43,14 @@ function detail(): SpecDetail {
   };
 }
 
-function mock(calls: { cmd: string; args: unknown }[], fail: Record<string, string> = {}) {
+type Failure = string | { code: string; message: string; limit?: unknown };
+
+function mock(calls: { cmd: string; args: unknown }[], fail: Record<string, Failure> = {}) {
   mockIPC(
     (cmd, args) => {
       calls.push({ cmd, args });
-      if (fail[cmd]) throw { code: "invalid", message: fail[cmd] };
+      const f = fail[cmd];
+      if (f) throw typeof f === "string" ? { code: "invalid", message: f } : f;
       if (cmd === "spec_detail") return detail();
       return null;
     },
@@ -96,5 +101,72 @@ describe("SpecView", () => {
     await fireEvent.click(screen.getByRole("button", { name: "Add" }));
     expect(await screen.findByRole("alert")).toHaveTextContent("invalid criterion: it is empty");
     expect(input).toHaveValue("   ");
+  });
+
+  it("keeps a huge pasted title in the field and names the field and the limit", async () => {
+    const huge = "x".repeat(3 * 1024 * 1024);
+    mock([], {
+      set_title: {
+        code: "invalid",
+        message: "title is too long",
+        limit: { field: "title", actual: huge.length, limit: 200, unit: "characters" },
+      },
+    });
+    render(SpecView, { specId: SPEC });
+    await fireEvent.click(await screen.findByRole("button", { name: "Rename" }));
+    const input = screen.getByLabelText("Title");
+    await fireEvent.input(input, { target: { value: huge } });
+    await fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent(
+      "The title is too long: 3,145,728 characters; the limit is 200 characters. Nothing was saved and your text is kept here",
+    );
+    expect((screen.getByLabelText("Title") as HTMLInputElement).value.length).toBe(huge.length);
+  });
+
+  it("keeps a huge paste in the section editor and names the section and the limit", async () => {
+    const huge = "# Pasted log\n" + "line of a pasted log file\n".repeat(150_000);
+    mock([], {
+      edit_section: {
+        code: "invalid",
+        message: "section is too long",
+        limit: { field: "section", actual: huge.length, limit: 256 * 1024, unit: "bytes" },
+      },
+    });
+    render(SpecView, { specId: SPEC });
+    await fireEvent.click(await screen.findByRole("button", { name: "Edit API shape" }));
+    const dom = document.querySelector("section[data-section=api_shape] .cm-editor");
+    const view = dom instanceof HTMLElement ? EditorView.findFromDOM(dom) : null;
+    if (!view) throw new Error("no editor");
+    view.dispatch({ changes: { from: 0, insert: huge } });
+    const section = document.querySelector("section[data-section=api_shape]") as HTMLElement;
+    await fireEvent.click(within(section).getByRole("button", { name: "Save" }));
+    expect(await within(section).findByRole("alert")).toHaveTextContent(/^API shape is too long: 3\.7 MB; the limit is 256 KB\./);
+    expect(view.state.doc.toString()).toBe(huge);
+    expect(within(section).getByRole("button", { name: "Save" })).toBeEnabled();
+  });
+
+  it("sets a due date and previews it in the viewer's words", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    mock(calls);
+    render(SpecView, { specId: SPEC });
+    await fireEvent.click(await screen.findByRole("button", { name: "Set due date" }));
+    const input = screen.getByLabelText("Due date (YYYY-MM-DD)");
+    await fireEvent.input(input, { target: { value: "2031-02-30" } });
+    expect(screen.getByTestId("due-preview")).toHaveTextContent("not a date yet");
+    await fireEvent.input(input, { target: { value: "2031-03-14" } });
+    expect(screen.getByTestId("due-preview")).toHaveTextContent(/Mar 14, 2031|14 Mar 2031/);
+    await fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    await vi.waitFor(() => expect(calls).toContainEqual({ cmd: "set_due_date", args: { spec_id: SPEC, due_date: "2031-03-14" } }));
+  });
+
+  it("keeps a refused due date in the field with the reason", async () => {
+    mock([], { set_due_date: "invalid due date \"2031-13-01\": the month must be 01 to 12" });
+    render(SpecView, { specId: SPEC });
+    await fireEvent.click(await screen.findByRole("button", { name: "Set due date" }));
+    const input = screen.getByLabelText("Due date (YYYY-MM-DD)");
+    await fireEvent.input(input, { target: { value: "2031-13-01" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Save" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("the month must be 01 to 12");
+    expect(screen.getByLabelText("Due date (YYYY-MM-DD)")).toHaveValue("2031-13-01");
   });
 });

@@ -22,6 +22,7 @@ function item(id: number, conflict: boolean, reason: string): AttentionView {
     },
     conflict,
     reason,
+    editable_text: conflict ? null : "A title the server refused",
   };
 }
 
@@ -81,5 +82,44 @@ describe("AttentionList", () => {
     await fireEvent.click(await screen.findByRole("button", { name: "Retry" }));
     expect(await screen.findByRole("alert")).toHaveTextContent("sync first");
     expect(screen.getByText("refused")).toBeInTheDocument();
+  });
+
+  it("edits a refused change's text and sends it again; a failure keeps the draft", async () => {
+    let items = [item(4, false, "title is too long")];
+    const calls: [string, unknown][] = [];
+    let fail = true;
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      if (cmd === "attention") return items;
+      if (cmd === "edit_attention") {
+        if (fail) {
+          fail = false;
+          throw { code: "invalid", message: "x", limit: { field: "title", actual: 300, limit: 200, unit: "characters" } };
+        }
+        items = [];
+        return 11;
+      }
+    });
+    render(AttentionList, { onclose: () => {} });
+    expect(await screen.findByText("A title the server refused")).toBeInTheDocument();
+    await fireEvent.click(screen.getByRole("button", { name: "Edit…" }));
+    const box = screen.getByLabelText("Edited text");
+    expect(box).toHaveValue("A title the server refused");
+    await fireEvent.input(box, { target: { value: "y".repeat(300) } });
+    await fireEvent.click(screen.getByRole("button", { name: "Send edited" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("The edited text is too long: 300 characters; the limit is 200 characters.");
+    expect(screen.getByLabelText("Edited text")).toHaveValue("y".repeat(300));
+    await fireEvent.input(screen.getByLabelText("Edited text"), { target: { value: "Short title" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Send edited" }));
+    await vi.waitFor(() => expect(calls).toContainEqual(["edit_attention", { mutation_id: 4, text: "Short title" }]));
+    expect(await screen.findByText("Nothing needs attention.")).toBeInTheDocument();
+  });
+
+  it("offers no edit for a change without text", async () => {
+    mockIPC((cmd) => (cmd === "attention" ? [item(7, true, "conflict")] : null));
+    render(AttentionList, { onclose: () => {} });
+    await screen.findByText("conflict");
+    expect(screen.queryByRole("button", { name: "Edit…" })).not.toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Retry" })).toBeInTheDocument();
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { accountErrorMessage, connectionText, needsSignIn, pendingText, progressText, syncErrorMessage } from "./syncText";
+import { accountErrorMessage, connectionText, needsSignIn, pendingText, progressText, serverUrlProblem, syncErrorMessage } from "./syncText";
 import type { SyncState } from "../ipc";
 
 const state = (over: Partial<SyncState> = {}): SyncState => ({
@@ -60,5 +60,16 @@ describe("sync bar words", () => {
     expect(progressText({ kind: "pushed", done: 2, total: 5 })).toBe("Sending changes 2/5");
     expect(progressText({ kind: "pulled", records: 1 })).toBe("Received 1 update");
     expect(progressText({ kind: "uploading", sha256: "ab".repeat(32), done: 512, total: 1024 })).toMatch(/^Uploading 50% of/);
+  });
+});
+
+describe("serverUrlProblem", () => {
+  it("accepts http and https addresses and explains anything else", () => {
+    expect(serverUrlProblem("https://handoff.example.com")).toBeNull();
+    expect(serverUrlProblem(" http://127.0.0.1:8470/ ")).toBeNull();
+    expect(serverUrlProblem("")).toMatch(/Enter the server's address/);
+    expect(serverUrlProblem("handoff.example.com")).toMatch(/is not an address/);
+    expect(serverUrlProblem("ftp://example.com")).toMatch(/http:\/\/ or https:\/\//);
+    expect(serverUrlProblem("https://example.com/?x=1")).toMatch(/query/);
   });
 });

@@ -85,3 +85,22 @@ function percent(done: number, total: number): string {
   if (total <= 0) return formatBytes(done);
   return `${Math.min(100, Math.floor((done * 100) / total))}% of ${formatBytes(total)}`;
 }
+
+/**
+ * Why `url` cannot be a server address, or null when it looks like one (http or https, a
+ * host, nothing after the path). The server's answer is checked afterwards by the app.
+ */
+export function serverUrlProblem(url: string): string | null {
+  const u = url.trim();
+  if (!u) return "Enter the server's address, like https://handoff.example.com.";
+  let parsed: URL;
+  try {
+    parsed = new URL(u);
+  } catch {
+    return `“${u}” is not an address: it must look like https://handoff.example.com.`;
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") return "The address must start with http:// or https://.";
+  if (!parsed.hostname) return "The address has no host name.";
+  if (parsed.search || parsed.hash) return "The address must not have a ?query or #fragment.";
+  return null;
+}

@@ -44,3 +44,37 @@ export function formatBytes(n: number, locale = viewerLocale()): string {
   }
   return `${new Intl.NumberFormat(locale, { maximumFractionDigits: i === 0 ? 0 : 1 }).format(v)} ${units[i]}`;
 }
+
+/** Today's calendar date, `YYYY-MM-DD`, in `timeZone` (en-CA formats dates that way). */
+export function todayIn(timeZone = viewerTimeZone(), now = new Date()): string {
+  return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(now);
+}
+
+function utcDay(date: string): number | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date.trim());
+  if (!m) return null;
+  const t = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  const d = new Date(t);
+  // Date.UTC rolls 2025-02-30 over to March; a date that does not exist is not a date.
+  if (d.getUTCFullYear() !== Number(m[1]) || d.getUTCMonth() !== Number(m[2]) - 1 || d.getUTCDate() !== Number(m[3])) return null;
+  return t;
+}
+
+/** How a due date reads for the viewer: the date itself, and how far it is from their today. */
+export type DueText = { date: string; relative: string; overdue: boolean };
+
+/**
+ * A due date (`YYYY-MM-DD`, a calendar day with no time zone) as the viewer reads it: the
+ * date in their locale, and "today", "in 3 days" or "2 days ago" counted from today in their
+ * time zone (a contractor 12 hours ahead may already be on the due day). `null` when the text
+ * is not a real date.
+ */
+export function dueText(due: string, locale = viewerLocale(), timeZone = viewerTimeZone(), now = new Date()): DueText | null {
+  const day = utcDay(due);
+  const today = utcDay(todayIn(timeZone, now));
+  if (day === null || today === null) return null;
+  const days = Math.round((day - today) / 86_400_000);
+  const date = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeZone: "UTC" }).format(new Date(day));
+  const relative = new Intl.RelativeTimeFormat(locale, { numeric: "auto" }).format(days, "day");
+  return { date, relative, overdue: days < 0 };
+}

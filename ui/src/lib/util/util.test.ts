@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatBytes, formatTime } from "./time";
+import { dueText, formatBytes, formatTime, todayIn } from "./time";
 import { renderMarkdown } from "./markdown";
 
 describe("formatTime", () => {
@@ -27,5 +27,23 @@ describe("renderMarkdown", () => {
       '<img src=x onerror="alert(1)"><script>alert(2)</script>[a](javascript:alert(3)) <iframe src="https://evil"></iframe>',
     );
     expect(html).not.toMatch(/onerror|<script|javascript:|<iframe/);
+  });
+});
+
+describe("due dates", () => {
+  // 20:00 UTC on 10 March: already 11 March in Auckland, still 10 March in Los Angeles.
+  const now = new Date(Date.UTC(2025, 2, 10, 20, 0));
+
+  it("count days from today in the viewer's time zone", () => {
+    expect(todayIn("Pacific/Auckland", now)).toBe("2025-03-11");
+    expect(todayIn("America/Los_Angeles", now)).toBe("2025-03-10");
+    expect(dueText("2025-03-11", "en-US", "Pacific/Auckland", now)).toEqual({ date: "Mar 11, 2025", relative: "today", overdue: false });
+    expect(dueText("2025-03-11", "en-US", "America/Los_Angeles", now)).toEqual({ date: "Mar 11, 2025", relative: "tomorrow", overdue: false });
+    expect(dueText("2025-03-01", "en-GB", "UTC", now)).toEqual({ date: "1 Mar 2025", relative: "9 days ago", overdue: true });
+  });
+
+  it("refuse text that is not a real calendar day", () => {
+    expect(dueText("2025-02-30", "en-US", "UTC", now)).toBeNull();
+    expect(dueText("next friday", "en-US", "UTC", now)).toBeNull();
   });
 });

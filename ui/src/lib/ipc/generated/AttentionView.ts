@@ -16,4 +16,9 @@ conflict: boolean,
 /**
  * Why, in the server's words.
  */
-reason: string, };
+reason: string, 
+/**
+ * The text its author wrote (a title, section, criterion, comment or summary), which
+ * the list lets them edit and send again; `None` for changes without text.
+ */
+editable_text: string | null, };

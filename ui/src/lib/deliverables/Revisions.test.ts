@@ -1,0 +1,107 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { cleanup, fireEvent, render, screen, within } from "@testing-library/svelte";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { emit } from "@tauri-apps/api/event";
+import Revisions from "./Revisions.svelte";
+import type { RevisionSummary } from "../ipc";
+import { SPEC, lineThread, review } from "./fixtures";
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+function revision(id: string, number: number): RevisionSummary {
+  return {
+    id,
+    deliverable_id: "d1",
+    number,
+    number_confirmed: true,
+    summary: `rev ${number}`,
+    files: 3,
+    bytes: 100,
+    addresses: [],
+    created_by: "dev@example.com",
+    created_at: 1_700_000_000_000,
+  };
+}
+
+async function openTypedFolder(path: string) {
+  await fireEvent.click(screen.getByRole("button", { name: "or type a folder path" }));
+  await fireEvent.input(screen.getByLabelText("Folder to deliver"), { target: { value: path } });
+}
+
+describe("Revisions", () => {
+  it("shows how many files are stored while a large folder is delivered, and stays usable", async () => {
+    let finish: (v: RevisionSummary) => void = () => {};
+    const calls: [string, unknown][] = [];
+    mockIPC(
+      (cmd, args) => {
+        calls.push([cmd, args]);
+        if (cmd === "deliver") return new Promise((r) => (finish = r));
+      },
+      { shouldMockEvents: true },
+    );
+    render(Revisions, { specId: SPEC, revisions: [] });
+    await openTypedFolder("/tmp/big folder");
+    await fireEvent.input(screen.getByLabelText("Revision summary"), { target: { value: "All of it" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Deliver" }));
+    expect(await screen.findByTestId("deliver-progress")).toHaveTextContent("Reading the folder…");
+    await emit("deliver-progress", { spec_id: SPEC, stored: 4_000, total: 20_000 });
+    await vi.waitFor(() => expect(screen.getByTestId("deliver-progress")).toHaveTextContent("Storing files: 4,000 of 20,000 (20%)"));
+    // Progress for another spec's delivery is not this one's.
+    await emit("deliver-progress", { spec_id: "other", stored: 1, total: 2 });
+    expect(screen.getByTestId("deliver-progress")).toHaveTextContent("4,000 of 20,000");
+    expect(calls).toContainEqual(["deliver", { spec_id: SPEC, dir: "/tmp/big folder", summary: "All of it", addresses: [] }]);
+    finish(revision("r1", 1));
+    await vi.waitFor(() => expect(screen.queryByTestId("deliver-progress")).not.toBeInTheDocument());
+    expect(screen.queryByLabelText("Folder to deliver")).not.toBeInTheDocument();
+  });
+
+  it("explains a folder over the file limit and keeps the path and summary", async () => {
+    mockIPC(
+      (cmd) => {
+        if (cmd === "deliver")
+          throw { code: "invalid", message: "revision is too long", limit: { field: "revision", actual: 120_000, limit: 100_000, unit: "files" } };
+      },
+      { shouldMockEvents: true },
+    );
+    render(Revisions, { specId: SPEC, revisions: [] });
+    await openTypedFolder("/data/huge");
+    await fireEvent.input(screen.getByLabelText("Revision summary"), { target: { value: "Everything" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Deliver" }));
+    expect(await screen.findByRole("alert")).toHaveTextContent("This folder holds 120,000 files; a revision holds at most 100,000.");
+    expect(screen.getByLabelText("Folder to deliver")).toHaveValue("/data/huge");
+    expect(screen.getByLabelText("Revision summary")).toHaveValue("Everything");
+  });
+
+  it("shows each revision's reviews and the review threads on its lines", async () => {
+    mockIPC(() => null, { shouldMockEvents: true });
+    const rev = review("v1", "r1", 1_700_000_100_000);
+    rev.criteria = [
+      { criterion_id: "c1", status: "met" },
+      { criterion_id: "c2", status: "not_met" },
+    ];
+    render(Revisions, {
+      specId: SPEC,
+      revisions: [revision("r1", 1), revision("r2", 2)],
+      reviews: [rev],
+      threads: [lineThread("t1", "r1", "src/main.rs", 12)],
+      criteria: [
+        { id: "c1", text: "Exports every row" },
+        { id: "c2", text: "Quotes commas" },
+      ],
+    });
+    const first = screen.getByText("Revision 1").closest("li");
+    const second = screen.getByText("Revision 2").closest("li");
+    if (!first || !second) throw new Error("no revisions");
+    expect(within(first).getByText("Changes requested")).toBeInTheDocument();
+    expect(within(first).getByText("review v1")).toBeInTheDocument();
+    expect(within(first).getByText(/✓\s*Exports every row/)).toBeInTheDocument();
+    expect(within(first).getByText(/✗\s*Quotes commas/)).toBeInTheDocument();
+    const threads = within(first).getByRole("list", { name: "Review threads on revision 1" });
+    expect(within(threads).getByRole("button", { name: "src/main.rs:12" })).toBeInTheDocument();
+    expect(within(threads).getByText("line 12")).toBeInTheDocument();
+    expect(within(second).queryByText("Changes requested")).not.toBeInTheDocument();
+  });
+});
