@@ -1,6 +1,8 @@
 // A spec written in the app survives a restart unchanged: create with criteria (after a
 // rejected empty title that keeps what was typed), add a criterion, edit a section, quit,
-// start again, find everything as it was.
+// start again, find everything as it was. Then the CLI writes to the same data dir and the
+// list shows its spec without a restart (the app watches the store's data_version).
+import { execFileSync } from "node:child_process";
 import { scenario, startApp, stop, texts, until } from "./lib.mjs";
 
 const TITLE = "E2E: export invoices";
@@ -63,6 +65,14 @@ scenario("spec persists across restart", async () => {
     if (section !== SECTION_TEXT) throw new Error(`section after restart: ${JSON.stringify(section)}`);
     const status = await texts(b, "article.spec [data-status]");
     if (status[0] !== "Draft") throw new Error(`status after restart: ${status}`);
+
+    const cliBin = process.env.HANDOFF_CLI_BIN;
+    if (!cliBin) throw new Error("HANDOFF_CLI_BIN is not set");
+    execFileSync(cliBin, ["--data-dir", process.env.HANDOFF_DATA_DIR, "spec", "new", "--title", "Made by the CLI"], { stdio: "ignore" });
+    const t0 = Date.now();
+    const fromCli = await b.$(`//button[@role="option"][contains(., "Made by the CLI")]`);
+    await until(b, () => fromCli.isExisting(), "the CLI's spec in the list", 10_000);
+    console.log(`the CLI's spec was listed ${Date.now() - t0} ms after the CLI wrote it`);
   } finally {
     await stop(b);
   }

@@ -92,7 +92,7 @@ fn app_e2e(only: &[String]) -> Result<(), String> {
     for scenario in &scenarios {
         let data = fresh_dir("e2e")?;
         let started = std::time::Instant::now();
-        app::webdriver_run(&binary, scenario, &data, &env, 180)
+        app::webdriver_run(&binary, scenario, &data, &env, 360)
             .map_err(|e| format!("app E2E {} failed: {e}", scenario.display()))?;
         eprintln!("xtask: app E2E {} passed in {:.1?}", scenario.display(), started.elapsed());
     }
