@@ -124,7 +124,7 @@ impl Client {
         apply::apply(&tx, &mutation, &actor, now)?;
         let id = outbox::append(&tx, &mutation, now)?;
         tx.execute("DELETE FROM outbox WHERE mutation_id = ?1 AND state = 'attention'", [old_id as i64])?;
-        tx.commit()?;
+        crate::store::commit(tx)?;
         Ok(id)
     }
 

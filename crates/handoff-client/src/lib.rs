@@ -127,7 +127,7 @@ impl Client {
             tx.execute("INSERT INTO workspaces (id, name, is_local) VALUES (?1, 'Local', 1)", [id.to_string()])?;
             outbox::meta_set(&tx, "current_workspace", &id.to_string())?;
         }
-        tx.commit()?;
+        crate::store::commit(tx)?;
         Ok(())
     }
 
@@ -187,7 +187,7 @@ impl Client {
             ids.push(outbox::append(&tx, m, now)?);
         }
         before_commit(&tx)?;
-        tx.commit()?;
+        crate::store::commit(tx)?;
         Ok(ids)
     }
 
@@ -352,7 +352,7 @@ impl Client {
                 stmt.execute(params![f.sha256, f.size as i64, now.as_millis()])?;
             }
         }
-        tx.commit()?;
+        crate::store::commit(tx)?;
         Ok(())
     }
 
@@ -496,7 +496,7 @@ impl Client {
             pending_changes: pending,
             spec,
         };
-        tx.commit()?;
+        crate::store::commit(tx)?;
         Ok(detail)
     }
 

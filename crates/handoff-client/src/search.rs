@@ -1,4 +1,5 @@
-//! Full-text search over the store (FTS5, kept current by triggers).
+//! Full-text search over the store: FTS5 over `search_docs`, which triggers keep current;
+//! the index itself is brought up to date once per write transaction ([`index_stale`]).
 
 use rusqlite::Connection;
 
@@ -19,14 +20,37 @@ pub(crate) fn fts_query(input: &str) -> Option<String> {
     (!terms.is_empty()).then(|| terms.join(" "))
 }
 
+/// Re-indexes the documents changed since the last commit: drops the old entries of changed
+/// and deleted ones, adds the current text of changed and new ones, and moves the high-water
+/// mark. Set-based, so FTS5 is written once per transaction.
+pub(crate) fn index_stale(conn: &Connection) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO search_index (search_index, rowid, text) SELECT 'delete', id, indexed_text FROM search_stale",
+    )?
+    .execute([])?;
+    conn.prepare_cached(
+        "INSERT INTO search_index (rowid, text)
+         SELECT id, text FROM search_docs WHERE id > (SELECT up_to FROM search_indexed)
+         UNION ALL
+         SELECT d.id, d.text FROM search_stale s JOIN search_docs d ON d.id = s.id",
+    )?
+    .execute([])?;
+    conn.prepare_cached("DELETE FROM search_stale")?.execute([])?;
+    conn.prepare_cached(
+        "UPDATE search_indexed SET up_to = COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'search_docs'), 0)",
+    )?
+    .execute([])?;
+    Ok(())
+}
+
 /// Searches spec text, criteria, comments and file paths; best matches first.
 pub(crate) fn search(conn: &Connection, input: &str, limit: usize) -> Result<Vec<SearchHit>> {
     let Some(query) = fts_query(input) else {
         return Ok(vec![]);
     };
     let mut stmt = conn.prepare_cached(
-        "SELECT i.kind, i.spec_id, s.title, i.ref_id, snippet(search_index, 3, '[', ']', '…', 12)
-         FROM search_index i JOIN specs s ON s.id = i.spec_id
+        "SELECT d.kind, d.spec_id, s.title, d.ref_id, snippet(search_index, 0, '[', ']', '…', 12)
+         FROM search_index JOIN search_docs d ON d.id = search_index.rowid JOIN specs s ON s.id = d.spec_id
          WHERE search_index MATCH ?1 ORDER BY rank LIMIT ?2",
     )?;
     let rows = stmt.query_map(rusqlite::params![query, limit as i64], |r| {

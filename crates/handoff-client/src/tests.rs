@@ -292,6 +292,68 @@ fn search_finds_spec_text_criteria_comments_and_paths() {
     assert!(kinds("importer").iter().all(|k| k == "file"));
 }
 
+/// FTS5's own check of an external-content index against its documents: fails when an
+/// entry is missing, extra or holds old text.
+fn assert_search_index_matches_documents(c: &Client) {
+    let conn = c.conn();
+    conn.execute("INSERT INTO search_index (search_index, rank) VALUES ('integrity-check', 1)", []).expect("index matches");
+    let stale: i64 = conn.query_row("SELECT count(*) FROM search_stale", [], |r| r.get(0)).expect("stale");
+    assert_eq!(stale, 0, "every commit leaves the index current");
+}
+
+#[test]
+fn search_follows_edits_and_deletions() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let c = client(dir.path());
+    let id = spec(&c);
+    let kinds = |q: &str| c.search(q, 20).expect("search").into_iter().map(|h| h.kind).collect::<Vec<_>>();
+    c.set_title(id, "Ledger export").expect("rename");
+    assert!(kinds("importer").is_empty(), "the old title is no longer found");
+    c.edit_section(id, SectionKind::SystemContext, "Payroll runs weekly.").expect("section");
+    assert!(kinds("nightly").is_empty());
+    assert_eq!(kinds("payroll"), ["spec"]);
+    let criteria = c.spec(id).expect("spec").criteria;
+    c.edit_criterion(id, criteria[0].id, "Imports ten million lines").expect("edit criterion");
+    assert!(kinds("1M").is_empty());
+    assert_eq!(kinds("million"), ["criterion"]);
+    c.remove_criterion(id, criteria[1].id).expect("remove criterion");
+    assert!(kinds("bad rows").is_empty());
+    let t = c.create_thread(id, ThreadTarget::Spec, "What about quoted commas?").expect("thread");
+    let reply = c.reply(t, "Handled by the tokenizer").expect("reply");
+    c.edit_comment(t, reply, "Handled by the splitter").expect("edit comment");
+    assert!(kinds("tokenizer").is_empty());
+    assert_eq!(kinds("splitter"), ["comment"]);
+    c.redact_comment(t, reply).expect("redact");
+    assert!(kinds("splitter").is_empty(), "a redacted comment is not searchable");
+    assert_search_index_matches_documents(&c);
+}
+
+#[test]
+fn a_schema_2_store_keeps_its_search_after_the_upgrade() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let mut conn = Connection::open(dir.path().join("store.db")).expect("open");
+        let tx = conn.transaction().expect("tx");
+        for (_, sql) in &store::MIGRATIONS[..2] {
+            tx.execute_batch(sql).expect("old schema");
+        }
+        tx.execute_batch(
+            "INSERT INTO workspaces (id, name, is_local) VALUES ('01900000-0000-7000-8000-000000000001', 'Local', 1);
+             INSERT INTO specs (id, workspace_id, title, status, created_by, created_at, updated_at)
+             VALUES ('01900000-0000-7000-8000-000000000002', '01900000-0000-7000-8000-000000000001', 'Invoice reminders',
+                     'draft', 'me', 1, 1);
+             PRAGMA user_version = 2;",
+        )
+        .expect("old data");
+        tx.commit().expect("commit");
+    }
+    let c = client(dir.path());
+    let hits = c.search("reminders", 10).expect("search");
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].spec_title, "Invoice reminders");
+    assert_search_index_matches_documents(&c);
+}
+
 #[test]
 fn short_ids_resolve_when_unique() {
     let dir = tempfile::tempdir().expect("tempdir");

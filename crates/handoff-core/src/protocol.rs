@@ -304,9 +304,10 @@ pub struct PullRequest {
 
 /// One page of one scope: every record changed after the client's cursor, up to
 /// `to_version`. Pages end on commit boundaries, so applying a page and setting the cursor
-/// to `to_version` in one transaction never shows half a commit.
+/// to `to_version` in one transaction never shows half a commit. `R` is how a reader holds
+/// each record (the client keeps the exact JSON beside the parsed [`Record`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ScopePage {
+pub struct ScopePage<R = Record> {
     /// The scope.
     pub scope: Scope,
     /// True when the client must drop everything it holds for this scope first (it lost
@@ -316,14 +317,14 @@ pub struct ScopePage {
     /// The scope's version after this page; the client's new cursor.
     pub to_version: u64,
     /// The current state of every record changed in the page's versions.
-    pub records: Vec<Record>,
+    pub records: Vec<R>,
 }
 
 /// The answer to a pull.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PullResponse {
+pub struct PullResponse<R = Record> {
     /// Pages, at most one per scope.
-    pub pages: Vec<ScopePage>,
+    pub pages: Vec<ScopePage<R>>,
     /// True when more changes wait; pull again with the new cursors.
     pub more: bool,
     /// The server's clock.

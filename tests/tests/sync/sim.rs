@@ -63,6 +63,22 @@ fn synced_keys(dir: &Path, kind: &str) -> BTreeSet<String> {
     stmt.query_map([kind], |r| r.get::<_, String>(0)).map(|rows| rows.flatten().collect()).unwrap_or_default()
 }
 
+/// The store's full-text index matches its documents (FTS5's own check), and there is one
+/// document per spec, criterion, comment and file.
+fn assert_search_index_current(dir: &Path, who: &str, seed: u64) {
+    let conn = rusqlite::Connection::open(dir.join("store.db")).expect("store");
+    conn.execute("INSERT INTO search_index (search_index, rank) VALUES ('integrity-check', 1)", [])
+        .unwrap_or_else(|e| panic!("seed {seed}: {who}: the search index does not match its documents: {e}"));
+    let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).expect("count");
+    let docs = count("SELECT COUNT(*) FROM search_docs");
+    let sources = count(
+        "SELECT (SELECT COUNT(*) FROM specs) + (SELECT COUNT(*) FROM criteria) + (SELECT COUNT(*) FROM comments)
+              + (SELECT COUNT(*) FROM revision_files)",
+    );
+    assert_eq!(docs, sources, "seed {seed}: {who}: {docs} search documents for {sources} searchable rows");
+    assert_eq!(count("SELECT COUNT(*) FROM search_stale"), 0, "seed {seed}: {who}: stale search entries after commit");
+}
+
 fn text_variant(rng: &mut Rng, current: &str) -> String {
     let mut lines: Vec<String> = current.lines().map(str::to_owned).collect();
     match rng.below(3) {
@@ -145,7 +161,7 @@ fn local_op(rng: &mut Rng, c: &mut SimClient, contractors: &[String], work: &Pat
                 if rng.chance(0.5) { ThreadTarget::Spec } else { ThreadTarget::Section(SectionKind::ALL[rng.below(4) as usize]) };
             client.create_thread(s, target, &format!("question {} {n}", c.email)).map(drop)
         }
-        (14 | 15 | 16, Some(s)) => match client.spec_detail(s) {
+        (14..=16, Some(s)) => match client.spec_detail(s) {
             Ok(d) => {
                 let mut threads = d.threads;
                 threads.sort_by(|a, b| a.comments.first().map(|c| &c.body).cmp(&b.comments.first().map(|c| &c.body)));
@@ -383,6 +399,7 @@ async fn run(seed: u64, steps: u32) {
             );
         }
         assert_dense_revisions(&snap, who, seed);
+        assert_search_index_current(c.dir.path(), who, seed);
         let text = snap.to_string();
         assert!(!text.contains("<<<<<<<") && !text.contains(">>>>>>>"), "seed {seed}: {who}: conflict markers in stored text");
     }

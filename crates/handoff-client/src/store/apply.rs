@@ -327,11 +327,13 @@ pub(crate) fn insert_spec(tx: &Transaction<'_>, spec: &Spec) -> Result<()> {
 /// Writes a spec aggregate over the stored one (or inserts it): fields, criteria in order,
 /// assignees.
 pub(crate) fn save_spec(tx: &Transaction<'_>, spec: &Spec) -> Result<()> {
-    let changed = tx.execute(
-        "UPDATE specs SET workspace_id = ?2, title = ?3, system_context = ?4, api_shape = ?5, out_of_scope = ?6,
+    let changed = tx
+        .prepare_cached(
+            "UPDATE specs SET workspace_id = ?2, title = ?3, system_context = ?4, api_shape = ?5, out_of_scope = ?6,
                           notes = ?7, status = ?8, due_date = ?9, created_by = ?10, created_at = ?11, updated_at = ?12
          WHERE id = ?1",
-        params![
+        )?
+        .execute(params![
             spec.id.to_string(),
             spec.workspace_id.to_string(),
             spec.title,
@@ -344,13 +346,12 @@ pub(crate) fn save_spec(tx: &Transaction<'_>, spec: &Spec) -> Result<()> {
             spec.created_by,
             spec.created_at.as_millis(),
             spec.updated_at.as_millis(),
-        ],
-    )?;
+        ])?;
     if changed == 0 {
         return insert_spec(tx, spec);
     }
-    tx.execute("DELETE FROM criteria WHERE spec_id = ?1", [spec.id.to_string()])?;
-    tx.execute("DELETE FROM spec_assignees WHERE spec_id = ?1", [spec.id.to_string()])?;
+    tx.prepare_cached("DELETE FROM criteria WHERE spec_id = ?1")?.execute([spec.id.to_string()])?;
+    tx.prepare_cached("DELETE FROM spec_assignees WHERE spec_id = ?1")?.execute([spec.id.to_string()])?;
     save_children(tx, spec)
 }
 
@@ -415,22 +416,41 @@ pub(crate) fn upsert_thread(tx: &Transaction<'_>, t: &Thread, events: u32) -> Re
 
 /// Inserts or replaces a comment.
 pub(crate) fn upsert_comment(tx: &Transaction<'_>, c: &Comment, spec_id: SpecId) -> Result<()> {
+    upsert_comments(tx, [c], spec_id)
+}
+
+/// Inserts or replaces comments of one spec. A pull brings thousands: they are staged in a
+/// temp table (plain single-row inserts) and moved with one statement, so SQLite's
+/// statement journal, which every trigger-firing statement writes, is paid once per batch
+/// instead of once per row.
+pub(crate) fn upsert_comments<'a>(
+    tx: &Transaction<'_>,
+    comments: impl IntoIterator<Item = &'a Comment>,
+    spec_id: SpecId,
+) -> Result<()> {
+    let mut stage = tx.prepare_cached(
+        "INSERT INTO temp.pulled_comments (id, thread_id, author, body, created_at, edited_at, redacted)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    for c in comments {
+        stage.execute(params![
+            c.id.to_string(),
+            c.thread_id.to_string(),
+            c.author,
+            c.body,
+            c.created_at.as_millis(),
+            c.edited_at.map(Timestamp::as_millis),
+            c.redacted,
+        ])?;
+    }
     tx.prepare_cached(
         "INSERT INTO comments (id, thread_id, spec_id, author, body, created_at, edited_at, redacted)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         SELECT id, thread_id, ?1, author, body, created_at, edited_at, redacted FROM temp.pulled_comments WHERE true
          ON CONFLICT (id) DO UPDATE SET author = excluded.author, body = excluded.body, edited_at = excluded.edited_at,
                                         redacted = excluded.redacted",
     )?
-    .execute(params![
-        c.id.to_string(),
-        c.thread_id.to_string(),
-        spec_id.to_string(),
-        c.author,
-        c.body,
-        c.created_at.as_millis(),
-        c.edited_at.map(Timestamp::as_millis),
-        c.redacted,
-    ])?;
+    .execute([spec_id.to_string()])?;
+    tx.prepare_cached("DELETE FROM temp.pulled_comments")?.execute([])?;
     Ok(())
 }
 

@@ -14,6 +14,7 @@ use crate::error::{ClientError, Result};
 pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("../../../../migrations/client/0001_init.sql")),
     ("0002_sync", include_str!("../../../../migrations/client/0002_sync.sql")),
+    ("0003_search_docs", include_str!("../../../../migrations/client/0003_search_docs.sql")),
 ];
 
 /// How long a writer waits for another process (the app and the CLI share a data dir)
@@ -32,8 +33,31 @@ pub(crate) fn open(path: &Path) -> Result<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Upserts and trigger-firing statements each open a statement journal; on disk (the
+    // default) that is a temp-file write per row during a pull. They are small and live
+    // only for one statement.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // A pull cycles through a few dozen statements; rusqlite's default cache of 16 evicts them
+    // and re-parses (triggers included) on every page.
+    conn.set_prepared_statement_cache_capacity(256);
     migrate(&mut conn, path)?;
+    // Per-connection staging for bulk writes (see apply::upsert_comments); never persisted.
+    conn.execute_batch(
+        "CREATE TEMP TABLE pulled_comments (
+            id TEXT NOT NULL, thread_id TEXT NOT NULL, author TEXT NOT NULL, body TEXT NOT NULL,
+            created_at INTEGER NOT NULL, edited_at INTEGER, redacted INTEGER NOT NULL
+        )",
+    )?;
     Ok(conn)
+}
+
+/// Commits a write transaction, bringing the full-text index up to date first. Every write
+/// transaction of the store ends here: the index is written once per transaction, not per
+/// row (why: migrations/client/0003_search_docs.sql).
+pub(crate) fn commit(tx: rusqlite::Transaction<'_>) -> Result<()> {
+    crate::search::index_stale(&tx)?;
+    tx.commit()?;
+    Ok(())
 }
 
 fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {

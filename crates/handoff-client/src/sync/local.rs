@@ -19,6 +19,8 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use handoff_core::protocol::{Outcome, PullResponse, PushResult, Record, Scope, ScopePage};
 use handoff_core::time::MAX_CLOCK_DRIFT_MS;
 use handoff_core::*;
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 
 use crate::error::{ClientError, Result};
 use crate::outbox::{meta_get, meta_set};
@@ -191,6 +193,9 @@ fn record_key(r: &Record) -> (&'static str, String) {
     }
 }
 
+/// Where comments sit in [`kind_rank`]'s order.
+const COMMENT_RANK: u8 = 6;
+
 /// Parents before children, so foreign keys hold whatever order a page lists records in.
 fn kind_rank(r: &Record) -> u8 {
     match r {
@@ -200,7 +205,7 @@ fn kind_rank(r: &Record) -> u8 {
         Record::Deliverable(_) => 3,
         Record::Revision(_) => 4,
         Record::Thread(_) => 5,
-        Record::Comment(_) => 6,
+        Record::Comment(_) => COMMENT_RANK,
         Record::Review(_) => 7,
         Record::Conflict(_) => 8,
     }
@@ -340,18 +345,20 @@ pub(crate) fn rebuild_spec(tx: &Transaction<'_>, spec_id: SpecId) -> Result<()> 
 }
 
 fn has_pending(tx: &Transaction<'_>, spec_id: &str) -> Result<bool> {
-    Ok(tx.query_row("SELECT EXISTS (SELECT 1 FROM outbox WHERE spec_id = ?1 AND state = 'pending')", [spec_id], |r| r.get(0))?)
+    Ok(tx
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM outbox WHERE spec_id = ?1 AND state = 'pending')")?
+        .query_row([spec_id], |r| r.get(0))?)
 }
 
 fn is_dirty(tx: &Transaction<'_>, scope: &str) -> Result<bool> {
-    Ok(tx.query_row("SELECT EXISTS (SELECT 1 FROM sync_dirty WHERE scope = ?1)", [scope], |r| r.get(0))?)
+    Ok(tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM sync_dirty WHERE scope = ?1)")?.query_row([scope], |r| r.get(0))?)
 }
 
 fn set_cursor(tx: &Transaction<'_>, scope: &str, version: u64) -> Result<()> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO sync_cursors (scope, version) VALUES (?1, ?2) ON CONFLICT (scope) DO UPDATE SET version = excluded.version",
-        params![scope, version as i64],
-    )?;
+    )?
+    .execute(params![scope, version as i64])?;
     Ok(())
 }
 
@@ -385,7 +392,51 @@ fn lose_scope(tx: &Transaction<'_>, scope: &Scope, tally: &mut PullTally) -> Res
     Ok(())
 }
 
-fn apply_page(tx: &Transaction<'_>, page: &ScopePage, tally: &mut PullTally) -> Result<()> {
+/// A pulled record with the exact JSON it arrived as: the synced copy stores those bytes
+/// instead of serializing the record again.
+#[derive(Clone, Debug)]
+pub(crate) struct Pulled {
+    /// The record.
+    pub record: Record,
+    /// Its JSON, as received.
+    pub json: Box<RawValue>,
+}
+
+impl<'de> Deserialize<'de> for Pulled {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let json = Box::<RawValue>::deserialize(d)?;
+        let record = serde_json::from_str(json.get()).map_err(serde::de::Error::custom)?;
+        Ok(Self { record, json })
+    }
+}
+
+impl TryFrom<Record> for Pulled {
+    type Error = ClientError;
+    fn try_from(record: Record) -> Result<Self> {
+        let json = serde_json::value::to_raw_value(&record).map_err(corrupt)?;
+        Ok(Self { record, json })
+    }
+}
+
+/// Stores a page's records in the synced copy.
+fn keep_synced(tx: &Transaction<'_>, scope: &str, records: &[Pulled]) -> Result<()> {
+    let mut put = tx.prepare_cached(
+        "INSERT INTO synced_records (scope, kind, key, data) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (scope, kind, key) DO UPDATE SET data = excluded.data",
+    )?;
+    let mut del = tx.prepare_cached("DELETE FROM synced_records WHERE scope = ?1 AND kind = ?2 AND key = ?3")?;
+    for p in records {
+        let (kind, key) = record_key(&p.record);
+        if let Record::MemberRemoved { .. } = p.record {
+            del.execute(params![scope, kind, key])?;
+        } else {
+            put.execute(params![scope, kind, key, p.json.get()])?;
+        }
+    }
+    Ok(())
+}
+
+fn apply_page(tx: &Transaction<'_>, page: &ScopePage<Pulled>, tally: &mut PullTally) -> Result<()> {
     let s = page.scope.to_string();
     if page.reset {
         if page.records.is_empty() && page.to_version == 0 {
@@ -398,28 +449,29 @@ fn apply_page(tx: &Transaction<'_>, page: &ScopePage, tally: &mut PullTally) -> 
             tx.execute("INSERT OR IGNORE INTO sync_dirty (scope) VALUES (?1)", [&s])?;
         }
     }
-    {
-        let mut put = tx.prepare_cached(
-            "INSERT INTO synced_records (kind, key, scope, data) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (kind, key) DO UPDATE SET scope = excluded.scope, data = excluded.data",
-        )?;
-        let mut del = tx.prepare_cached("DELETE FROM synced_records WHERE kind = ?1 AND key = ?2")?;
-        for r in &page.records {
-            let (kind, key) = record_key(r);
-            if let Record::MemberRemoved { .. } = r {
-                del.execute(params![kind, key])?;
-            } else {
-                put.execute(params![kind, key, s, serde_json::to_string(r).map_err(corrupt)?])?;
-            }
-        }
-    }
+    keep_synced(tx, &s, &page.records)?;
     match page.scope {
         Scope::Spec(id) if has_pending(tx, &id.to_string())? || is_dirty(tx, &s)? => rebuild_spec(tx, id)?,
         _ => {
-            let mut records: Vec<&Record> = page.records.iter().collect();
+            let mut records: Vec<&Record> = page.records.iter().map(|p| &p.record).collect();
             records.sort_by_key(|r| kind_rank(r));
-            for r in records {
-                materialize(tx, &page.scope, r)?;
+            // Comments are most of a page: written with one statement (see upsert_comments).
+            let comments = records.iter().filter_map(|r| if let Record::Comment(c) = r { Some(c) } else { None });
+            match page.scope {
+                Scope::Spec(spec_id) => {
+                    for r in records.iter().filter(|r| kind_rank(r) < COMMENT_RANK) {
+                        materialize(tx, &page.scope, r)?;
+                    }
+                    apply::upsert_comments(tx, comments, spec_id)?;
+                    for r in records.iter().filter(|r| kind_rank(r) > COMMENT_RANK) {
+                        materialize(tx, &page.scope, r)?;
+                    }
+                }
+                Scope::Workspace(_) => {
+                    for r in records {
+                        materialize(tx, &page.scope, r)?;
+                    }
+                }
             }
         }
     }
@@ -431,7 +483,7 @@ fn apply_page(tx: &Transaction<'_>, page: &ScopePage, tally: &mut PullTally) -> 
 
 /// Applies a pull answer: every page with its cursor, and the HLC catch-up, in the caller's
 /// transaction. A cursor moves backward only on an explicit reset.
-pub(crate) fn apply_pull(tx: &Transaction<'_>, resp: &PullResponse, now: Timestamp) -> Result<PullTally> {
+pub(crate) fn apply_pull(tx: &Transaction<'_>, resp: &PullResponse<Pulled>, now: Timestamp) -> Result<PullTally> {
     let mut tally = PullTally::default();
     for page in &resp.pages {
         apply_page(tx, page, &mut tally)?;
@@ -562,13 +614,13 @@ mod tests {
         (client, ws)
     }
 
-    fn page(spec: &Spec, version: u64) -> PullResponse {
+    fn page(spec: &Spec, version: u64) -> PullResponse<Pulled> {
         PullResponse {
             pages: vec![ScopePage {
                 scope: Scope::Spec(spec.id),
                 reset: false,
                 to_version: version,
-                records: vec![Record::Spec(spec.clone())],
+                records: vec![Pulled::try_from(Record::Spec(spec.clone())).expect("json")],
             }],
             more: false,
             server_hlc: Hlc::ZERO,
@@ -630,7 +682,7 @@ mod tests {
         let server = read::spec(&client.conn(), id).expect("read").expect("spec");
         with_tx(&client, |tx| apply_pull(tx, &page(&server, 1), now));
         client.set_title(id, "unsent").expect("edit");
-        let lost = PullResponse {
+        let lost = PullResponse::<Pulled> {
             pages: vec![ScopePage { scope: Scope::Spec(id), reset: true, to_version: 0, records: vec![] }],
             more: false,
             server_hlc: Hlc::ZERO,

@@ -432,7 +432,7 @@ impl SyncEngine {
                 meta_set(&tx, "current_workspace", &first.to_string())?;
             }
         }
-        tx.commit().map_err(ClientError::from)?;
+        crate::store::commit(tx)?;
         drop(conn);
         self.set_token(Some(session.token.clone()));
         Ok(Joined { email: session.email.clone(), workspaces, adopted_specs: adopted, session })
@@ -526,7 +526,7 @@ impl SyncEngine {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(ClientError::from)?;
             local::rebuild_dirty(&tx)?;
             meta_set(&tx, "last_sync", &self.client.now().as_millis().to_string())?;
-            tx.commit().map_err(ClientError::from)?;
+            crate::store::commit(tx)?;
             let count = |sql: &str| -> SyncResult<u32> {
                 Ok(conn.query_row(sql, [], |r| r.get::<_, u32>(0)).map_err(ClientError::from)?)
             };
@@ -560,21 +560,21 @@ impl SyncEngine {
         let mut conn = self.client.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(ClientError::from)?;
         let tally = local::record_push_results(&tx, &resp.results, resp.server_hlc, self.client.now())?;
-        tx.commit().map_err(ClientError::from)?;
+        crate::store::commit(tx)?;
         Ok(tally)
     }
 
     async fn pull_page(&self, token: &str) -> SyncResult<(PullTally, bool)> {
         let cursors = local::cursors(&self.client.conn())?;
         let req = PullRequest { cursors, limit: self.options.pull_limit };
-        let resp: PullResponse = self.call(Method::Post, "/v1/pull", Some(token), json_body(&req)?).await?;
+        let resp: PullResponse<local::Pulled> = self.call(Method::Post, "/v1/pull", Some(token), json_body(&req)?).await?;
         let mut conn = self.client.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(ClientError::from)?;
         let tally = local::apply_pull(&tx, &resp, self.client.now())?;
         if !resp.more {
             local::rebuild_dirty(&tx)?;
         }
-        tx.commit().map_err(ClientError::from)?;
+        crate::store::commit(tx)?;
         Ok((tally, resp.more))
     }
 
