@@ -176,10 +176,21 @@ impl Client {
         mutations: Vec<Mutation>,
         before_commit: impl FnOnce(&Transaction<'_>) -> Result<()>,
     ) -> Result<Vec<u64>> {
-        let mutations = mutations.into_iter().map(Mutation::validated).collect::<Result<Vec<_>, _>>()?;
+        self.write_decided(|_| Ok(mutations), before_commit)
+    }
+
+    /// [`Client::write_with`] for an action whose mutations depend on what the store holds
+    /// (say, "the spec's deliverable, or a new one"): `decide` reads inside the write
+    /// transaction, so another process cannot change the answer before the commit.
+    fn write_decided(
+        &self,
+        decide: impl FnOnce(&Transaction<'_>) -> Result<Vec<Mutation>>,
+        before_commit: impl FnOnce(&Transaction<'_>) -> Result<()>,
+    ) -> Result<Vec<u64>> {
         let now = self.clock.now();
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mutations = decide(&tx)?.into_iter().map(Mutation::validated).collect::<Result<Vec<_>, _>>()?;
         let actor = Self::actor(&tx)?;
         let mut ids = Vec::with_capacity(mutations.len());
         for m in &mutations {
@@ -314,26 +325,32 @@ impl Client {
         let files = deliver::collect_with_progress(dir, &self.blobs, progress)?;
         self.record_blobs(&files)?;
         let now = self.now();
-        let existing = read::deliverables(&self.conn(), spec_id)?.first().map(|d| d.id);
-        let mut mutations = Vec::new();
-        let deliverable_id = match existing {
-            Some(id) => id,
-            None => {
-                let id: DeliverableId = new_id(now);
-                mutations.push(Mutation::CreateDeliverable { deliverable_id: id, spec_id });
-                id
-            }
-        };
         let revision_id: RevisionId = new_id(now);
-        mutations.push(Mutation::CreateRevision {
-            revision_id,
-            deliverable_id,
-            spec_id,
-            files,
-            summary: summary.to_owned(),
-            addresses,
-        });
-        self.write(mutations)?;
+        // The spec's deliverable is looked up inside the write: two processes delivering at
+        // once must not each create one (revision numbers count per deliverable).
+        self.write_decided(
+            |tx| {
+                let mut mutations = Vec::new();
+                let deliverable_id = match read::deliverables(tx, spec_id)?.first() {
+                    Some(d) => d.id,
+                    None => {
+                        let id: DeliverableId = new_id(now);
+                        mutations.push(Mutation::CreateDeliverable { deliverable_id: id, spec_id });
+                        id
+                    }
+                };
+                mutations.push(Mutation::CreateRevision {
+                    revision_id,
+                    deliverable_id,
+                    spec_id,
+                    files,
+                    summary: summary.to_owned(),
+                    addresses,
+                });
+                Ok(mutations)
+            },
+            |_| Ok(()),
+        )?;
         let revisions = read::revisions(&self.conn(), spec_id)?;
         revisions
             .iter()
