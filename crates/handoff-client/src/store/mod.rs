@@ -37,6 +37,7 @@ pub(crate) fn open(path: &Path) -> Result<Connection> {
     // default) that is a temp-file write per row during a pull. They are small and live
     // only for one statement.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.pragma_update(None, "cache_size", -32768)?;
     // A pull cycles through a few dozen statements; rusqlite's default cache of 16 evicts them
     // and re-parses (triggers included) on every page.
     conn.set_prepared_statement_cache_capacity(256);
