@@ -8,7 +8,7 @@ use axum::body::{Body, Bytes};
 use futures_util::{Stream, StreamExt};
 use handoff_core::protocol::ApiErrorCode;
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 use crate::auth::random_bytes;
 use crate::error::{Result, ServerError};
@@ -85,14 +85,18 @@ impl BlobStore {
         Ok(size)
     }
 
-    /// The blob's content as a stream of chunks; `not_found` when its file is gone.
-    pub async fn open_stream(&self, sha256: &str) -> Result<(u64, Body)> {
-        let file = match tokio::fs::File::open(self.path_for(sha256)).await {
+    /// The blob's length, and its content from byte `from` on as a stream of chunks;
+    /// `not_found` when its file is gone.
+    pub async fn open_stream(&self, sha256: &str, from: u64) -> Result<(u64, Body)> {
+        let mut file = match tokio::fs::File::open(self.path_for(sha256)).await {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ServerError::not_found("no such blob")),
             Err(e) => return Err(e.into()),
         };
         let len = file.metadata().await?.len();
+        if from > 0 {
+            file.seek(std::io::SeekFrom::Start(from.min(len))).await?;
+        }
         let stream = futures_util::stream::unfold(Some(file), |state| async move {
             let mut file = state?;
             let mut buf = vec![0u8; 64 * 1024];

@@ -169,3 +169,58 @@ async fn two_clients_sync_over_http_with_offline_work_conflicts_revisions_and_bl
     a.logout().await.expect("logout");
     assert!(a.sync_once().await.expect_err("signed out").needs_sign_in());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_blob_download_resumes_where_it_stopped_and_a_bad_part_starts_over() {
+    use handoff_client::sync::Progress;
+    use std::sync::Mutex;
+
+    let http = serve(SimServer::start()).await;
+    let (_a_dir, a) = engine(&http.url);
+    a.join(params(&http.server.invite("Acme", "olga@acme.io", Role::Owner).await, "olga@acme.io")).await.expect("join a");
+    let spec = a.client().create_spec(NewSpec { title: "Exports".into(), ..Default::default() }).expect("spec");
+    let work = tempfile::tempdir().expect("work");
+    // Real test data, several 64 KiB chunks long.
+    let content = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/diff/whatwg-source.old-large"))
+        .expect("fixture");
+    std::fs::write(work.path().join("spec.html"), &content).expect("write");
+    let rev = a.client().deliver(spec, work.path(), "first cut", vec![]).expect("deliver");
+    a.sync_once().await.expect("a pushes");
+    let file = a.client().revision(spec, rev.number).expect("revision").files[0].clone();
+    assert_eq!(file.size, content.len() as u64);
+
+    let (b_dir, b) = engine(&http.url);
+    b.join(params(&http.server.invite("Acme", "rui@acme.io", Role::Reviewer).await, "rui@acme.io")).await.expect("join b");
+    b.sync_once().await.expect("b pulls");
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    b.set_progress(Some(Arc::new(move |p| {
+        if let Progress::Downloading { done, .. } = p {
+            log.lock().expect("log").push(done);
+        }
+    })));
+
+    // An earlier attempt stopped after 60% of the bytes.
+    let part = b_dir.path().join("blobs").join("tmp").join(format!("{}.download", file.sha256));
+    let cut = content.len() * 3 / 5;
+    std::fs::write(&part, &content[..cut]).expect("part");
+    b.download_blob(&file.sha256, file.size).await.expect("resumed download");
+    assert_eq!(b.client().blobs().read(&file.sha256).expect("blob"), content, "whole and verified");
+    assert!(!part.exists(), "the part is gone once stored");
+    let done = std::mem::take(&mut *seen.lock().expect("log"));
+    assert!(done.first().is_some_and(|&d| d > cut as u64), "only the rest was fetched: {done:?}");
+    assert_eq!(done.last().copied(), Some(file.size));
+
+    // A part that is not a prefix of the blob fails verification, is dropped, and the next
+    // attempt fetches everything.
+    let (c_dir, c) = engine(&http.url);
+    c.join(params(&http.server.invite("Acme", "chen@acme.io", Role::Reviewer).await, "chen@acme.io")).await.expect("join c");
+    c.sync_once().await.expect("c pulls");
+    let part = c_dir.path().join("blobs").join("tmp").join(format!("{}.download", file.sha256));
+    std::fs::write(&part, vec![b'x'; cut]).expect("bad part");
+    let err = c.download_blob(&file.sha256, file.size).await.expect_err("corrupt part");
+    assert!(err.to_string().contains(&file.sha256), "{err}");
+    assert!(!part.exists(), "a part that does not verify is dropped");
+    c.download_blob(&file.sha256, file.size).await.expect("fresh download");
+    assert_eq!(c.client().blobs().read(&file.sha256).expect("blob"), content);
+}

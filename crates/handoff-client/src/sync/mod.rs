@@ -624,38 +624,30 @@ impl SyncEngine {
         Ok((n, bytes))
     }
 
-    /// Downloads one blob into the local blob store unless it is there. Resumable: bytes
-    /// already fetched are kept in `blobs/tmp/<sha>.download` and a retry asks for the rest
-    /// with `Range` (a server that ignores it answers 200 and the part starts over). The
-    /// content is verified against its hash before it counts.
-    pub async fn download_blob(&self, sha256: &str, size: u64) -> SyncResult<()> {
-        if self.client.blobs().contains(sha256) {
-            return Ok(());
-        }
-        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(SyncError::Protocol(format!("{sha256:?} is not a blob hash")));
-        }
-        let token = self.token()?;
-        let part = self.client.data_dir().join("blobs").join("tmp").join(format!("{sha256}.download"));
-        let have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+    /// Fetches a blob's bytes from `have` on into its part file: appended on a 206, written
+    /// over on a 200 (the whole content).
+    async fn fetch_part(&self, sha256: &str, size: u64, part: &std::path::Path, have: u64) -> SyncResult<()> {
         let req = HttpRequest {
             method: Method::Get,
             path: format!("/v1/blobs/{sha256}"),
-            token: Some(token),
+            token: Some(self.token()?),
             body: Vec::new(),
             content_type: "",
             range_from: (have > 0).then_some(have),
         };
         let mut file: Option<std::fs::File> = None;
         let mut done = have;
-        let mut restarted = false;
         let progress = self.progress.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        let part_path = part.clone();
         let sha = sha256.to_owned();
-        let mut sink = |chunk: &[u8]| -> std::io::Result<()> {
+        let mut sink = |status: u16, chunk: &[u8]| -> std::io::Result<()> {
             if file.is_none() {
-                // The first chunk decides: a resumed answer appends, a full one starts over.
-                let f = std::fs::OpenOptions::new().create(true).append(true).open(&part_path)?;
+                // The first chunk decides: the rest of a resumed blob appends, the whole one
+                // replaces what the part held.
+                let resumed = status == 206;
+                let f = std::fs::OpenOptions::new().create(true).append(resumed).write(true).truncate(!resumed).open(part)?;
+                if !resumed {
+                    done = 0;
+                }
                 file = Some(f);
             }
             if let Some(f) = file.as_mut() {
@@ -667,27 +659,21 @@ impl SyncEngine {
             }
             Ok(())
         };
-        let status = {
-            // A 200 to a ranged request means the server sent everything: drop the part first.
-            let result = self.transport.download(req.clone(), &mut sink).await;
-            match result {
-                Ok(200) if have > 0 => {
-                    restarted = true;
-                    200
-                }
-                Ok(s) => s,
-                Err(e) => {
-                    self.online.store(OFFLINE, Ordering::Relaxed);
-                    return Err(e.into());
-                }
+        let status = match self.transport.download(req, &mut sink).await {
+            Ok(s) => s,
+            Err(e) => {
+                self.online.store(OFFLINE, Ordering::Relaxed);
+                return Err(e.into());
             }
         };
         self.online.store(ONLINE, Ordering::Relaxed);
-        if restarted {
-            // The part now holds old bytes followed by the whole blob: keep only the whole blob.
-            let all = std::fs::read(&part).map_err(ClientError::io("cannot read", &part))?;
-            let tail = all.get(have as usize..).unwrap_or_default().to_vec();
-            std::fs::write(&part, tail).map_err(ClientError::io("cannot write", &part))?;
+        if file.is_none() && status == 200 {
+            // An empty blob sends no chunk: its part is an empty file.
+            std::fs::File::create(part).map_err(ClientError::io("cannot write", part))?;
+        }
+        if status == 416 {
+            // The part is as long as the blob or longer: it cannot be resumed, start over.
+            let _ = std::fs::remove_file(part);
         }
         if !(200..300).contains(&status) {
             return Err(SyncError::Server {
@@ -695,6 +681,26 @@ impl SyncEngine {
                 code: "download_failed".into(),
                 message: format!("blob {sha256} could not be downloaded"),
             });
+        }
+        Ok(())
+    }
+
+    /// Downloads one blob into the local blob store unless it is there. Resumable: bytes
+    /// already fetched are kept in `blobs/tmp/<sha>.download` and a retry asks for the rest
+    /// with `Range: bytes=N-` (206). A server that ignores the range answers 200 and the part
+    /// starts over. The content is verified against its hash before it counts; a part that
+    /// does not verify is dropped, so the next attempt starts clean.
+    pub async fn download_blob(&self, sha256: &str, size: u64) -> SyncResult<()> {
+        if self.client.blobs().contains(sha256) {
+            return Ok(());
+        }
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(SyncError::Protocol(format!("{sha256:?} is not a blob hash")));
+        }
+        let part = self.client.data_dir().join("blobs").join("tmp").join(format!("{sha256}.download"));
+        let have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+        if have < size || size == 0 {
+            self.fetch_part(sha256, size, &part, have).await?;
         }
         let stored = self.client.blobs().put_file(&part)?;
         let _ = std::fs::remove_file(&part);

@@ -81,8 +81,9 @@ pub enum TransportError {
     Unsupported(&'static str),
 }
 
-/// Receives a download's bytes as they arrive.
-pub type ChunkSink<'a> = &'a mut (dyn FnMut(&[u8]) -> std::io::Result<()> + Send);
+/// Receives a download's bytes as they arrive, with the answer's status (200 for the whole
+/// content, 206 for the rest of a resumed one).
+pub type ChunkSink<'a> = &'a mut (dyn FnMut(u16, &[u8]) -> std::io::Result<()> + Send);
 
 /// Sends requests to one server.
 pub trait Transport: Send + Sync {
@@ -95,7 +96,8 @@ pub trait Transport: Send + Sync {
         Box::pin(async move {
             let resp = self.send(req).await?;
             if (200..300).contains(&resp.status) {
-                sink(&resp.body).map_err(|e| TransportError::Unreachable(format!("cannot store the download: {e}")))?;
+                sink(resp.status, &resp.body)
+                    .map_err(|e| TransportError::Unreachable(format!("cannot store the download: {e}")))?;
             }
             Ok(resp.status)
         })
@@ -222,7 +224,7 @@ impl Transport for HttpTransport {
                 return Ok(status);
             }
             while let Some(chunk) = resp.chunk().await.map_err(net_error)? {
-                sink(&chunk).map_err(|e| TransportError::Unreachable(format!("cannot store the download: {e}")))?;
+                sink(status, &chunk).map_err(|e| TransportError::Unreachable(format!("cannot store the download: {e}")))?;
             }
             Ok(status)
         })

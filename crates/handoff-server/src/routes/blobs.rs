@@ -62,7 +62,15 @@ pub async fn upload(
 
 /// `GET /v1/blobs/{sha256}`: only a blob the caller uploaded or that a revision in a scope they
 /// can see references; anything else is `not_found`, whether or not it exists.
-pub async fn download(State(state): State<AppState>, caller: Caller, Path(sha256): Path<String>) -> Result<Response> {
+///
+/// Resumable: `Range: bytes=N-` answers 206 with the bytes from N on, and 416 when N is at or
+/// past the end. Other range forms are answered with the whole blob (200), as RFC 9110 allows.
+pub async fn download(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(sha256): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response> {
     validate::sha256_hex(&sha256)?;
     let (user, sha) = (caller.user(), sha256.clone());
     let allowed = state
@@ -87,7 +95,30 @@ pub async fn download(State(state): State<AppState>, caller: Caller, Path(sha256
     if !allowed {
         return Err(ServerError::not_found("no such blob, or not one you may read"));
     }
-    let (len, body) = state.blobs.open_stream(&sha256).await?;
-    Ok(([(header::CONTENT_TYPE, "application/octet-stream".to_owned()), (header::CONTENT_LENGTH, len.to_string())], body)
-        .into_response())
+    let from = headers.get(header::RANGE).and_then(|v| v.to_str().ok()).and_then(open_ended_range);
+    let (len, body) = state.blobs.open_stream(&sha256, from.unwrap_or(0)).await?;
+    let octets = (header::CONTENT_TYPE, "application/octet-stream".to_owned());
+    let ranges = (header::ACCEPT_RANGES, "bytes".to_owned());
+    match from {
+        Some(from) if from >= len => {
+            Ok((StatusCode::RANGE_NOT_SATISFIABLE, [(header::CONTENT_RANGE, format!("bytes */{len}"))]).into_response())
+        }
+        Some(from) => Ok((
+            StatusCode::PARTIAL_CONTENT,
+            [
+                octets,
+                ranges,
+                (header::CONTENT_LENGTH, (len - from).to_string()),
+                (header::CONTENT_RANGE, format!("bytes {from}-{}/{len}", len - 1)),
+            ],
+            body,
+        )
+            .into_response()),
+        None => Ok(([octets, ranges, (header::CONTENT_LENGTH, len.to_string())], body).into_response()),
+    }
+}
+
+/// The start of a `bytes=N-` range, the only form a resuming client sends.
+fn open_ended_range(value: &str) -> Option<u64> {
+    value.trim().strip_prefix("bytes=")?.strip_suffix('-')?.parse().ok()
 }

@@ -210,3 +210,45 @@ async fn a_push_with_mixed_client_ids_or_broken_sequence_is_invalid() {
     let (s, body) = app.push(&owner.token, dev.id, &skip).await;
     assert_eq!((s, body["code"].clone()), (StatusCode::BAD_REQUEST, json!("invalid")), "{body}");
 }
+
+/// GET with a header, returning the status, one response header and the raw body.
+async fn get_with(app: &TestApp, path: &str, token: &str, range: &str, want: &str) -> (StatusCode, Option<String>, Vec<u8>) {
+    use tower::ServiceExt;
+    let req = axum::http::Request::builder()
+        .method(Method::GET)
+        .uri(path)
+        .header(PROTOCOL_HEADER, PROTOCOL_VERSION.to_string())
+        .header("authorization", format!("Bearer {token}"))
+        .header("range", range)
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let resp = handoff_server::router(app.state.clone()).oneshot(req).await.expect("infallible");
+    let header = resp.headers().get(want).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let status = resp.status();
+    let body = axum::body::to_bytes(resp.into_body(), usize::MAX).await.expect("body").to_vec();
+    (status, header, body)
+}
+
+#[tokio::test]
+async fn a_blob_download_resumes_from_a_byte_offset() {
+    let app = TestApp::sqlite();
+    let (owner, _, _, _) = owner_with_spec(&app).await;
+    let blob: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+    let path = format!("/v1/blobs/{}", sha(&blob));
+    let (s, _) = app.call_raw(Method::PUT, &path, Some(&owner.token), Some(blob.clone()), true).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+
+    let (s, range, body) = get_with(&app, &path, &owner.token, "bytes=123457-", "content-range").await;
+    assert_eq!(s, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(range.as_deref(), Some("bytes 123457-199999/200000"));
+    assert_eq!(body, blob[123_457..], "exactly the rest");
+
+    let (s, range, body) = get_with(&app, &path, &owner.token, "bytes=200000-", "content-range").await;
+    assert_eq!((s, range.as_deref(), body.len()), (StatusCode::RANGE_NOT_SATISFIABLE, Some("bytes */200000"), 0));
+
+    // Forms a resuming client never sends get the whole blob, as RFC 9110 allows.
+    for other in ["bytes=0-99", "bytes=-100", "items=5-", "bytes=x-"] {
+        let (s, _, body) = get_with(&app, &path, &owner.token, other, "content-range").await;
+        assert_eq!((s, body.len()), (StatusCode::OK, blob.len()), "{other}");
+    }
+}
