@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use handoff_client::sync::SyncOptions;
 use handoff_client::{Client, ClientError, NewSpec, ThreadTarget};
 use handoff_core::{SectionKind, Sections, SpecStatus, ThreadEventKind};
 
@@ -76,6 +77,14 @@ enum Command {
         /// Keep syncing: on every server poke, and every minute, until Ctrl-C.
         #[arg(long)]
         watch: bool,
+        /// Records per pulled page (default: the server's maximum). Each page is committed as
+        /// it arrives, so smaller pages keep more progress on a link that drops.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(handoff_core::protocol::MAX_PULL_LIMIT)))]
+        page_size: Option<u32>,
+        /// Changes per push (default: the server's maximum). Each batch is one commit on the
+        /// server, so others can pull the first batches before the last one is sent.
+        #[arg(long, value_parser = clap::value_parser!(u16).range(1..=handoff_core::protocol::MAX_PUSH_BATCH as i64))]
+        batch_size: Option<u16>,
     },
     /// Changes the server rejected or kept as conflicts: list, retry, edit, discard, export.
     Attention {
@@ -327,7 +336,15 @@ fn run(cli: Cli) -> Result<()> {
         Command::Join(a) => sync_cmds::join(&client, &out, a),
         Command::Login(a) => sync_cmds::login(&client, &out, a),
         Command::Logout => sync_cmds::logout(&client, &out),
-        Command::Sync { watch } => sync_cmds::sync(&client, &out, watch),
+        Command::Sync { watch, page_size, batch_size } => {
+            let defaults = SyncOptions::default();
+            let options = SyncOptions {
+                pull_limit: page_size.unwrap_or(defaults.pull_limit),
+                push_batch: batch_size.map_or(defaults.push_batch, usize::from),
+                ..defaults
+            };
+            sync_cmds::sync(&client, &out, watch, options)
+        }
         Command::Attention { cmd } => sync_cmds::attention(&client, &out, cmd),
         Command::Diff(_) => unreachable_diff(),
     }

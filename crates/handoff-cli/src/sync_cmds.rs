@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use handoff_client::sync::ProgressFn;
+use handoff_client::sync::{ProgressFn, SyncOptions};
 use handoff_client::{AttentionItem, Client, CredentialError, JoinParams, Progress, SyncEngine, SyncReport, TokenStore};
 use handoff_core::Mutation;
 
@@ -210,8 +210,8 @@ pub fn logout(client: &Arc<Client>, out: &Printer) -> Result<()> {
 }
 
 /// `handoff sync [--watch]`.
-pub fn sync(client: &Arc<Client>, out: &Printer, watch: bool) -> Result<()> {
-    let engine = engine(client)?;
+pub fn sync(client: &Arc<Client>, out: &Printer, watch: bool, options: SyncOptions) -> Result<()> {
+    let engine = engine(client)?.with_options(options);
     let rt = runtime()?;
     if !watch {
         let report = rt.block_on(engine.sync_with_retry(3));

@@ -132,6 +132,26 @@ impl Cli {
     }
 }
 
+/// Polls `cond` every millisecond for up to a minute; whether it came true.
+fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while std::time::Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    false
+}
+
+/// Comments committed in a client's store, read beside the running CLI (WAL readers do not
+/// block its writer).
+fn comment_rows(cli: &Cli) -> i64 {
+    rusqlite::Connection::open_with_flags(cli.data.join("store.db"), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .and_then(|c| c.query_row("SELECT COUNT(*) FROM comments", [], |r| r.get(0)))
+        .unwrap_or(0)
+}
+
 /// What must be equal on both clients: specs with their fields, revisions, threads.
 fn view(cli: &Cli) -> serde_json::Value {
     let mut specs = cli.json(&["spec", "list"]);
@@ -207,17 +227,28 @@ fn server_and_clients_killed_mid_sync_lose_nothing_and_double_nothing() {
         a.ok(&["thread", "reply", &thread, "--text", &format!("reply {i}")]);
     }
     let mut push = a.cmd(&["sync"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn sync");
-    std::thread::sleep(Duration::from_millis(150));
+    // Killed while a blob of the delivery is streaming into the server's temp folder: the
+    // push has started and not finished.
+    let receiving = server.data.join("blobs").join("tmp");
+    let mid_upload = wait_until(|| std::fs::read_dir(&receiving).is_ok_and(|mut d| d.next().is_some()));
     server.kill();
+    assert!(mid_upload, "the server never started receiving the delivery");
     let _ = push.wait();
     server.start();
-    a.sync();
+    // Pushed in batches of 5, so the server holds the replies as several commits and a
+    // pull can stop between them.
+    a.ok(&["sync", "--batch-size", "5"]);
 
-    // B pulls all of it and is killed mid-pull; a second run completes.
-    let mut pull = b.cmd(&["sync"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn pull");
-    std::thread::sleep(Duration::from_millis(60));
+    // B pulls all of it in small pages and is killed once some, not all, are committed; a
+    // second run completes.
+    let mut pull = b.cmd(&["sync", "--page-size", "5"]).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn pull");
+    let comments_before = comment_rows(&b);
+    let mid_pull = wait_until(|| comment_rows(&b) > comments_before);
     let _ = pull.kill();
     let _ = pull.wait();
+    let comments_at_kill = comment_rows(&b);
+    assert!(mid_pull, "B never committed a pulled page");
+    assert!(comments_at_kill < 41, "B was killed after its pull had finished ({comments_at_kill} comments)");
     b.sync();
     a.sync();
 
