@@ -70,7 +70,12 @@ impl Xvfb {
             let socket = PathBuf::from(format!("/tmp/.X11-unix/X{n}"));
             let lock = PathBuf::from(format!("/tmp/.X{n}-lock"));
             if socket.exists() || lock.exists() {
-                continue;
+                if lock_holder_alive(&lock) {
+                    continue;
+                }
+                // Left by an X server that was killed before it could clean up.
+                let _ = std::fs::remove_file(&lock);
+                let _ = std::fs::remove_file(&socket);
             }
             let display = format!(":{n}");
             let child = Command::new("Xvfb")
@@ -92,8 +97,27 @@ impl Xvfb {
     }
 }
 
+/// Whether the process named in an X lock file (its pid, as text) is still running. An
+/// unreadable lock counts as held.
+fn lock_holder_alive(lock: &Path) -> bool {
+    match std::fs::read_to_string(lock) {
+        Ok(text) => text.trim().parse::<u32>().map_or(true, |pid| Path::new(&format!("/proc/{pid}")).exists()),
+        Err(e) => e.kind() != std::io::ErrorKind::NotFound,
+    }
+}
+
 impl Drop for Xvfb {
     fn drop(&mut self) {
+        // SIGTERM lets Xvfb remove its lock file and socket; SIGKILL would leave them, and
+        // enough leftovers exhaust the displays this picks from.
+        let _ = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status();
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(5) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
