@@ -3,8 +3,8 @@
 // keeps the work made meanwhile in its outbox, and after signing in again that work syncs and
 // another client sees it. Then the server address is changed: to one that does not answer
 // (refused, nothing changes), and to another address of the same server (it keeps syncing).
-import { scenario, startApp, stop, texts, until } from "./lib.mjs";
-import { PASSWORD, cli, createSpec, freePort, invite, joinInApp, startServer, stopServer, tempDir, untilBar } from "./server.mjs";
+import { scenario, texts, until } from "./lib.mjs";
+import { PASSWORD, cli, createSpec, freePort, invite, tempDir, untilBar, withJoinedApp } from "./server.mjs";
 
 const EMAIL = "ana@example.com";
 const DURING = "Written after the token was revoked";
@@ -21,14 +21,8 @@ async function http(url, method, token, body) {
   return text ? JSON.parse(text) : null;
 }
 
-scenario("a revoked token signs the app out, keeps the outbox, and syncs after signing in again", async () => {
-  const serverDir = tempDir("server");
-  const port = await freePort();
-  const server = await startServer(serverDir, port);
-  let b = null;
-  try {
-    b = await startApp();
-    await joinInApp(b, server.url, invite(serverDir, EMAIL), EMAIL, "Ana");
+scenario("a revoked token signs the app out, keeps the outbox, and syncs after signing in again", () =>
+  withJoinedApp(EMAIL, "Ana", async ({ b, server, serverDir, port }) => {
     await createSpec(b, "Before the revocation");
     await untilBar(b, (s) => s.online === "true" && s.pending === 0, "the first spec synced");
 
@@ -84,11 +78,5 @@ scenario("a revoked token signs the app out, keeps the outbox, and syncs after s
     await until(b, async () => (await texts(b, "[data-testid=account-summary]")).some((t) => t.includes(other_address)), "the new address in use", 30_000);
     await createSpec(b, "After the move");
     await untilBar(b, (s) => s.online === "true" && s.pending === 0 && s.text.includes(other_address), "synced at the new address");
-  } catch (e) {
-    console.error(`server log: ${server.log()}`);
-    throw e;
-  } finally {
-    if (b) await stop(b);
-    await stopServer(server);
-  }
-});
+  }),
+);

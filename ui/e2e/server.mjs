@@ -5,7 +5,7 @@ import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { texts, until } from "./lib.mjs";
+import { startApp, stop, texts, until } from "./lib.mjs";
 
 const serverBin = process.env.HANDOFF_SERVER_BIN;
 const cliBin = process.env.HANDOFF_CLI_BIN;
@@ -97,6 +97,33 @@ export async function joinInApp(b, url, code, email, name) {
   ).catch(async (e) => {
     throw new Error(`${e.message}; alerts: ${JSON.stringify(await texts(b, "[role=alert]"))}`);
   });
+}
+
+/**
+ * Runs `fn(ctx)` with a fresh local server and the app joined to it as `email`. `ctx` holds
+ * `b` (the app), `server`, `serverDir`, `port` and `restartServer()` (same port and data).
+ * On failure the server's log is printed; the app and the current server are always stopped.
+ */
+export async function withJoinedApp(email, name, fn) {
+  const serverDir = tempDir("server");
+  const port = await freePort();
+  const ctx = { b: null, server: await startServer(serverDir, port), serverDir, port };
+  ctx.restartServer = async () => {
+    ctx.server = await startServer(serverDir, port);
+  };
+  try {
+    ctx.b = await startApp();
+    const t0 = Date.now();
+    await joinInApp(ctx.b, ctx.server.url, invite(serverDir, email), email, name);
+    console.log(`joined in ${Date.now() - t0} ms`);
+    await fn(ctx);
+  } catch (e) {
+    console.error(`server log: ${ctx.server.log()}`);
+    throw e;
+  } finally {
+    if (ctx.b) await stop(ctx.b);
+    await stopServer(ctx.server);
+  }
 }
 
 /** Creates a spec titled `title` in the app and waits for its view. */
