@@ -164,3 +164,41 @@ fn diff_exit_codes_and_patches_that_git_applies() {
     assert_eq!(json.as_array().map(Vec::len), Some(4));
     assert!(json[0]["render"]["hunks"].as_array().is_some_and(|h| !h.is_empty()));
 }
+
+#[test]
+fn a_review_records_the_verdict_and_each_criterion() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let work = tempfile::tempdir().expect("work");
+    std::fs::write(work.path().join("export.rs"), "fn export() {}\n").expect("write");
+    let spec = ok(
+        data.path(),
+        &["spec", "new", "--title", "Export", "--criterion", "CSV per month", "--criterion", "Quotes per RFC 4180"],
+    );
+    ok(data.path(), &["deliver", &spec, &work.path().to_string_lossy()]);
+    for (args, message) in [
+        (
+            vec!["review", &spec, "1", "--verdict", "approve", "--met", "3"],
+            "criterion 3 does not exist: this spec has 2 criteria",
+        ),
+        (vec!["review", &spec, "1", "--verdict", "approve", "--met", "0"], "criterion 0 does not exist"),
+        (vec!["review", &spec, "2", "--verdict", "approve"], "no revision 2"),
+        (vec!["review", &spec, "1", "--verdict", "maybe"], "invalid value 'maybe'"),
+    ] {
+        let out = handoff(data.path(), &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && stderr.contains(message), "{args:?}: stderr {stderr:?} lacks {message:?}");
+    }
+    ok(
+        data.path(),
+        &["review", &spec, "1", "--verdict", "request-changes", "--summary", "Quoting is off", "--met", "1", "--not-met", "2"],
+    );
+    let shown = json(data.path(), &["spec", "show", &spec]);
+    let reviews = shown["reviews"].as_array().expect("reviews");
+    assert_eq!(reviews.len(), 1, "the refused reviews wrote nothing: {reviews:?}");
+    assert_eq!(
+        (reviews[0]["verdict"].as_str(), reviews[0]["summary"].as_str()),
+        (Some("request_changes"), Some("Quoting is off"))
+    );
+    let statuses: Vec<_> = reviews[0]["criteria"].as_array().expect("criteria").iter().map(|c| c["status"].clone()).collect();
+    assert_eq!(statuses, [serde_json::json!("met"), serde_json::json!("not_met")]);
+}

@@ -6,13 +6,13 @@ mod output;
 mod sync_cmds;
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use handoff_client::sync::SyncOptions;
 use handoff_client::{Client, ClientError, NewSpec, ThreadTarget};
-use handoff_core::{SectionKind, Sections, SpecStatus, ThreadEventKind};
+use handoff_core::{AcceptanceStatus, CriterionCheck, SectionKind, Sections, SpecStatus, ThreadEventKind, Verdict};
 
 /// Handoff: asynchronous specs, deliverables and reviews, offline first.
 #[derive(Parser, Debug)]
@@ -50,6 +50,25 @@ enum Command {
     Revisions {
         /// The spec.
         spec: String,
+    },
+    /// Publish a review of a revision: a verdict, a summary, and which criteria hold.
+    Review {
+        /// The spec (id or unique prefix).
+        spec: String,
+        /// The revision's number.
+        revision: u32,
+        /// approve, request-changes or comment.
+        #[arg(long, value_enum)]
+        verdict: VerdictArg,
+        /// The review's text.
+        #[arg(long, default_value = "")]
+        summary: String,
+        /// Criteria that hold, by their number in `spec show` (1, 2, …).
+        #[arg(long, value_delimiter = ',')]
+        met: Vec<usize>,
+        /// Criteria that do not hold, by number.
+        #[arg(long, value_delimiter = ',')]
+        not_met: Vec<usize>,
     },
     /// Open, answer, resolve and reopen threads.
     #[command(subcommand)]
@@ -329,6 +348,22 @@ fn run(cli: Cli) -> Result<()> {
             let spec = client.resolve_spec(&spec)?;
             out.revisions(&client.revisions(spec)?)
         }
+        Command::Review { spec, revision, verdict, summary, met, not_met } => {
+            let spec = client.resolve_spec(&spec)?;
+            let criteria = client.spec_detail(spec)?.spec.criteria;
+            let mut checks: Vec<CriterionCheck> =
+                criteria.iter().map(|c| CriterionCheck { criterion_id: c.id, status: AcceptanceStatus::Unchecked }).collect();
+            for (numbers, status) in [(&met, AcceptanceStatus::Met), (&not_met, AcceptanceStatus::NotMet)] {
+                for &n in numbers {
+                    let check = n.checked_sub(1).and_then(|i| checks.get_mut(i)).with_context(|| {
+                        format!("criterion {n} does not exist: this spec has {} criteria, numbered from 1", criteria.len())
+                    })?;
+                    check.status = status;
+                }
+            }
+            let id = client.publish_review(spec, revision, verdict.into(), &summary, checks)?;
+            out.id(&id.to_string())
+        }
         Command::Thread(cmd) => thread_command(&client, &out, cmd),
         Command::Search { query, limit } => out.search(&client.search(&query.join(" "), limit)?),
         Command::Status => sync_cmds::status(&client, &out),
@@ -483,5 +518,26 @@ mod tests {
         .expect("parses");
         let Command::Join(args) = cli.command else { panic!("not a join") };
         assert!(format!("{args:?}").contains("invite: \"-_Vyg6OeH2kK3yUEUMg0XL9a-yE\""), "{args:?}");
+    }
+}
+
+/// A review's verdict, as typed.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum VerdictArg {
+    /// Good to accept.
+    Approve,
+    /// Changes are needed.
+    RequestChanges,
+    /// Remarks only.
+    Comment,
+}
+
+impl From<VerdictArg> for Verdict {
+    fn from(v: VerdictArg) -> Self {
+        match v {
+            VerdictArg::Approve => Verdict::Approve,
+            VerdictArg::RequestChanges => Verdict::RequestChanges,
+            VerdictArg::Comment => Verdict::Comment,
+        }
     }
 }
