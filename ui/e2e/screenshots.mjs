@@ -21,7 +21,8 @@ scenario("screenshots", async () => {
     await (await b.$("//button[@role=\"option\"][contains(., \"CSV export\")]")).click();
     await until(b, async () => (await b.$("article.spec h1")).isExisting(), "the spec view");
     await shot("02-spec-view");
-    await b.execute(() => document.querySelector("section.threads")?.scrollIntoView());
+    // The end of the revision timeline (with its review) at the bottom, the threads above it.
+    await b.execute(() => document.querySelector("section.revisions")?.scrollIntoView({ block: "end" }));
     await shot("03-threads-and-deliverable");
     await b.execute(() => document.querySelector("article.spec")?.scrollIntoView());
     await (await b.$("button[aria-label='Edit API shape']")).click();

@@ -7,7 +7,7 @@ use std::process::Command;
 use crate::{app, sh};
 
 /// Writes the demo data with the CLI: a few specs in different states, criteria, sections,
-/// a delivered revision and a conversation.
+/// a delivered revision with a review, and a conversation.
 fn seed(data: &Path) -> Result<(), String> {
     let root = sh::root();
     sh::run(Command::new("cargo").current_dir(&root).args(["build", "-p", "handoff-cli"]))?;
@@ -69,6 +69,19 @@ fn seed(data: &Path) -> Result<(), String> {
         &root.join("crates/handoff-core/src").to_string_lossy(),
         "--note",
         "First cut: streaming writer and RFC 4180 quoting",
+    ])?;
+    cli(&[
+        "review",
+        &spec,
+        "1",
+        "--verdict",
+        "request-changes",
+        "--summary",
+        "Streaming and quoting look right; amounts still go through f64.",
+        "--met",
+        "1,2",
+        "--not-met",
+        "4",
     ])?;
     let thread =
         cli(&["thread", "new", &spec, "--section", "api_shape", "--text", "Should the date range be inclusive of `to`?"])?;
