@@ -635,22 +635,30 @@ mod tests {
         let mut conn = client.conn();
         let tx = conn.transaction().expect("tx");
         let out = f(&tx).expect("step");
-        tx.commit().expect("commit");
+        crate::store::commit(tx).expect("commit");
         out
+    }
+
+    /// A spec made locally, pushed (answered `applied`) and pulled back at version 1: the
+    /// server's copy, and the time used.
+    fn synced_spec(client: &Client, ws: WorkspaceId) -> (Spec, Timestamp) {
+        let id =
+            client.create_spec(NewSpec { workspace_id: Some(ws), title: "first".into(), ..Default::default() }).expect("spec");
+        let now = client.now();
+        with_tx(client, |tx| {
+            record_push_results(tx, &[PushResult { mutation_id: 1, outcome: Outcome::Applied }], Hlc::ZERO, now)
+        });
+        let server = read::spec(&client.conn(), id).expect("read").expect("spec");
+        with_tx(client, |tx| apply_pull(tx, &page(&server, 1), now));
+        (server, now)
     }
 
     #[test]
     fn pending_edits_stay_on_top_of_pulled_state_and_a_rejection_is_undone() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (client, ws) = joined_client(dir.path());
-        let id =
-            client.create_spec(NewSpec { workspace_id: Some(ws), title: "first".into(), ..Default::default() }).expect("spec");
-        let now = client.now();
-        with_tx(&client, |tx| {
-            record_push_results(tx, &[PushResult { mutation_id: 1, outcome: Outcome::Applied }], Hlc::ZERO, now)
-        });
-        let mut server = read::spec(&client.conn(), id).expect("read").expect("spec");
-        with_tx(&client, |tx| apply_pull(tx, &page(&server, 1), now));
+        let (mut server, now) = synced_spec(&client, ws);
+        let id = server.id;
 
         client.set_title(id, "mine").expect("local edit");
         server.title = "theirs".into();
@@ -673,14 +681,8 @@ mod tests {
     fn a_lost_scope_drops_its_rows_and_parks_unsent_work_without_a_gap() {
         let dir = tempfile::tempdir().expect("tempdir");
         let (client, ws) = joined_client(dir.path());
-        let id =
-            client.create_spec(NewSpec { workspace_id: Some(ws), title: "first".into(), ..Default::default() }).expect("spec");
-        let now = client.now();
-        with_tx(&client, |tx| {
-            record_push_results(tx, &[PushResult { mutation_id: 1, outcome: Outcome::Applied }], Hlc::ZERO, now)
-        });
-        let server = read::spec(&client.conn(), id).expect("read").expect("spec");
-        with_tx(&client, |tx| apply_pull(tx, &page(&server, 1), now));
+        let (server, now) = synced_spec(&client, ws);
+        let id = server.id;
         client.set_title(id, "unsent").expect("edit");
         let lost = PullResponse::<Pulled> {
             pages: vec![ScopePage { scope: Scope::Spec(id), reset: true, to_version: 0, records: vec![] }],
