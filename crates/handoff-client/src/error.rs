@@ -71,6 +71,20 @@ pub enum ClientError {
         /// What the content hashes to now.
         actual: String,
     },
+    /// A revision's files have not been downloaded to this machine yet.
+    #[error(
+        "revision {revision} of '{spec_title}' is not on this machine yet: {missing_files} of its files ({missing_bytes} bytes) are still to download; sync while online, or run `handoff fetch`"
+    )]
+    FilesNotHere {
+        /// The spec's title.
+        spec_title: String,
+        /// The revision number.
+        revision: u32,
+        /// How many of its files are missing.
+        missing_files: usize,
+        /// How many bytes they hold.
+        missing_bytes: u64,
+    },
     /// A stored row could not be decoded (a bug, or a damaged store).
     #[error("damaged record in the local store: {0}")]
     Corrupt(String),
@@ -102,6 +116,7 @@ impl ClientError {
             ClientError::Io { .. } => "io",
             ClientError::Deliver { .. } => "invalid_deliverable",
             ClientError::BlobCorrupt { .. } => "blob_corrupt",
+            ClientError::FilesNotHere { .. } => "files_not_here",
             ClientError::Corrupt(_) => "store_corrupt",
         }
     }

@@ -529,8 +529,26 @@ impl Client {
             .ok_or_else(|| ClientError::NotFound { what: "revision", id: format!("{number} of spec {spec_id}") })
     }
 
-    /// A delivered revision's files and contents, read from the blob store.
+    /// The files of a revision whose content is not in the local blob store yet (each
+    /// distinct content once).
+    pub fn missing_revision_files(&self, spec_id: SpecId, number: u32) -> Result<Vec<ManifestEntry>> {
+        let revision = self.revision(spec_id, number)?;
+        let mut seen = std::collections::BTreeSet::new();
+        Ok(revision.files.into_iter().filter(|f| !self.blobs.contains(&f.sha256) && seen.insert(f.sha256.clone())).collect())
+    }
+
+    /// A delivered revision's files and contents, read from the blob store. A revision whose
+    /// files are not all here yet is [`ClientError::FilesNotHere`], never an OS error.
     pub fn revision_tree(&self, spec_id: SpecId, number: u32) -> Result<diffing::Tree> {
+        let missing = self.missing_revision_files(spec_id, number)?;
+        if !missing.is_empty() {
+            return Err(ClientError::FilesNotHere {
+                spec_title: self.spec(spec_id)?.title,
+                revision: number,
+                missing_files: missing.len(),
+                missing_bytes: missing.iter().map(|f| f.size).sum(),
+            });
+        }
         let revision = self.revision(spec_id, number)?;
         let mut tree = diffing::Tree::default();
         for f in revision.files {
