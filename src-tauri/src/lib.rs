@@ -113,6 +113,9 @@ pub fn run() -> ExitCode {
             account::edit_attention,
             account::change_server,
             account::export_attention,
+            sync::fetch_revision_files,
+            sync::download_limit,
+            sync::set_download_limit,
         ])
         .run(tauri::generate_context!());
     match result {

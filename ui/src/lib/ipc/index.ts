@@ -116,6 +116,8 @@ export const api = {
   editAttention: (mutation_id: number, text: string) => call<number>("edit_attention", { mutation_id, text }),
   changeServer: (server_url: string) => call<AccountView>("change_server", { server_url }),
   exportAttention: (path: string) => call<number>("export_attention", { path }),
+  downloadLimit: () => call<number>("download_limit"),
+  setDownloadLimit: (bytes: number) => call<null>("set_download_limit", { bytes }),
 };
 
 /**
