@@ -109,7 +109,7 @@ impl DownloadsStatus {
 /// counted once. `here(sha, size)` says how much of a blob is on this machine.
 pub fn plan(mut revisions: Vec<RevisionNeed>, here: impl Fn(&str, u64) -> BlobHere, limit: u64) -> (Vec<RevisionNeed>, DownloadsStatus) {
     revisions.retain(|r| prefetched_status(r.spec_status));
-    revisions.sort_by(|a, b| (b.created_at, b.revision).cmp(&(a.created_at, a.revision)));
+    newest_first(&mut revisions);
     let mut counted: BTreeSet<String> = BTreeSet::new();
     let mut used = 0u64;
     let mut status = DownloadsStatus { limit_bytes: limit, ..DownloadsStatus::default() };
@@ -131,6 +131,10 @@ pub fn plan(mut revisions: Vec<RevisionNeed>, here: impl Fn(&str, u64) -> BlobHe
         }
     }
     (fetch, status)
+}
+
+fn newest_first(revisions: &mut [RevisionNeed]) {
+    revisions.sort_by_key(|r| std::cmp::Reverse((r.created_at, r.revision)));
 }
 
 fn download_view(r: &RevisionNeed, here: &impl Fn(&str, u64) -> BlobHere) -> RevisionDownload {
@@ -293,7 +297,7 @@ impl SyncEngine {
                 .collect::<Vec<_>>())
         })
         .await?;
-        wanted.sort_by(|a, b| (b.created_at, b.revision).cmp(&(a.created_at, a.revision)));
+        newest_first(&mut wanted);
         let mut report = DownloadReport::default();
         for r in &wanted {
             self.download_revision(r, &mut report).await?;
