@@ -971,6 +971,17 @@ mod tests {
             std::fs::write(p, bytes).expect("write");
         }
 
+        /// A client with a spec whose revisions 1 and 2 change one line of `a.txt`.
+        fn one_file_changed() -> (tempfile::TempDir, Client, SpecId) {
+            let (data, r1, r2) =
+                (tempfile::tempdir().expect("d"), tempfile::tempdir().expect("1"), tempfile::tempdir().expect("2"));
+            write(r1.path(), "a.txt", b"one\n");
+            write(r2.path(), "a.txt", b"two\n");
+            let c = Client::open(data.path()).expect("open");
+            let id = spec_with_revisions(&c, &[r1.path(), r2.path()]);
+            (data, c, id)
+        }
+
         fn pair(spec_id: SpecId, from: u32, to: u32) -> DiffPair {
             DiffPair { spec_id, from, to, ignore_whitespace: false }
         }
@@ -1029,12 +1040,7 @@ mod tests {
 
         #[test]
         fn a_revision_whose_files_are_not_here_is_files_not_here_until_they_are() {
-            let (data, r1, r2) =
-                (tempfile::tempdir().expect("d"), tempfile::tempdir().expect("1"), tempfile::tempdir().expect("2"));
-            write(r1.path(), "a.txt", b"one\n");
-            write(r2.path(), "a.txt", b"two\n");
-            let c = Client::open(data.path()).expect("open");
-            let id = spec_with_revisions(&c, &[r1.path(), r2.path()]);
+            let (_data, c, id) = one_file_changed();
             let blob = c.revision(id, 2).expect("rev").files[0].sha256.clone();
             let path = c.blobs().path(&blob);
             let bytes = std::fs::read(&path).expect("blob");
@@ -1072,12 +1078,7 @@ mod tests {
 
         #[test]
         fn the_cache_keeps_a_few_pairs_and_answers_from_them() {
-            let (data, r1, r2) =
-                (tempfile::tempdir().expect("d"), tempfile::tempdir().expect("1"), tempfile::tempdir().expect("2"));
-            write(r1.path(), "a.txt", b"one\n");
-            write(r2.path(), "a.txt", b"two\n");
-            let c = Client::open(data.path()).expect("open");
-            let id = spec_with_revisions(&c, &[r1.path(), r2.path()]);
+            let (_data, c, id) = one_file_changed();
             let first = c.diff_summary(pair(id, 1, 2)).expect("summary");
             assert!(Arc::ptr_eq(&first, &c.diff_summary(pair(id, 1, 2)).expect("again")), "answered from the cache");
             for (from, to, ws) in [(0, 1, false), (0, 2, false), (1, 2, true), (2, 1, false)] {
