@@ -9,6 +9,8 @@ import { readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs"
 import { startApp, stop, until } from "./lib.mjs";
 
 const mode = process.env.HANDOFF_BENCH_MODE ?? "diff";
+/** A spec in the list. */
+const SPEC_ROW = '//ul[@aria-label="Specs"]//button';
 const outFile = process.env.HANDOFF_BENCH_OUT;
 const appPath = process.env.HANDOFF_APP;
 
@@ -105,10 +107,10 @@ async function ipcRoundTrip(b) {
 
 /** Opens the diff of revisions 1 → 2 and times the click until its first rows are painted. */
 async function openDiff(b) {
-  await (await b.$("ul.specs button")).click();
-  await until(b, () => b.$("[data-testid=open-diff]").isExisting(), "the revision timeline's diff link", 20_000);
+  await (await b.$(SPEC_ROW)).click();
+  await until(b, () => b.$("[data-revision='2'] [data-testid=open-diff]").isExisting(), "the revision timeline's diff link", 20_000);
   return b.executeAsync((done) => {
-    const link = document.querySelector("[data-testid=open-diff]");
+    const link = document.querySelector("[data-revision='2'] [data-testid=open-diff]");
     const t0 = performance.now();
     link.click();
     const check = () => {
@@ -150,8 +152,8 @@ async function main() {
     const pid = appPid();
     await coldStart(b, pid, mode === "diff" ? "one spec" : "1,000 specs");
     if (mode === "workspace") {
-      await until(b, async () => (await b.$$("ul.specs button")).length > 0, "the spec list", 60_000);
-      await (await b.$("ul.specs button")).click();
+      await until(b, async () => (await b.$$(SPEC_ROW)).length > 0, "the spec list", 60_000);
+      await (await b.$(SPEC_ROW)).click();
       await b.pause(3000);
       report("total RSS with the 1,000-spec / 100,000-comment workspace open", totalRssMiB(pid), "MiB", "≤ 250 MB");
       return;
