@@ -18,6 +18,7 @@
 
 pub(crate) mod local;
 pub mod planner;
+mod session;
 pub mod transport;
 
 use std::collections::BTreeSet;
@@ -34,6 +35,7 @@ use handoff_core::protocol::*;
 use handoff_core::*;
 
 use crate::Client;
+use crate::code::Code;
 use crate::error::ClientError;
 use crate::outbox::{self, meta_get, meta_set};
 use crate::store::read;
@@ -57,8 +59,8 @@ pub enum SyncError {
     Server {
         /// HTTP status.
         status: u16,
-        /// The stable code from `{code, message}` (kept as text: newer servers may add codes).
-        code: String,
+        /// The stable code from `{code, message}` ([`Code::Unknown`] for a newer server's).
+        code: Code,
         /// The server's sentence.
         message: String,
     },
@@ -71,18 +73,22 @@ pub enum SyncError {
     /// The server's answer did not have the protocol's shape.
     #[error("the server's answer was not understood: {0}")]
     Protocol(String),
+    /// The token could not be kept or read (no keychain, no token stored).
+    #[error(transparent)]
+    Credential(crate::CredentialError),
 }
 
 impl SyncError {
-    /// A stable code for `{code, message}` answers.
-    pub fn code(&self) -> String {
+    /// The stable code for `{code, message}` answers.
+    pub fn code(&self) -> Code {
         match self {
-            SyncError::Local(e) => e.code().to_owned(),
-            SyncError::Offline(_) => "offline".into(),
-            SyncError::Server { code, .. } => code.clone(),
-            SyncError::NotSignedIn => "not_signed_in".into(),
-            SyncError::Stuck(_) => "stuck".into(),
-            SyncError::Protocol(_) => "protocol".into(),
+            SyncError::Local(e) => e.code(),
+            SyncError::Offline(_) => Code::Offline,
+            SyncError::Server { code, .. } => *code,
+            SyncError::NotSignedIn => Code::NotSignedIn,
+            SyncError::Stuck(_) => Code::Stuck,
+            SyncError::Protocol(_) => Code::Protocol,
+            SyncError::Credential(e) => e.code(),
         }
     }
 
@@ -90,19 +96,17 @@ impl SyncError {
     pub fn is_transient(&self) -> bool {
         match self {
             SyncError::Offline(_) | SyncError::Stuck(_) | SyncError::Protocol(_) => true,
-            SyncError::Server { status, code, .. } => *status >= 500 || code == "rate_limited" || code == "blobs_missing",
-            SyncError::Local(e) => e.code() == "store_busy",
-            SyncError::NotSignedIn => false,
+            SyncError::Server { status, code, .. } => {
+                *status >= 500 || matches!(code, Code::RateLimited | Code::BlobsMissing)
+            }
+            SyncError::Local(e) => e.code() == Code::StoreBusy,
+            SyncError::NotSignedIn | SyncError::Credential(_) => false,
         }
     }
 
     /// Whether the user must sign in again.
     pub fn needs_sign_in(&self) -> bool {
-        match self {
-            SyncError::NotSignedIn => true,
-            SyncError::Server { code, .. } => matches!(code.as_str(), "unauthorized" | "token_expired" | "token_revoked"),
-            _ => false,
-        }
+        self.code().needs_sign_in()
     }
 }
 
@@ -495,7 +499,7 @@ impl SyncEngine {
                             let done = (report.applied + report.merged + report.conflicts + report.rejected) as u64;
                             self.report(Progress::Pushed { done, total: total_pending.max(done) });
                         }
-                        Err(SyncError::Server { code, .. }) if code == "blobs_missing" && blob_retries < 3 => {
+                        Err(SyncError::Server { code: Code::BlobsMissing, .. }) if blob_retries < 3 => {
                             // Someone (a server restore, a cleanup) lost blobs we had uploaded: ask again.
                             blob_retries += 1;
                             round.last_push_first = None;
@@ -678,7 +682,7 @@ impl SyncEngine {
         if !(200..300).contains(&status) {
             return Err(SyncError::Server {
                 status,
-                code: "download_failed".into(),
+                code: Code::DownloadFailed,
                 message: format!("blob {sha256} could not be downloaded"),
             });
         }
@@ -804,7 +808,7 @@ fn check_status(resp: &HttpResponse) -> SyncResult<()> {
     }
     #[derive(serde::Deserialize)]
     struct Body {
-        code: String,
+        code: Code,
         #[serde(default)]
         message: String,
     }
@@ -812,7 +816,7 @@ fn check_status(resp: &HttpResponse) -> SyncResult<()> {
         Ok(b) => Err(SyncError::Server { status: resp.status, code: b.code, message: b.message }),
         Err(_) => Err(SyncError::Server {
             status: resp.status,
-            code: if resp.status >= 500 { "internal".into() } else { "http_error".into() },
+            code: if resp.status >= 500 { Code::Internal } else { Code::HttpError },
             message: format!(
                 "HTTP {}: {}",
                 resp.status,
