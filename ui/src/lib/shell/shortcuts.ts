@@ -1,6 +1,6 @@
 // Global keyboard shortcuts. Keys typed into a field never trigger them.
 
-export type Shortcut = "new-spec" | "search" | "next" | "previous" | "open" | "escape" | "help";
+export type Shortcut = "new-spec" | "search" | "next" | "previous" | "escape" | "help";
 
 export const SHORTCUTS: { key: string; action: Shortcut; label: string }[] = [
   { key: "n", action: "new-spec", label: "New spec" },
