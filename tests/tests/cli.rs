@@ -73,8 +73,7 @@ fn concurrent_cli_processes_decide_each_change_inside_its_write() {
     let outbox = json(data.path(), &["outbox"]);
     let entries = outbox.as_array().expect("outbox");
     let mutation = |e: &serde_json::Value| e["envelope"]["mutation"].clone();
-    let adds: Vec<serde_json::Value> =
-        entries.iter().map(mutation).filter(|m| m["kind"] == "criterion.add").collect();
+    let adds: Vec<serde_json::Value> = entries.iter().map(mutation).filter(|m| m["kind"] == "criterion.add").collect();
     let mut last = criteria[0].0.clone();
     for m in &adds {
         assert_eq!(m["after"].as_str(), Some(last.as_str()), "each append follows the one committed before it: {m}");

@@ -53,7 +53,9 @@ fn string_code_comparison(line: &str, rust: bool) -> Option<&'static str> {
         if found(".code(),\"") {
             return Some("a code asserted equal to a string");
         }
-        if found("IpcError::new(\"") || found("code:\"") && (found("\".into()") || found("\".to_string()") || found("\".to_owned()")) {
+        if found("IpcError::new(\"")
+            || found("code:\"") && (found("\".into()") || found("\".to_string()") || found("\".to_owned()"))
+        {
             return Some("a code made from a string instead of a `Code`");
         }
     } else {

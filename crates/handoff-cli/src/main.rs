@@ -398,7 +398,8 @@ fn spec_command(client: &Client, out: &output::Printer, cmd: SpecCommand) -> Res
             let move_criteria = moves
                 .iter()
                 .map(|(n, to)| {
-                    let to: usize = to.trim().parse().with_context(|| format!("--move-criterion {n}={to}: M must be a position"))?;
+                    let to: usize =
+                        to.trim().parse().with_context(|| format!("--move-criterion {n}={to}: M must be a position"))?;
                     Ok((*n, to))
                 })
                 .collect::<Result<Vec<_>>>()?;

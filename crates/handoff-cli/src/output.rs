@@ -4,7 +4,9 @@ use anyhow::Result;
 use serde::Serialize;
 use std::io::Write;
 
-use handoff_client::{ClientError, Code, OutboxEntry, RevisionSummary, SearchHit, SpecDetail, SpecSummary, StoreStatus, ThreadView};
+use handoff_client::{
+    ClientError, Code, OutboxEntry, RevisionSummary, SearchHit, SpecDetail, SpecSummary, StoreStatus, ThreadView,
+};
 use handoff_core::{Anchor, Revision, Timestamp};
 
 /// Prints results in the chosen form.

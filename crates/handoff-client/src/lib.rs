@@ -466,9 +466,7 @@ impl Client {
         let anchor = match target {
             ThreadTarget::Spec => Anchor::Spec,
             ThreadTarget::Section(section) => Anchor::SpecSection { section },
-            ThreadTarget::Deliverable => Anchor::Deliverable {
-                deliverable_id: spec_deliverable(&self.conn(), spec_id)?,
-            },
+            ThreadTarget::Deliverable => Anchor::Deliverable { deliverable_id: spec_deliverable(&self.conn(), spec_id)? },
             ThreadTarget::Lines { revision, path, start, end } => self.line_anchor(spec_id, revision, &path, start, end)?,
         };
         let now = self.now();
@@ -546,8 +544,13 @@ impl Client {
         let event_id: ThreadEventId = new_id(self.now());
         self.write_deciding(|tx| {
             let t = thread_in(tx, thread_id)?;
-            let already = matches!((event, t.thread.resolved), (ThreadEventKind::Resolve, true) | (ThreadEventKind::Reopen, false));
-            Ok(if already { vec![] } else { vec![Mutation::SetThreadState { event_id, thread_id, spec_id: t.thread.spec_id, event }] })
+            let already =
+                matches!((event, t.thread.resolved), (ThreadEventKind::Resolve, true) | (ThreadEventKind::Reopen, false));
+            Ok(if already {
+                vec![]
+            } else {
+                vec![Mutation::SetThreadState { event_id, thread_id, spec_id: t.thread.spec_id, event }]
+            })
         })
         .map(drop)
     }
@@ -584,10 +587,10 @@ impl Client {
                 .collect();
             for (positions, status) in [(met, AcceptanceStatus::Met), (not_met, AcceptanceStatus::NotMet)] {
                 for &position in positions {
-                    let check = position.checked_sub(1).and_then(|i| checks.get_mut(i)).ok_or(ClientError::NoSuchCriterion {
-                        position,
-                        count: spec.criteria.len(),
-                    })?;
+                    let check = position
+                        .checked_sub(1)
+                        .and_then(|i| checks.get_mut(i))
+                        .ok_or(ClientError::NoSuchCriterion { position, count: spec.criteria.len() })?;
                     check.status = status;
                 }
             }

@@ -453,7 +453,10 @@ fn a_multi_field_spec_edit_is_one_action_all_or_nothing() {
     };
     c.edit_spec(id, edit).expect("edit");
     let s = c.spec_detail(id).expect("detail").spec;
-    assert_eq!((s.title.as_str(), s.sections.notes.as_str(), s.due_date.as_deref()), ("Renamed", "Ask ops.\n", Some("2031-01-31")));
+    assert_eq!(
+        (s.title.as_str(), s.sections.notes.as_str(), s.due_date.as_deref()),
+        ("Renamed", "Ask ops.\n", Some("2031-01-31"))
+    );
     let texts: Vec<&str> = s.criteria.iter().map(|c| c.text.as_str()).collect();
     assert_eq!(texts, ["Reports bad rows by line", "Idempotent", "Resumable"]);
     let ids: Vec<u64> = c.outbox().expect("outbox").iter().map(|e| e.mutation_id).collect();

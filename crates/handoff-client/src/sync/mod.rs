@@ -96,9 +96,7 @@ impl SyncError {
     pub fn is_transient(&self) -> bool {
         match self {
             SyncError::Offline(_) | SyncError::Stuck(_) | SyncError::Protocol(_) => true,
-            SyncError::Server { status, code, .. } => {
-                *status >= 500 || matches!(code, Code::RateLimited | Code::BlobsMissing)
-            }
+            SyncError::Server { status, code, .. } => *status >= 500 || matches!(code, Code::RateLimited | Code::BlobsMissing),
             SyncError::Local(e) => e.code() == Code::StoreBusy,
             SyncError::NotSignedIn | SyncError::Credential(_) => false,
         }

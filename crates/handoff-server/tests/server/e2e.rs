@@ -144,9 +144,7 @@ async fn sync_blobs_and_events_over_real_http_then_graceful_shutdown() {
     // first kilobyte, and shutdown has begun once the listener refuses new connections.
     let part_dir = app.dir.path().join("blobs").join("tmp");
     wait_for("the upload's part file", || {
-        std::fs::read_dir(&part_dir)
-            .map(|rd| rd.flatten().any(|e| e.metadata().is_ok_and(|m| m.len() >= 1024)))
-            .unwrap_or(false)
+        std::fs::read_dir(&part_dir).map(|rd| rd.flatten().any(|e| e.metadata().is_ok_and(|m| m.len() >= 1024))).unwrap_or(false)
     })
     .await;
     stop_tx.send(()).expect("stop");
