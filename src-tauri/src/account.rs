@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use handoff_client::{AttentionItem, JoinParams, OutboxEntry, attention};
+use std::sync::Arc;
+
+use handoff_client::{AttentionItem, Code, JoinParams, OutboxEntry, SyncEngine, TokenStore, attention, place};
 use handoff_core::protocol::Outcome;
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, State};
@@ -49,9 +51,9 @@ pub struct JoinInput {
 pub struct SignInInput {
     /// The server.
     pub server_url: String,
-    /// Email.
+    /// The account's email.
     pub email: String,
-    /// Password.
+    /// The account's password.
     pub password: String,
 }
 
@@ -82,15 +84,6 @@ impl From<AttentionItem> for AttentionView {
     }
 }
 
-fn device_name() -> String {
-    std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .map(|h| format!("Handoff desktop on {h}"))
-        .unwrap_or_else(|| "Handoff desktop".into())
-}
-
 async fn account_view(state: &State<'_, AppState>) -> Result<AccountView, IpcError> {
     let client = state.client()?;
     let signed_in = state.sync.engine().is_some();
@@ -113,38 +106,48 @@ pub async fn account(state: State<'_, AppState>) -> Result<AccountView, IpcError
 #[tauri::command(rename_all = "snake_case")]
 #[tracing::instrument(skip(app, state, input), fields(server = %input.server_url))]
 pub async fn join_workspace(app: AppHandle, state: State<'_, AppState>, input: JoinInput) -> Result<AccountView, IpcError> {
-    let client = state.client()?;
-    let c = client.clone();
-    let store = blocking(move || sync::keychain_store(&c)).await?;
-    let engine = sync::engine(&app, client, &input.server_url)?;
+    let (engine, store) = prepare(&app, &state, &input.server_url).await?;
     let params = JoinParams {
         invite_code: input.invite_code.trim().to_owned(),
         email: input.email,
         display_name: input.name,
         password: input.password,
-        device_name: device_name(),
+        device_name: place::device_name(DEVICE),
         timezone: input.timezone,
     };
-    let joined = engine.join(params).await.map_err(IpcError::from)?;
-    blocking(move || store.save(&joined.session.token).map_err(IpcError::from)).await?;
-    sync::start(&app, engine);
-    changed(&app, None);
-    account_view(&state).await
+    engine.join_keeping(params, &store).await?;
+    signed_in(&app, &state, engine).await
 }
 
 /// Signs in to an existing account.
 #[tauri::command(rename_all = "snake_case")]
 #[tracing::instrument(skip(app, state, input), fields(server = %input.server_url))]
 pub async fn sign_in(app: AppHandle, state: State<'_, AppState>, input: SignInInput) -> Result<AccountView, IpcError> {
+    let (engine, store) = prepare(&app, &state, &input.server_url).await?;
+    engine.login_keeping(&input.email, &input.password, &place::device_name(DEVICE), &store).await?;
+    signed_in(&app, &state, engine).await
+}
+
+/// This app in the server's token list.
+const DEVICE: &str = "Handoff desktop";
+
+/// The checked address's engine and a token store that works, before anything is sent.
+async fn prepare(
+    app: &AppHandle,
+    state: &State<'_, AppState>,
+    server_url: &str,
+) -> Result<(Arc<SyncEngine>, TokenStore), IpcError> {
+    let url = place::server_url(server_url)?;
     let client = state.client()?;
     let c = client.clone();
-    let store = blocking(move || sync::keychain_store(&c)).await?;
-    let engine = sync::engine(&app, client, &input.server_url)?;
-    let joined = engine.login(input.email.trim(), &input.password, &device_name()).await.map_err(IpcError::from)?;
-    blocking(move || store.save(&joined.session.token).map_err(IpcError::from)).await?;
-    sync::start(&app, engine);
-    changed(&app, None);
-    account_view(&state).await
+    let store = blocking(move || Ok(c.prepare_token_store(false)?)).await?;
+    Ok((sync::engine(app, client, &url)?, store))
+}
+
+async fn signed_in(app: &AppHandle, state: &State<'_, AppState>, engine: Arc<SyncEngine>) -> Result<AccountView, IpcError> {
+    sync::start(app, engine);
+    changed(app, None);
+    account_view(state).await
 }
 
 /// Signs out: stops the sync, revokes the token on the server when it answers, forgets it
@@ -170,7 +173,7 @@ pub async fn sync_now(app: AppHandle, state: State<'_, AppState>) -> Result<Sync
     let engine = state
         .sync
         .engine()
-        .ok_or_else(|| IpcError::new("not_signed_in", "Join a workspace or sign in to a server first (Account)."))?;
+        .ok_or_else(|| IpcError::new(Code::NotSignedIn, "Join a workspace or sign in to a server first (Account)."))?;
     let result = engine.sync_once().await;
     if result.is_ok() {
         sync::download_in_background(&app, &engine);
@@ -244,55 +247,15 @@ pub async fn edit_attention(app: AppHandle, state: State<'_, AppState>, mutation
 #[tauri::command(rename_all = "snake_case")]
 #[tracing::instrument(skip(app, state))]
 pub async fn change_server(app: AppHandle, state: State<'_, AppState>, server_url: String) -> Result<AccountView, IpcError> {
-    let url = server_url.trim().trim_end_matches('/').to_owned();
-    if !(url.starts_with("http://") || url.starts_with("https://")) || url.contains(char::is_whitespace) {
-        return Err(IpcError::new(
-            "invalid_server_url",
-            format!("{url:?} is not a server address: it must start with http:// or https://, like https://handoff.example.com."),
-        ));
-    }
-    let client = state.client()?;
-    let c = client.clone();
-    let token = blocking(move || c.token_store()?.load().map_err(IpcError::from)).await.map_err(|e| {
-        if e.code == "not_signed_in" {
-            IpcError::new("not_signed_in", "You are not signed in: use Sign in with the new address instead.")
-        } else {
-            e
-        }
-    })?;
-    let engine = sync::engine(&app, client.clone(), &url)?;
-    if !engine.probe().await {
-        return Err(IpcError::new(
-            "offline",
-            format!("The server at {url} does not answer, so the address was not changed. Check it and try again."),
-        ));
-    }
-    engine.set_token(Some(token));
-    // One round with the stored token proves it is the same server before anything is
-    // recorded; the old loop is paused so the two addresses never sync at once.
+    let url = place::server_url(&server_url)?;
+    let engine = sync::engine(&app, state.client()?, &url)?;
+    // The old loop is paused so the two addresses never sync at once.
     let old = state.sync.stop();
-    if let Err(e) = engine.sync_once().await {
+    if let Err(e) = engine.move_to_this_address().await {
         if let Some(old) = old {
             sync::start(&app, old);
         }
-        let mut err = IpcError::from(&e);
-        if e.needs_sign_in() {
-            err.message = format!(
-                "The server at {url} does not accept your session: it may be a different server. \
-                 The address was not changed; to use that server, sign out and sign in there."
-            );
-        }
-        return Err(err);
+        return Err(e.into());
     }
-    let c = client.clone();
-    let saved = url.clone();
-    if let Err(e) = blocking(move || c.set_server_url(&saved).map_err(IpcError::from)).await {
-        if let Some(old) = old {
-            sync::start(&app, old);
-        }
-        return Err(e);
-    }
-    sync::start(&app, engine);
-    changed(&app, None);
-    account_view(&state).await
+    signed_in(&app, &state, engine).await
 }

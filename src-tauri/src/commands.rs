@@ -67,6 +67,18 @@ pub(crate) fn changed(app: &AppHandle, spec_id: Option<SpecId>) {
     crate::sync::nudge(app);
 }
 
+/// [`call`] for a command that changes `spec_id`: on success the UI hears of it and the
+/// background sync is nudged.
+async fn write<T, F>(app: &AppHandle, state: &State<'_, AppState>, spec_id: SpecId, f: F) -> Result<T, IpcError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Client) -> handoff_client::Result<T> + Send + 'static,
+{
+    let answer = call(state, f).await?;
+    changed(app, Some(spec_id));
+    Ok(answer)
+}
+
 /// Summaries of the specs in a workspace (all when `None`).
 #[tauri::command(rename_all = "snake_case")]
 #[tracing::instrument(skip(state))]
@@ -94,9 +106,7 @@ pub async fn create_spec(app: AppHandle, state: State<'_, AppState>, input: NewS
 #[tauri::command(rename_all = "snake_case")]
 #[tracing::instrument(skip(state, app, title))]
 pub async fn set_title(app: AppHandle, state: State<'_, AppState>, spec_id: SpecId, title: String) -> Result<(), IpcError> {
-    call(&state, move |c| c.set_title(spec_id, &title)).await?;
-    changed(&app, Some(spec_id));
-    Ok(())
+    write(&app, &state, spec_id, move |c| c.set_title(spec_id, &title)).await
 }
 
 /// Replaces a section's text.
@@ -109,18 +119,14 @@ pub async fn edit_section(
     section: SectionKind,
     text: String,
 ) -> Result<(), IpcError> {
-    call(&state, move |c| c.edit_section(spec_id, section, &text)).await?;
-    changed(&app, Some(spec_id));
-    Ok(())
+    write(&app, &state, spec_id, move |c| c.edit_section(spec_id, section, &text)).await
 }
 
 /// Moves a spec along its lifecycle.
 #[tauri::command(rename_all = "snake_case")]
 #[tracing::instrument(skip(state, app))]
 pub async fn set_status(app: AppHandle, state: State<'_, AppState>, spec_id: SpecId, to: SpecStatus) -> Result<(), IpcError> {
-    call(&state, move |c| c.set_status(spec_id, to)).await?;
-    changed(&app, Some(spec_id));
-    Ok(())
+    write(&app, &state, spec_id, move |c| c.set_status(spec_id, to)).await
 }
 
 /// Sets or clears the due date (`YYYY-MM-DD`).
@@ -132,27 +138,21 @@ pub async fn set_due_date(
     spec_id: SpecId,
     due_date: Option<String>,
 ) -> Result<(), IpcError> {
-    call(&state, move |c| c.set_due_date(spec_id, due_date.as_deref())).await?;
-    changed(&app, Some(spec_id));
-    Ok(())
+    write(&app, &state, spec_id, move |c| c.set_due_date(spec_id, due_date.as_deref())).await
 }
 
 /// Assigns a spec to a member by email.
 #[tauri::command(rename_all = "snake_case")]
 #[tracing::instrument(skip(state, app))]
 pub async fn assign(app: AppHandle, state: State<'_, AppState>, spec_id: SpecId, email: String) -> Result<(), IpcError> {
-    call(&state, move |c| c.assign(spec_id, &email)).await?;
-    changed(&app, Some(spec_id));
-    Ok(())
+    write(&app, &state, spec_id, move |c| c.assign(spec_id, &email)).await
 }
 
 /// Removes an assignee.
 #[tauri::command(rename_all = "snake_case")]
 #[tracing::instrument(skip(state, app))]
 pub async fn unassign(app: AppHandle, state: State<'_, AppState>, spec_id: SpecId, email: String) -> Result<(), IpcError> {
-    call(&state, move |c| c.unassign(spec_id, &email)).await?;
-    changed(&app, Some(spec_id));
-    Ok(())
+    write(&app, &state, spec_id, move |c| c.unassign(spec_id, &email)).await
 }
 
 /// Adds an acceptance criterion after `after` (at the end when `None`).
@@ -165,9 +165,7 @@ pub async fn add_criterion(
     text: String,
     after: Option<CriterionId>,
 ) -> Result<CriterionId, IpcError> {
-    let id = call(&state, move |c| c.add_criterion(spec_id, &text, after)).await?;
-    changed(&app, Some(spec_id));
-    Ok(id)
+    write(&app, &state, spec_id, move |c| c.add_criterion(spec_id, &text, after)).await
 }
 
 /// Changes a criterion's text.
@@ -180,9 +178,7 @@ pub async fn edit_criterion(
     criterion_id: CriterionId,
     text: String,
 ) -> Result<(), IpcError> {
-    call(&state, move |c| c.edit_criterion(spec_id, criterion_id, &text)).await?;
-    changed(&app, Some(spec_id));
-    Ok(())
+    write(&app, &state, spec_id, move |c| c.edit_criterion(spec_id, criterion_id, &text)).await
 }
 
 /// Moves a criterion after another (`None`: to the top).
@@ -195,9 +191,7 @@ pub async fn move_criterion(
     criterion_id: CriterionId,
     after: Option<CriterionId>,
 ) -> Result<(), IpcError> {
-    call(&state, move |c| c.move_criterion(spec_id, criterion_id, after)).await?;
-    changed(&app, Some(spec_id));
-    Ok(())
+    write(&app, &state, spec_id, move |c| c.move_criterion(spec_id, criterion_id, after)).await
 }
 
 /// Removes a criterion.
@@ -209,9 +203,7 @@ pub async fn remove_criterion(
     spec_id: SpecId,
     criterion_id: CriterionId,
 ) -> Result<(), IpcError> {
-    call(&state, move |c| c.remove_criterion(spec_id, criterion_id)).await?;
-    changed(&app, Some(spec_id));
-    Ok(())
+    write(&app, &state, spec_id, move |c| c.remove_criterion(spec_id, criterion_id)).await
 }
 
 /// Delivers a folder as the spec's next revision, emitting [`DELIVER_PROGRESS`] as its files
@@ -238,9 +230,7 @@ pub async fn deliver(
             }
         }
     };
-    let revision = call(&state, move |c| c.deliver_with_progress(spec_id, &dir, &summary, addresses, &mut progress)).await?;
-    changed(&app, Some(spec_id));
-    Ok(revision)
+    write(&app, &state, spec_id, move |c| c.deliver_with_progress(spec_id, &dir, &summary, addresses, &mut progress)).await
 }
 
 /// Opens a thread with its first comment.
@@ -253,9 +243,7 @@ pub async fn create_thread(
     target: ThreadTargetInput,
     body: String,
 ) -> Result<ThreadId, IpcError> {
-    let id = call(&state, move |c| c.create_thread(spec_id, target.into(), &body)).await?;
-    changed(&app, Some(spec_id));
-    Ok(id)
+    write(&app, &state, spec_id, move |c| c.create_thread(spec_id, target.into(), &body)).await
 }
 
 /// Replies in a thread.
@@ -268,9 +256,7 @@ pub async fn reply(
     thread_id: ThreadId,
     body: String,
 ) -> Result<CommentId, IpcError> {
-    let id = call(&state, move |c| c.reply(thread_id, &body)).await?;
-    changed(&app, Some(spec_id));
-    Ok(id)
+    write(&app, &state, spec_id, move |c| c.reply(thread_id, &body)).await
 }
 
 /// Resolves or reopens a thread.
@@ -283,9 +269,7 @@ pub async fn set_thread_state(
     thread_id: ThreadId,
     event: ThreadEventKind,
 ) -> Result<(), IpcError> {
-    call(&state, move |c| c.set_thread_state(thread_id, event)).await?;
-    changed(&app, Some(spec_id));
-    Ok(())
+    write(&app, &state, spec_id, move |c| c.set_thread_state(thread_id, event)).await
 }
 
 /// Full-text search.

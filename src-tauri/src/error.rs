@@ -1,6 +1,8 @@
-//! The one error shape the UI sees: `{code, message}`.
+//! The one error shape the UI sees: `{code, message}`. The code is the client's typed
+//! [`Code`]; the sentence the user reads is chosen by the UI's text module
+//! (`ui/src/lib/ipc/errorText.ts`) from the code, with `message` as the detail.
 
-use handoff_client::ClientError;
+use handoff_client::{ClientError, Code};
 use handoff_core::CoreError;
 use serde::Serialize;
 
@@ -10,8 +12,8 @@ use serde::Serialize;
 #[cfg_attr(test, derive(ts_rs::TS))]
 #[error("{code}: {message}")]
 pub struct IpcError {
-    /// Stable machine-readable code (see `ClientError::code`), or `internal`/`unavailable`.
-    pub code: String,
+    /// Stable machine-readable code: what the UI branches on.
+    pub code: Code,
     /// What went wrong, for people.
     pub message: String,
     /// Which size limit was exceeded, when that is what went wrong: the UI names the field
@@ -37,13 +39,13 @@ pub struct LimitExceeded {
 
 impl IpcError {
     /// An error with a code and a message and nothing else.
-    pub fn new(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { code: code.into(), message: message.into(), limit: None }
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
+        Self { code, message: message.into(), limit: None }
     }
 
     /// An error that is not the user's doing (a crashed worker thread, say).
     pub fn internal(message: impl std::fmt::Display) -> Self {
-        Self::new("internal", message.to_string())
+        Self::new(Code::Internal, message.to_string())
     }
 }
 
@@ -64,7 +66,7 @@ impl From<&ClientError> for IpcError {
             }),
             _ => None,
         };
-        Self { code: e.code().into(), message: e.to_string(), limit }
+        Self { code: e.code(), message: e.to_string(), limit }
     }
 }
 
@@ -77,35 +79,16 @@ impl From<handoff_client::SyncError> for IpcError {
 impl From<&handoff_client::SyncError> for IpcError {
     fn from(e: &handoff_client::SyncError) -> Self {
         use handoff_client::SyncError;
-        let message = match e {
-            SyncError::Offline(inner) => format!(
-                "The server does not answer ({inner}). Check the server address and your connection; \
-                 everything you do is kept on this computer and syncs when the server is back."
-            ),
-            SyncError::Server { message, .. } if !message.is_empty() => message.clone(),
-            other => other.to_string(),
-        };
         match e {
-            SyncError::Local(local) => Self { message, ..Self::from(local) },
-            _ => Self::new(e.code(), message),
+            SyncError::Local(local) => Self::from(local),
+            SyncError::Server { message, .. } if !message.is_empty() => Self::new(e.code(), message.clone()),
+            other => Self::new(other.code(), other.to_string()),
         }
     }
 }
 
 impl From<handoff_client::CredentialError> for IpcError {
     fn from(e: handoff_client::CredentialError) -> Self {
-        use handoff_client::CredentialError;
-        match e {
-            CredentialError::NoKeychain { detail } => Self::new(
-                "no_keychain",
-                format!(
-                    "No OS keychain is available to keep your sign-in token ({detail}). Handoff never stores it in its database: \
-                     start a desktop session with an unlocked keyring (GNOME Keyring or KWallet) and try again."
-                ),
-            ),
-            CredentialError::Missing => Self::new("not_signed_in", "You are not signed in to a server."),
-            CredentialError::Keychain(m) => Self::new("keychain", format!("The OS keychain failed: {m}")),
-            other @ CredentialError::File { .. } => Self::new("token_file", other.to_string()),
-        }
+        Self::new(e.code(), e.to_string())
     }
 }

@@ -13,7 +13,7 @@ pub struct NewSpecInput {
     #[serde(default)]
     #[cfg_attr(test, ts(optional))]
     pub workspace_id: Option<WorkspaceId>,
-    /// Title.
+    /// The one-line title (required).
     pub title: String,
     /// Long sections.
     #[serde(default)]

@@ -24,7 +24,7 @@ use handoff_client::Client;
 use crate::error::IpcError;
 
 /// The environment variable that overrides the data dir (shared with the `handoff` CLI).
-pub const DATA_DIR_ENV: &str = "HANDOFF_DATA_DIR";
+pub use handoff_client::place::DATA_DIR_ENV;
 
 /// What the commands share: the client, or why it could not be opened (shown by the UI).
 pub struct AppState {
@@ -54,12 +54,7 @@ impl AppState {
 
 /// The data dir: `$HANDOFF_DATA_DIR`, else the platform data dir the CLI uses too.
 pub fn data_dir() -> Result<PathBuf, IpcError> {
-    if let Some(dir) = std::env::var_os(DATA_DIR_ENV).filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(dir));
-    }
-    directories::ProjectDirs::from("dev", "Handoff", "handoff")
-        .map(|d| d.data_dir().to_owned())
-        .ok_or_else(|| IpcError::new("no_data_dir", format!("cannot find a home folder for the data dir; set {DATA_DIR_ENV}")))
+    Ok(handoff_client::place::data_dir_from_env()?)
 }
 
 /// Starts the app; returns when its last window closes.

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use handoff_client::sync::{DownloadsStatus, ProgressFn, SyncOptions};
-use handoff_client::{Client, Progress, SyncEngine, SyncError, SyncReport, TokenStore};
+use handoff_client::{Client, Code, Progress, SyncEngine, SyncError, SyncReport};
 use handoff_core::Timestamp;
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager};
@@ -103,15 +103,6 @@ where
     tauri::async_runtime::spawn_blocking(f).await.map_err(IpcError::internal)?
 }
 
-/// The keychain entry for this data dir, checked to answer before anything is sent to the
-/// server (so a missing keychain is reported before an invite code is spent).
-pub fn keychain_store(client: &Client) -> Result<TokenStore, IpcError> {
-    client.set_token_file(false)?;
-    let store = client.token_store()?;
-    TokenStore::keychain_available()?;
-    Ok(store)
-}
-
 /// An engine for `server_url` whose progress goes to the UI.
 pub fn engine(app: &AppHandle, client: Arc<Client>, server_url: &str) -> Result<Arc<SyncEngine>, IpcError> {
     let engine =
@@ -182,7 +173,7 @@ pub fn resume(app: &AppHandle) {
                 Err(e) => publish(&app, None, Some(e)).await,
             },
             Ok(None) => publish(&app, None, None).await,
-            Err(e) if e.code == "not_signed_in" => publish(&app, None, None).await,
+            Err(e) if e.code == Code::NotSignedIn => publish(&app, None, None).await,
             Err(e) => publish(&app, None, Some(e)).await,
         }
     });
@@ -246,7 +237,7 @@ pub async fn fetch_revision_files(
 ) -> Result<(), IpcError> {
     let engine = state.sync.engine().ok_or_else(|| {
         IpcError::new(
-            "not_signed_in",
+            Code::NotSignedIn,
             format!("Revision {number}'s files are not on this computer, and it is not signed in to a server to download them (Account)."),
         )
     })?;

@@ -22,6 +22,74 @@ fn json(data: &Path, args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&ok(data, &all)).expect("json output")
 }
 
+/// What an action writes is decided inside its write transaction: processes appending
+/// criteria at once each place theirs after the criterion that was last *when it committed*,
+/// so every `criterion.add` names the one committed before it and none lands in the middle.
+/// (Deciding from a read taken before the write lock let two appends name the same
+/// predecessor, and one of them moved in front of the other.)
+#[test]
+fn concurrent_cli_processes_decide_each_change_inside_its_write() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let spec = ok(data.path(), &["spec", "new", "--title", "Shared", "--criterion", "seed"]);
+    const PROCESSES: usize = 8;
+    const EACH: usize = 4;
+    // 1 + 8 × 4 × 6 = 193 criteria: under the limit of 200 a spec may hold.
+    const PER_EDIT: usize = 6;
+    let workers: Vec<_> = (0..PROCESSES)
+        .map(|p| {
+            let data = data.path().to_owned();
+            let spec = spec.clone();
+            std::thread::spawn(move || {
+                for i in 0..EACH {
+                    // A long section keeps each write busy indexing it for a while, so the
+                    // other processes often wait for the lock: a decision taken before
+                    // waiting would be stale by the time it is written.
+                    let file = data.join(format!("context-{p}-{i}.md"));
+                    let words: String = (0..20_000).map(|w| format!("w{p}x{i}x{w} ")).collect();
+                    std::fs::write(&file, words).expect("write");
+                    let mut args = vec!["spec".to_owned(), "edit".into(), spec.clone(), "--context-file".into()];
+                    args.push(file.to_string_lossy().into_owned());
+                    for k in 0..PER_EDIT {
+                        args.extend(["--add-criterion".to_owned(), format!("c{p}-{i}-{k}")]);
+                    }
+                    ok(&data, &args.iter().map(String::as_str).collect::<Vec<_>>());
+                    // Reading while others write never fails with "database is locked".
+                    ok(&data, &["--json", "spec", "show", &spec]);
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().expect("worker");
+    }
+    let shown = json(data.path(), &["spec", "show", &spec]);
+    let criteria: Vec<(String, String)> = shown["spec"]["criteria"]
+        .as_array()
+        .expect("criteria")
+        .iter()
+        .map(|c| (c["id"].as_str().unwrap_or_default().to_owned(), c["text"].as_str().unwrap_or_default().to_owned()))
+        .collect();
+    assert_eq!(criteria.len(), 1 + PROCESSES * EACH * PER_EDIT, "every criterion is there");
+    let outbox = json(data.path(), &["outbox"]);
+    let entries = outbox.as_array().expect("outbox");
+    let mutation = |e: &serde_json::Value| e["envelope"]["mutation"].clone();
+    let adds: Vec<serde_json::Value> = entries.iter().map(mutation).filter(|m| m["kind"] == "criterion.add").collect();
+    let mut last = criteria[0].0.clone();
+    for m in &adds {
+        assert_eq!(m["after"].as_str(), Some(last.as_str()), "each append follows the one committed before it: {m}");
+        last = m["criterion_id"].as_str().unwrap_or_default().to_owned();
+    }
+    let in_commit_order: Vec<&str> = adds.iter().filter_map(|m| m["text"].as_str()).collect();
+    let in_spec: Vec<&str> = criteria[1..].iter().map(|(_, t)| t.as_str()).collect();
+    assert_eq!(in_spec, in_commit_order, "the spec lists criteria in the order they were added");
+    let mut text = String::new();
+    for m in entries.iter().map(mutation).filter(|m| m["kind"] == "spec.edit_section") {
+        assert_eq!(m["base"].as_str(), Some(text.as_str()), "each section edit's base is the text it replaced: {m}");
+        text = m["text"].as_str().unwrap_or_default().to_owned();
+    }
+    assert_eq!(shown["spec"]["sections"]["system_context"].as_str(), Some(text.as_str()));
+}
+
 #[test]
 fn concurrent_cli_processes_on_one_data_dir_lose_nothing() {
     let data = tempfile::tempdir().expect("tempdir");

@@ -94,7 +94,7 @@ scenario("screenshots", async () => {
     await untilBar(b, (s) => s.online === "false" && s.pending >= 1, "offline with pending changes");
     await shot("08-sync-bar-offline-pending");
     await (await b.$("[data-testid=attention-badge]")).click();
-    await until(b, async () => (await b.$$("[role=dialog] li")).length > 0, "the attention list");
+    await until(b, async () => (await b.$$("section.attention li")).length > 0, "the attention list");
     await shot("09-attention-list");
   } finally {
     await stop(b);

@@ -16,6 +16,7 @@ mod run;
 mod screenshots;
 mod sh;
 mod test;
+mod tidy;
 
 use std::process::ExitCode;
 

@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use handoff_client::sync::SyncOptions;
-use handoff_client::{Client, ClientError, NewSpec, ThreadTarget};
-use handoff_core::{AcceptanceStatus, CriterionCheck, SectionKind, Sections, SpecStatus, ThreadEventKind, Verdict};
+use handoff_client::{Client, NewSpec, SpecEdit, ThreadTarget};
+use handoff_core::{SectionKind, Sections, SpecStatus, ThreadEventKind, Verdict};
 
 /// Handoff: asynchronous specs, deliverables and reviews, offline first.
 #[derive(Parser, Debug)]
@@ -317,12 +317,6 @@ fn text_arg(text: &str) -> Result<String> {
     if text == "-" { read_text(Path::new("-")) } else { Ok(text.to_owned()) }
 }
 
-fn default_data_dir() -> Result<PathBuf> {
-    directories::ProjectDirs::from("dev", "Handoff", "handoff")
-        .map(|d| d.data_dir().to_owned())
-        .context("cannot find a home folder for the data dir; pass --data-dir or set HANDOFF_DATA_DIR")
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let json = cli.json;
@@ -330,7 +324,7 @@ fn main() -> ExitCode {
         // diff(1)'s contract: 0 equal, 1 different, 2 trouble. Files and folders need no store.
         let data_dir = cli.data_dir.clone();
         let open = || -> Result<std::sync::Arc<Client>> {
-            Ok(std::sync::Arc::new(Client::open(data_dir.map_or_else(default_data_dir, Ok)?)?))
+            Ok(std::sync::Arc::new(Client::open(data_dir.map_or_else(handoff_client::place::default_data_dir, Ok)?)?))
         };
         return match diff_cmd::run(open, args) {
             Ok(differ) => ExitCode::from(u8::from(differ)),
@@ -352,7 +346,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<()> {
     let data_dir = match cli.data_dir {
         Some(d) => d,
-        None => default_data_dir()?,
+        None => handoff_client::place::default_data_dir()?,
     };
     let client = std::sync::Arc::new(Client::open(&data_dir)?);
     let out = output::Printer { json: cli.json };
@@ -370,18 +364,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Review { spec, revision, verdict, summary, met, not_met } => {
             let spec = client.resolve_spec(&spec)?;
-            let criteria = client.spec_detail(spec)?.spec.criteria;
-            let mut checks: Vec<CriterionCheck> =
-                criteria.iter().map(|c| CriterionCheck { criterion_id: c.id, status: AcceptanceStatus::Unchecked }).collect();
-            for (numbers, status) in [(&met, AcceptanceStatus::Met), (&not_met, AcceptanceStatus::NotMet)] {
-                for &n in numbers {
-                    let check = n.checked_sub(1).and_then(|i| checks.get_mut(i)).with_context(|| {
-                        format!("criterion {n} does not exist: this spec has {} criteria, numbered from 1", criteria.len())
-                    })?;
-                    check.status = status;
-                }
-            }
-            let id = client.publish_review(spec, revision, verdict.into(), &summary, checks)?;
+            let id = client.publish_review_by_position(spec, revision, verdict.into(), &summary, &met, &not_met)?;
             out.id(&id.to_string())
         }
         Command::Thread(cmd) => thread_command(&client, &out, cmd),
@@ -441,45 +424,25 @@ fn spec_command(client: &Client, out: &output::Printer, cmd: SpecCommand) -> Res
         SpecCommand::Show { spec } => out.spec_detail(&client.spec_detail(client.resolve_spec(&spec)?)?),
         SpecCommand::Edit { spec, title, sections, due, add, remove, set, moves } => {
             let id = client.resolve_spec(&spec)?;
-            // Read every input before the first write, so a missing file changes nothing.
-            let sections = sections.read()?;
-            let criteria = client.spec_detail(id)?.spec.criteria;
-            let at = |n: usize| {
-                criteria.get(n - 1).map(|c| c.id).ok_or_else(|| ClientError::NotFound {
-                    what: "criterion at position",
-                    id: format!("{n} (the spec has {})", criteria.len()),
+            // Every input is read before the one write, so a missing file changes nothing.
+            let move_criteria = moves
+                .iter()
+                .map(|(n, to)| {
+                    let to: usize =
+                        to.trim().parse().with_context(|| format!("--move-criterion {n}={to}: M must be a position"))?;
+                    Ok((*n, to))
                 })
+                .collect::<Result<Vec<_>>>()?;
+            let edit = SpecEdit {
+                title,
+                sections: sections.read()?,
+                due_date: due.map(|d| if d == "none" { None } else { Some(d) }),
+                set_criteria: set,
+                move_criteria,
+                remove_criteria: remove,
+                add_criteria: add,
             };
-            let removals = remove.iter().map(|n| at(*n)).collect::<Result<Vec<_>, _>>()?;
-            let edits = set.iter().map(|(n, t)| Ok((at(*n)?, t.clone()))).collect::<Result<Vec<_>, ClientError>>()?;
-            let mut moved = Vec::new();
-            for (n, to) in &moves {
-                let to: usize = to.trim().parse().with_context(|| format!("--move-criterion {n}={to}: M must be a position"))?;
-                moved.push((at(*n)?, to));
-            }
-            if let Some(t) = title {
-                client.set_title(id, &t)?;
-            }
-            for (kind, text) in sections {
-                client.edit_section(id, kind, &text)?;
-            }
-            if let Some(d) = due {
-                client.set_due_date(id, if d == "none" { None } else { Some(d.as_str()) })?;
-            }
-            for (cid, text) in edits {
-                client.edit_criterion(id, cid, &text)?;
-            }
-            for (cid, to) in moved {
-                let now: Vec<_> = client.spec_detail(id)?.spec.criteria.into_iter().map(|c| c.id).filter(|c| *c != cid).collect();
-                let after = if to <= 1 { None } else { now.get((to - 2).min(now.len().saturating_sub(1))).copied() };
-                client.move_criterion(id, cid, after)?;
-            }
-            for cid in removals {
-                client.remove_criterion(id, cid)?;
-            }
-            for text in add {
-                client.add_criterion(id, &text, None)?;
-            }
+            client.edit_spec(id, edit)?;
             out.done("updated")
         }
         SpecCommand::Assign { spec, email, remove } => {

@@ -4,7 +4,9 @@ use anyhow::Result;
 use serde::Serialize;
 use std::io::Write;
 
-use handoff_client::{ClientError, OutboxEntry, RevisionSummary, SearchHit, SpecDetail, SpecSummary, StoreStatus, ThreadView};
+use handoff_client::{
+    ClientError, Code, OutboxEntry, RevisionSummary, SearchHit, SpecDetail, SpecSummary, StoreStatus, ThreadView,
+};
 use handoff_core::{Anchor, Revision, Timestamp};
 
 /// Prints results in the chosen form.
@@ -15,8 +17,7 @@ pub struct Printer {
 
 /// Prints a failure to stderr: `{code, message}` with `--json`, else `handoff: message`.
 pub fn error(e: &anyhow::Error, json: bool) {
-    let sync_code = e.downcast_ref::<handoff_client::SyncError>().map(handoff_client::SyncError::code);
-    let code = sync_code.as_deref().unwrap_or_else(|| e.downcast_ref::<ClientError>().map_or("error", ClientError::code));
+    let code = error_code(e);
     let message = chain_text(e);
     if json {
         let body = serde_json::json!({ "code": code, "message": message });
@@ -38,6 +39,20 @@ fn chain_text(e: &anyhow::Error) -> String {
         }
     }
     message
+}
+
+/// The typed code of a failure: the client's, the sync engine's or the keychain's, else
+/// [`Code::Error`] for a failure outside the client (bad arguments, say).
+fn error_code(e: &anyhow::Error) -> Code {
+    if let Some(e) = e.downcast_ref::<handoff_client::SyncError>() {
+        e.code()
+    } else if let Some(e) = e.downcast_ref::<ClientError>() {
+        e.code()
+    } else if let Some(e) = e.downcast_ref::<handoff_client::CredentialError>() {
+        e.code()
+    } else {
+        Code::Error
+    }
 }
 
 /// `2026-11-28 17:40 UTC`, from milliseconds since the epoch (civil-from-days, no tz data).
@@ -122,7 +137,7 @@ impl Printer {
             if let Some(due) = &s.due_date {
                 writeln!(o, "due {due}")?;
             }
-            let next: Vec<&str> = d.next_statuses.iter().map(|s| s.as_str()).collect();
+            let next: Vec<&str> = d.permissions.next_statuses.iter().map(|s| s.as_str()).collect();
             writeln!(
                 o,
                 "you are {}; you may move it to: {}",

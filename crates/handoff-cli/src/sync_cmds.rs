@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use handoff_client::sync::{ProgressFn, SyncOptions};
 use handoff_client::sync::{DownloadReport, RevisionDownload};
-use handoff_client::{AttentionItem, Client, CredentialError, JoinParams, Progress, SyncEngine, SyncReport, TokenStore};
-use handoff_core::{Mutation, SpecId};
+use handoff_client::{AttentionItem, Client, CredentialError, JoinParams, Progress, SyncEngine, SyncReport, place};
+use handoff_core::SpecId;
 
 use crate::output::Printer;
 
@@ -111,26 +111,6 @@ fn password() -> Result<String> {
     Ok(p)
 }
 
-fn device_name() -> String {
-    std::env::var("HANDOFF_DEVICE_NAME")
-        .ok()
-        .or_else(|| std::fs::read_to_string("/etc/hostname").ok().map(|s| s.trim().to_owned()))
-        .filter(|s| !s.is_empty())
-        .map(|h| format!("handoff CLI on {h}"))
-        .unwrap_or_else(|| "handoff CLI".into())
-}
-
-/// Picks the token store and checks it works before anything is sent to the server, so a
-/// missing keychain is reported before an invite code is spent.
-fn prepare_store(client: &Client, args: &TokenArgs) -> Result<TokenStore> {
-    client.set_token_file(args.insecure_token_file)?;
-    let store = client.token_store()?;
-    if let TokenStore::Keychain { .. } = store {
-        TokenStore::keychain_available()?;
-    }
-    Ok(store)
-}
-
 fn progress_printer() -> Option<ProgressFn> {
     if !std::io::stderr().is_terminal() {
         return None;
@@ -174,30 +154,31 @@ fn engine(client: &Arc<Client>) -> Result<SyncEngine> {
     Ok(engine)
 }
 
+/// This program in the server's token list.
+const DEVICE: &str = "handoff CLI";
+
 /// `handoff join`.
 pub fn join(client: &Arc<Client>, out: &Printer, a: JoinArgs) -> Result<()> {
-    let store = prepare_store(client, &a.token)?;
-    let engine = SyncEngine::http(client.clone(), &a.server)?;
+    let store = client.prepare_token_store(a.token.insecure_token_file)?;
+    let engine = SyncEngine::http(client.clone(), &place::server_url(&a.server)?)?;
     let params = JoinParams {
         invite_code: a.invite,
         email: a.email,
         display_name: a.name,
         password: password()?,
-        device_name: device_name(),
+        device_name: place::device_name(DEVICE),
         timezone: a.timezone,
     };
-    let joined = runtime()?.block_on(engine.join(params))?;
-    store.save(&joined.session.token)?;
+    let joined = runtime()?.block_on(engine.join_keeping(params, &store))?;
     out.joined(&joined.email, &joined.workspaces, joined.adopted_specs)
 }
 
 /// `handoff login`.
 pub fn login(client: &Arc<Client>, out: &Printer, a: LoginArgs) -> Result<()> {
-    let store = prepare_store(client, &a.token)?;
-    let engine = SyncEngine::http(client.clone(), &a.server)?;
+    let store = client.prepare_token_store(a.token.insecure_token_file)?;
+    let engine = SyncEngine::http(client.clone(), &place::server_url(&a.server)?)?;
     let pw = password()?;
-    let joined = runtime()?.block_on(engine.login(&a.email, &pw, &device_name()))?;
-    store.save(&joined.session.token)?;
+    let joined = runtime()?.block_on(engine.login_keeping(&a.email, &pw, &place::device_name(DEVICE), &store))?;
     out.joined(&joined.email, &joined.workspaces, joined.adopted_specs)
 }
 
@@ -392,14 +373,7 @@ pub fn attention(client: &Client, out: &Printer, cmd: Option<AttentionCommand>) 
             out.done(&format!("queued again as change {new}; run `handoff sync` to send it"))
         }
         AttentionCommand::Edit { id, text } => {
-            let text = crate::text_arg(&text)?;
-            let item: AttentionItem = client
-                .attention()?
-                .into_iter()
-                .find(|i| i.entry.mutation_id == id)
-                .with_context(|| format!("no change {id} needs attention"))?;
-            let edited = with_text(item.entry.envelope.mutation, text)?;
-            let new = client.edit_attention(id, edited)?;
+            let new = client.edit_attention_text(id, &crate::text_arg(&text)?)?;
             out.done(&format!("edited and queued as change {new}"))
         }
         AttentionCommand::Discard { id } => {
@@ -411,27 +385,6 @@ pub fn attention(client: &Client, out: &Printer, cmd: Option<AttentionCommand>) 
             out.done(&format!("exported {n} change(s) to {}", file.display()))
         }
     }
-}
-
-fn with_text(m: Mutation, text: String) -> Result<Mutation> {
-    Ok(match m {
-        Mutation::SetTitle { spec_id, .. } => Mutation::SetTitle { spec_id, title: text },
-        Mutation::EditSection { spec_id, section, base, .. } => Mutation::EditSection { spec_id, section, base, text },
-        Mutation::EditCriterion { spec_id, criterion_id, .. } => Mutation::EditCriterion { spec_id, criterion_id, text },
-        Mutation::AddCriterion { spec_id, criterion_id, after, .. } => {
-            Mutation::AddCriterion { spec_id, criterion_id, text, after }
-        }
-        Mutation::AddComment { comment_id, thread_id, spec_id, seen_events, .. } => {
-            Mutation::AddComment { comment_id, thread_id, spec_id, body: text, seen_events }
-        }
-        Mutation::EditComment { comment_id, thread_id, spec_id, .. } => {
-            Mutation::EditComment { comment_id, thread_id, spec_id, body: text }
-        }
-        Mutation::CreateThread { thread_id, spec_id, anchor, comment_id, .. } => {
-            Mutation::CreateThread { thread_id, spec_id, anchor, comment_id, body: text }
-        }
-        other => bail!("a {} change has no text to edit; retry, discard or export it", other.kind()),
-    })
 }
 
 impl Printer {

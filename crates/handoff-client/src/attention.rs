@@ -150,12 +150,6 @@ impl Client {
         std::fs::write(path, json).map_err(ClientError::io("cannot write", path))?;
         Ok(items.len())
     }
-
-    /// A canonical JSON dump of the visible synced data (specs and everything attached,
-    /// members), for comparing stores in tests and simulations.
-    pub fn snapshot(&self) -> Result<serde_json::Value> {
-        crate::sync::local::snapshot(&self.conn())
-    }
 }
 
 /// The text a person wrote in a change (a title, a section, a criterion, a comment, a

@@ -156,7 +156,7 @@ mod tests {
         assert_eq!(store.read(&a.sha256).expect("read"), b"hello\n");
         fs::write(store.path(&a.sha256), b"tampered").expect("tamper");
         let err = store.read(&a.sha256).expect_err("must notice");
-        assert_eq!(err.code(), "blob_corrupt");
+        assert_eq!(err.code(), crate::Code::BlobCorrupt);
         assert_eq!(fs::read_dir(dir.path().join("tmp")).expect("tmp").count(), 0, "no temp files left");
     }
 }

@@ -44,6 +44,18 @@ pub enum CredentialError {
     },
 }
 
+impl CredentialError {
+    /// The stable code for `{code, message}` answers.
+    pub fn code(&self) -> crate::Code {
+        match self {
+            CredentialError::NoKeychain { .. } => crate::Code::NoKeychain,
+            CredentialError::Missing => crate::Code::NotSignedIn,
+            CredentialError::Keychain(_) => crate::Code::Keychain,
+            CredentialError::File { .. } => crate::Code::TokenFile,
+        }
+    }
+}
+
 /// Where one data dir's token is kept.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TokenStore {

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use thiserror::Error;
 
+use crate::code::Code;
 use handoff_core::CoreError;
 
 /// Why a client operation failed. Nothing was written when one of these is returned.
@@ -60,7 +61,7 @@ pub enum ClientError {
     Deliver {
         /// The offending path.
         path: PathBuf,
-        /// Why.
+        /// Which rule it broke, in the product's words.
         reason: String,
     },
     /// A blob's content no longer matches its hash: the file on disk was damaged.
@@ -110,6 +111,23 @@ pub enum ClientError {
         /// How many downloads were tried.
         attempts: u32,
     },
+    /// A criterion named by a position the spec does not have.
+    #[error("criterion {position} does not exist: this spec has {count} criteria, numbered from 1")]
+    NoSuchCriterion {
+        /// The position given.
+        position: usize,
+        /// How many criteria the spec has.
+        count: usize,
+    },
+    /// A server address that is not one.
+    #[error("{url:?} is not a server address: it must start with http:// or https://, like https://handoff.example.com")]
+    InvalidServerUrl {
+        /// The address as given (cut to a readable length).
+        url: String,
+    },
+    /// No home folder to put the data dir in.
+    #[error("cannot find a home folder for the data dir; set HANDOFF_DATA_DIR (or pass --data-dir to the CLI)")]
+    NoDataDir,
     /// A stored row could not be decoded (a bug, or a damaged store).
     #[error("damaged record in the local store: {0}")]
     Corrupt(String),
@@ -128,29 +146,26 @@ impl ClientError {
         }
     }
 
-    /// A stable code for `{code, message}` answers (the app and `--json` output).
-    pub fn code(&self) -> &'static str {
+    /// The stable code for `{code, message}` answers (the app and `--json` output).
+    pub fn code(&self) -> Code {
         match self {
-            ClientError::Rule(e) => match e.code() {
-                handoff_core::ErrorCode::Invalid => "invalid",
-                handoff_core::ErrorCode::Forbidden => "forbidden",
-                handoff_core::ErrorCode::InvalidTransition => "invalid_transition",
-                handoff_core::ErrorCode::NotFound => "not_found",
-                handoff_core::ErrorCode::Conflict => "conflict",
-            },
-            ClientError::NotFound { .. } => "not_found",
-            ClientError::Ambiguous { .. } => "ambiguous",
-            ClientError::NewerSchema { .. } => "newer_schema",
-            ClientError::Store(e) if is_disk_full(e) => "disk_full",
-            ClientError::Store(e) if is_busy(e) => "store_busy",
-            ClientError::Store(_) => "store",
-            ClientError::Io { .. } => "io",
-            ClientError::Deliver { .. } => "invalid_deliverable",
-            ClientError::BlobCorrupt { .. } => "blob_corrupt",
-            ClientError::FilesNotHere { .. } => "files_not_here",
-            ClientError::DiskFull { .. } => "disk_full",
-            ClientError::DownloadCorrupt { .. } => "download_corrupt",
-            ClientError::Corrupt(_) => "store_corrupt",
+            ClientError::Rule(e) => e.code().into(),
+            ClientError::NotFound { .. } => Code::NotFound,
+            ClientError::Ambiguous { .. } => Code::Ambiguous,
+            ClientError::NewerSchema { .. } => Code::NewerSchema,
+            ClientError::Store(e) if is_disk_full(e) => Code::DiskFull,
+            ClientError::Store(e) if is_busy(e) => Code::StoreBusy,
+            ClientError::Store(_) => Code::Store,
+            ClientError::Io { .. } => Code::Io,
+            ClientError::Deliver { .. } => Code::InvalidDeliverable,
+            ClientError::BlobCorrupt { .. } => Code::BlobCorrupt,
+            ClientError::FilesNotHere { .. } => Code::FilesNotHere,
+            ClientError::DiskFull { .. } => Code::DiskFull,
+            ClientError::DownloadCorrupt { .. } => Code::DownloadCorrupt,
+            ClientError::NoSuchCriterion { .. } => Code::NotFound,
+            ClientError::InvalidServerUrl { .. } => Code::InvalidServerUrl,
+            ClientError::NoDataDir => Code::NoDataDir,
+            ClientError::Corrupt(_) => Code::StoreCorrupt,
         }
     }
 }

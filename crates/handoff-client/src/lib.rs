@@ -8,11 +8,13 @@
 pub mod attention;
 pub mod blobs;
 pub mod clock;
+pub mod code;
 pub mod credentials;
 pub mod deliver;
 pub mod diffing;
 pub mod error;
 mod outbox;
+pub mod place;
 pub mod review_diff;
 mod search;
 mod store;
@@ -28,6 +30,7 @@ use handoff_core::*;
 pub use attention::AttentionItem;
 pub use blobs::BlobStore;
 pub use clock::{Clock, SystemClock};
+pub use code::Code;
 pub use credentials::{CredentialError, TokenStore};
 pub use error::{ClientError, Result};
 pub use sync::{JoinParams, Joined, Progress, SyncEngine, SyncError, SyncReport};
@@ -44,7 +47,7 @@ pub const LOCAL_IDENTITY: &str = "me@localhost";
 pub struct NewSpec {
     /// The workspace; the current one when `None`.
     pub workspace_id: Option<WorkspaceId>,
-    /// Title.
+    /// The one-line title (required).
     pub title: String,
     /// Long sections.
     pub sections: Sections,
@@ -52,6 +55,26 @@ pub struct NewSpec {
     pub criteria: Vec<String>,
     /// Due date, `YYYY-MM-DD`.
     pub due_date: Option<String>,
+}
+
+/// Several changes to one spec, made as one action by [`Client::edit_spec`]. Criteria are
+/// named by their position (from 1) in the spec as it was before the edit.
+#[derive(Clone, Debug, Default)]
+pub struct SpecEdit {
+    /// A new title.
+    pub title: Option<String>,
+    /// New texts of sections.
+    pub sections: Vec<(SectionKind, String)>,
+    /// A new due date (`Some(None)` clears it).
+    pub due_date: Option<Option<String>>,
+    /// New texts of criteria, by position.
+    pub set_criteria: Vec<(usize, String)>,
+    /// Criteria to move: from position N to position M.
+    pub move_criteria: Vec<(usize, usize)>,
+    /// Criteria to remove, by position.
+    pub remove_criteria: Vec<usize>,
+    /// Criteria to add at the end, in order.
+    pub add_criteria: Vec<String>,
 }
 
 /// Where a new thread points, as a person gives it.
@@ -182,6 +205,12 @@ impl Client {
         self.write_decided(|_| Ok(mutations), before_commit)
     }
 
+    /// [`Client::write_decided`] without a hook: the action's mutations are decided from what
+    /// the store holds inside the write transaction.
+    fn write_deciding(&self, decide: impl FnOnce(&Transaction<'_>) -> Result<Vec<Mutation>>) -> Result<Vec<u64>> {
+        self.write_decided(decide, |_| Ok(()))
+    }
+
     /// [`Client::write_with`] for an action whose mutations depend on what the store holds
     /// (say, "the spec's deliverable, or a new one"): `decide` reads inside the write
     /// transaction, so another process cannot change the answer before the commit.
@@ -243,7 +272,7 @@ impl Client {
     }
 
     fn spec(&self, id: SpecId) -> Result<Spec> {
-        read::spec(&self.conn(), id)?.ok_or_else(|| ClientError::NotFound { what: "spec", id: id.to_string() })
+        spec_in(&self.conn(), id)
     }
 
     /// Renames a spec.
@@ -253,11 +282,68 @@ impl Client {
 
     /// Replaces a section's text; the text it replaces travels along as the merge base.
     pub fn edit_section(&self, spec_id: SpecId, section: SectionKind, text: &str) -> Result<()> {
-        let base = self.spec(spec_id)?.sections.get(section).to_owned();
-        if base == text {
-            return Ok(());
-        }
-        self.write(vec![Mutation::EditSection { spec_id, section, base, text: text.to_owned() }]).map(drop)
+        self.write_deciding(|tx| {
+            let base = spec_in(tx, spec_id)?.sections.get(section).to_owned();
+            Ok(if base == text { vec![] } else { vec![Mutation::EditSection { spec_id, section, base, text: text.to_owned() }] })
+        })
+        .map(drop)
+    }
+
+    /// Applies several changes to one spec as one action: all of them or, when any is
+    /// refused, none. Criterion positions count from 1 in the spec as it was before the edit.
+    pub fn edit_spec(&self, spec_id: SpecId, edit: SpecEdit) -> Result<()> {
+        let now = self.now();
+        self.write_deciding(|tx| {
+            let before = spec_in(tx, spec_id)?;
+            let at = |n: usize| {
+                n.checked_sub(1).and_then(|i| before.criteria.get(i)).map(|c| c.id).ok_or_else(|| ClientError::NotFound {
+                    what: "criterion at position",
+                    id: format!("{n} (the spec has {})", before.criteria.len()),
+                })
+            };
+            let mut planned = Vec::new();
+            if let Some(title) = edit.title {
+                planned.push(Mutation::SetTitle { spec_id, title });
+            }
+            for (section, text) in edit.sections {
+                let base = before.sections.get(section).to_owned();
+                if base != text {
+                    planned.push(Mutation::EditSection { spec_id, section, base, text });
+                }
+            }
+            if let Some(due_date) = edit.due_date {
+                planned.push(Mutation::SetDueDate { spec_id, due_date });
+            }
+            for (n, text) in edit.set_criteria {
+                planned.push(Mutation::EditCriterion { spec_id, criterion_id: at(n)?, text });
+            }
+            let moves = edit.move_criteria.iter().map(|&(n, to)| Ok((at(n)?, to))).collect::<Result<Vec<_>>>()?;
+            let removals = edit.remove_criteria.iter().map(|&n| at(n)).collect::<Result<Vec<_>>>()?;
+            // Moves and appends are placed relative to the spec as the earlier changes left
+            // it, so they are worked out on a copy that each planned change is applied to.
+            let mut work = before.clone();
+            for m in &planned {
+                mutation::apply_to_spec(&mut work, m, now);
+            }
+            let mut then = |m: Mutation, work: &mut Spec| {
+                mutation::apply_to_spec(work, &m, now);
+                planned.push(m);
+            };
+            for (criterion_id, to) in moves {
+                let others: Vec<CriterionId> = work.criteria.iter().map(|c| c.id).filter(|c| *c != criterion_id).collect();
+                let after = if to <= 1 { None } else { others.get((to - 2).min(others.len().saturating_sub(1))).copied() };
+                then(Mutation::MoveCriterion { spec_id, criterion_id, after }, &mut work);
+            }
+            for criterion_id in removals {
+                then(Mutation::RemoveCriterion { spec_id, criterion_id }, &mut work);
+            }
+            for text in edit.add_criteria {
+                let after = work.criteria.last().map(|c| c.id);
+                then(Mutation::AddCriterion { spec_id, criterion_id: new_id(now), text, after }, &mut work);
+            }
+            Ok(planned)
+        })
+        .map(drop)
     }
 
     /// Sets or clears the due date.
@@ -267,8 +353,7 @@ impl Client {
 
     /// Moves a spec along its lifecycle, if the viewer's role allows that edge.
     pub fn set_status(&self, spec_id: SpecId, to: SpecStatus) -> Result<()> {
-        let from = self.spec(spec_id)?.status;
-        self.write(vec![Mutation::SetStatus { spec_id, from, to }]).map(drop)
+        self.write_deciding(|tx| Ok(vec![Mutation::SetStatus { spec_id, from: spec_in(tx, spec_id)?.status, to }])).map(drop)
     }
 
     /// Assigns a spec to a member by email.
@@ -283,12 +368,15 @@ impl Client {
 
     /// Adds an acceptance criterion after `after` (or at the end when `None`); returns its id.
     pub fn add_criterion(&self, spec_id: SpecId, text: &str, after: Option<CriterionId>) -> Result<CriterionId> {
-        let after = match after {
-            Some(a) => Some(a),
-            None => self.spec(spec_id)?.criteria.last().map(|c| c.id),
-        };
         let criterion_id: CriterionId = new_id(self.now());
-        self.write(vec![Mutation::AddCriterion { spec_id, criterion_id, text: text.to_owned(), after }])?;
+        self.write_deciding(|tx| {
+            // "At the end" is the end as this write finds it, not as an earlier read saw it.
+            let after = match after {
+                Some(a) => Some(a),
+                None => spec_in(tx, spec_id)?.criteria.last().map(|c| c.id),
+            };
+            Ok(vec![Mutation::AddCriterion { spec_id, criterion_id, text: text.to_owned(), after }])
+        })?;
         Ok(criterion_id)
     }
 
@@ -365,7 +453,7 @@ impl Client {
     fn record_blobs(&self, files: &[ManifestEntry]) -> Result<()> {
         let now = self.now();
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
             let mut stmt = tx.prepare_cached("INSERT OR IGNORE INTO blobs (sha256, size, stored_at) VALUES (?1, ?2, ?3)")?;
             for f in files {
@@ -381,13 +469,7 @@ impl Client {
         let anchor = match target {
             ThreadTarget::Spec => Anchor::Spec,
             ThreadTarget::Section(section) => Anchor::SpecSection { section },
-            ThreadTarget::Deliverable => {
-                let deliverable_id = read::deliverables(&self.conn(), spec_id)?
-                    .first()
-                    .map(|d| d.id)
-                    .ok_or_else(|| ClientError::NotFound { what: "deliverable for spec", id: spec_id.to_string() })?;
-                Anchor::Deliverable { deliverable_id }
-            }
+            ThreadTarget::Deliverable => Anchor::Deliverable { deliverable_id: spec_deliverable(&self.conn(), spec_id)? },
             ThreadTarget::Lines { revision, path, start, end } => self.line_anchor(spec_id, revision, &path, start, end)?,
         };
         let now = self.now();
@@ -397,8 +479,7 @@ impl Client {
     }
 
     fn line_anchor(&self, spec_id: SpecId, number: u32, path: &str, start: u32, end: u32) -> Result<Anchor> {
-        let revision = read::revision_by_number(&self.conn(), spec_id, number)?
-            .ok_or_else(|| ClientError::NotFound { what: "revision", id: format!("{number} of spec {spec_id}") })?;
+        let revision = self.revision(spec_id, number)?;
         let path = validate::normalize_path(path)?;
         let file = revision
             .files
@@ -427,20 +508,24 @@ impl Client {
     }
 
     fn thread_view(&self, thread_id: ThreadId) -> Result<ThreadView> {
-        read::thread(&self.conn(), thread_id)?.ok_or_else(|| ClientError::NotFound { what: "thread", id: thread_id.to_string() })
+        thread_in(&self.conn(), thread_id)
     }
 
     /// Replies in a thread; returns the comment id.
     pub fn reply(&self, thread_id: ThreadId, body: &str) -> Result<CommentId> {
-        let t = self.thread_view(thread_id)?;
         let comment_id: CommentId = new_id(self.now());
-        self.write(vec![Mutation::AddComment {
-            comment_id,
-            thread_id,
-            spec_id: t.thread.spec_id,
-            body: body.to_owned(),
-            seen_events: t.events,
-        }])?;
+        self.write_deciding(|tx| {
+            // The resolve/reopen events the author has seen are those committed before this
+            // reply, so they are counted inside its write.
+            let t = thread_in(tx, thread_id)?;
+            Ok(vec![Mutation::AddComment {
+                comment_id,
+                thread_id,
+                spec_id: t.thread.spec_id,
+                body: body.to_owned(),
+                seen_events: t.events,
+            }])
+        })?;
         Ok(comment_id)
     }
 
@@ -459,13 +544,18 @@ impl Client {
 
     /// Resolves or reopens a thread.
     pub fn set_thread_state(&self, thread_id: ThreadId, event: ThreadEventKind) -> Result<()> {
-        let t = self.thread_view(thread_id)?;
-        let already = matches!((event, t.thread.resolved), (ThreadEventKind::Resolve, true) | (ThreadEventKind::Reopen, false));
-        if already {
-            return Ok(());
-        }
         let event_id: ThreadEventId = new_id(self.now());
-        self.write(vec![Mutation::SetThreadState { event_id, thread_id, spec_id: t.thread.spec_id, event }]).map(drop)
+        self.write_deciding(|tx| {
+            let t = thread_in(tx, thread_id)?;
+            let already =
+                matches!((event, t.thread.resolved), (ThreadEventKind::Resolve, true) | (ThreadEventKind::Reopen, false));
+            Ok(if already {
+                vec![]
+            } else {
+                vec![Mutation::SetThreadState { event_id, thread_id, spec_id: t.thread.spec_id, event }]
+            })
+        })
+        .map(drop)
     }
 
     /// Publishes a review of revision `number`.
@@ -477,17 +567,61 @@ impl Client {
         summary: &str,
         criteria: Vec<CriterionCheck>,
     ) -> Result<ReviewId> {
-        let revision = read::revision_by_number(&self.conn(), spec_id, number)?
-            .ok_or_else(|| ClientError::NotFound { what: "revision", id: format!("{number} of spec {spec_id}") })?;
+        self.review(spec_id, number, verdict, summary, |_| Ok(criteria))
+    }
+
+    /// Publishes a review of revision `number` whose criteria are named by their position in
+    /// the spec (from 1, as `spec show` lists them): those in `met` hold, those in `not_met`
+    /// do not, the rest are unchecked. The positions are resolved in the review's write.
+    pub fn publish_review_by_position(
+        &self,
+        spec_id: SpecId,
+        number: u32,
+        verdict: Verdict,
+        summary: &str,
+        met: &[usize],
+        not_met: &[usize],
+    ) -> Result<ReviewId> {
+        self.review(spec_id, number, verdict, summary, |spec| {
+            let mut checks: Vec<CriterionCheck> = spec
+                .criteria
+                .iter()
+                .map(|c| CriterionCheck { criterion_id: c.id, status: AcceptanceStatus::Unchecked })
+                .collect();
+            for (positions, status) in [(met, AcceptanceStatus::Met), (not_met, AcceptanceStatus::NotMet)] {
+                for &position in positions {
+                    let check = position
+                        .checked_sub(1)
+                        .and_then(|i| checks.get_mut(i))
+                        .ok_or(ClientError::NoSuchCriterion { position, count: spec.criteria.len() })?;
+                    check.status = status;
+                }
+            }
+            Ok(checks)
+        })
+    }
+
+    fn review(
+        &self,
+        spec_id: SpecId,
+        number: u32,
+        verdict: Verdict,
+        summary: &str,
+        checks: impl FnOnce(&Spec) -> Result<Vec<CriterionCheck>>,
+    ) -> Result<ReviewId> {
         let review_id: ReviewId = new_id(self.now());
-        self.write(vec![Mutation::PublishReview {
-            review_id,
-            revision_id: revision.id,
-            spec_id,
-            verdict,
-            summary: summary.to_owned(),
-            criteria,
-        }])?;
+        self.write_deciding(|tx| {
+            // Revision numbers can change when a sync confirms them: resolve it in the write.
+            let revision = revision_in(tx, spec_id, number)?;
+            Ok(vec![Mutation::PublishReview {
+                review_id,
+                revision_id: revision.id,
+                spec_id,
+                verdict,
+                summary: summary.to_owned(),
+                criteria: checks(&spec_in(tx, spec_id)?)?,
+            }])
+        })?;
         Ok(review_id)
     }
 
@@ -506,8 +640,9 @@ impl Client {
         let role = apply::role_in(&tx, spec.workspace_id, &actor)?;
         let revisions = read::revisions(&tx, spec_id)?;
         let pending: u32 = tx.query_row("SELECT COUNT(*) FROM outbox WHERE spec_id = ?1", [spec_id.to_string()], |r| r.get(0))?;
+        let assigned = spec.assignees.contains(&actor.email);
         let detail = SpecDetail {
-            next_statuses: spec.status.next_for(role),
+            permissions: SpecPermissions::of(role, assigned, spec.status),
             role,
             deliverables: read::deliverables(&tx, spec_id)?,
             revisions: revisions.iter().map(RevisionSummary::from).collect(),
@@ -516,7 +651,10 @@ impl Client {
             pending_changes: pending,
             spec,
         };
-        crate::store::commit(tx)?;
+        // A read ends with a plain commit: `store::commit`'s index statements would make it a
+        // write, and SQLite refuses (at once, "database is locked") to turn a read into a
+        // write once another process has committed since the read began.
+        tx.commit()?;
         Ok(detail)
     }
 
@@ -528,8 +666,7 @@ impl Client {
 
     /// One revision of a spec by number.
     pub fn revision(&self, spec_id: SpecId, number: u32) -> Result<Revision> {
-        read::revision_by_number(&self.conn(), spec_id, number)?
-            .ok_or_else(|| ClientError::NotFound { what: "revision", id: format!("{number} of spec {spec_id}") })
+        revision_in(&self.conn(), spec_id, number)
     }
 
     /// The files of a revision whose content is not in the local blob store yet (each
@@ -634,6 +771,26 @@ impl Client {
             many => Err(ClientError::Ambiguous { what, prefix: text.to_owned(), count: many.len() }),
         }
     }
+}
+
+fn spec_in(conn: &Connection, spec_id: SpecId) -> Result<Spec> {
+    read::spec(conn, spec_id)?.ok_or_else(|| ClientError::NotFound { what: "spec", id: spec_id.to_string() })
+}
+
+fn thread_in(conn: &Connection, thread_id: ThreadId) -> Result<ThreadView> {
+    read::thread(conn, thread_id)?.ok_or_else(|| ClientError::NotFound { what: "thread", id: thread_id.to_string() })
+}
+
+fn revision_in(conn: &Connection, spec_id: SpecId, number: u32) -> Result<Revision> {
+    read::revision_by_number(conn, spec_id, number)?
+        .ok_or_else(|| ClientError::NotFound { what: "revision", id: format!("{number} of spec {spec_id}") })
+}
+
+fn spec_deliverable(conn: &Connection, spec_id: SpecId) -> Result<DeliverableId> {
+    read::deliverables(conn, spec_id)?
+        .first()
+        .map(|d| d.id)
+        .ok_or_else(|| ClientError::NotFound { what: "deliverable for spec", id: spec_id.to_string() })
 }
 
 #[cfg(test)]

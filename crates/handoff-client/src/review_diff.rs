@@ -1035,7 +1035,7 @@ mod tests {
             assert_eq!(all.files.len(), 5);
             // A file index the pair does not have is a clear error.
             let err = c.diff_rows(pair(id, 1, 2), 99, DiffLayout::Unified, &[], 0, 1).expect_err("no such file");
-            assert_eq!(err.code(), "not_found");
+            assert_eq!(err.code(), crate::Code::NotFound);
         }
 
         #[test]
@@ -1046,7 +1046,7 @@ mod tests {
             let bytes = std::fs::read(&path).expect("blob");
             std::fs::remove_file(&path).expect("remove");
             let err = c.diff_summary(pair(id, 1, 2)).expect_err("missing");
-            assert_eq!(err.code(), "files_not_here");
+            assert_eq!(err.code(), crate::Code::FilesNotHere);
             assert!(err.to_string().contains("revision 2 of 'Viewer'"), "{err}");
             // The failure is not cached: once the file is back, the diff opens.
             std::fs::write(&path, bytes).expect("restore");

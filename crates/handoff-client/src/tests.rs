@@ -134,7 +134,7 @@ fn bad_input_is_refused_with_a_clear_error_and_nothing_written() {
     let id = spec(&c);
     let jump = c.set_status(id, SpecStatus::Accepted).expect_err("no edge");
     assert_eq!(jump.to_string(), "a spec cannot move from draft to accepted");
-    assert_eq!(jump.code(), "invalid_transition");
+    assert_eq!(jump.code(), crate::Code::InvalidTransition);
     let bad_date = c.set_due_date(id, Some("2026-02-30")).expect_err("date");
     assert!(bad_date.to_string().contains("that day does not exist"), "{bad_date}");
     let traversal = c
@@ -175,14 +175,14 @@ fn roles_limit_status_changes() {
     let theirs: SpecId = "01900000-0000-7000-8000-000000000001".parse().expect("id");
     let err =
         c.create_spec(NewSpec { workspace_id: Some(ws), title: "Mine".into(), ..Default::default() }).expect_err("contractor");
-    assert_eq!(err.code(), "forbidden");
+    assert_eq!(err.code(), crate::Code::Forbidden);
     let err = c.set_status(theirs, SpecStatus::InProgress).expect_err("not assigned");
-    assert_eq!(err.code(), "forbidden", "{err}");
+    assert_eq!(err.code(), crate::Code::Forbidden, "{err}");
     c.conn().execute("INSERT INTO spec_assignees VALUES (?1, 'me@localhost')", [theirs.to_string()]).expect("assign");
     c.set_status(theirs, SpecStatus::InProgress).expect("assigned contractor starts work");
     let err = c.set_status(theirs, SpecStatus::Closed).expect_err("owner only");
     assert_eq!(err.to_string(), "a contractor may not move a spec from in_progress to closed");
-    assert_eq!(c.spec_detail(theirs).expect("detail").next_statuses, vec![SpecStatus::Delivered]);
+    assert_eq!(c.spec_detail(theirs).expect("detail").permissions.next_statuses, vec![SpecStatus::Delivered]);
 }
 
 #[test]
@@ -367,9 +367,9 @@ fn short_ids_resolve_when_unique() {
     let common = text.chars().zip(other.to_string().chars()).take_while(|(a, b)| a == b).count();
     if common >= 4 {
         let err = c.resolve_spec(&text[..common]).expect_err("ambiguous");
-        assert_eq!(err.code(), "ambiguous");
+        assert_eq!(err.code(), crate::Code::Ambiguous);
     }
-    assert_eq!(c.resolve_spec("zzzz").expect_err("bad").code(), "not_found");
+    assert_eq!(c.resolve_spec("zzzz").expect_err("bad").code(), crate::Code::NotFound);
 }
 
 #[test]
@@ -407,7 +407,7 @@ fn a_refused_change_can_be_edited_from_the_attention_list() {
         )
         .expect("park");
     let err = c.edit_attention_text(status_change, "text").expect_err("no text to edit");
-    assert_eq!(err.code(), "invalid");
+    assert_eq!(err.code(), crate::Code::Invalid);
 }
 
 #[test]
@@ -420,4 +420,87 @@ fn data_version_changes_only_for_other_connections_writes() {
     assert_eq!(app.data_version().expect("version"), before, "own writes do not count");
     spec(&cli);
     assert_ne!(app.data_version().expect("version"), before, "another connection's commit does");
+}
+
+#[test]
+fn a_multi_field_spec_edit_is_one_action_all_or_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let c = client(dir.path());
+    let id = spec(&c);
+    let queued = c.outbox().expect("outbox").len();
+    let refused = SpecEdit {
+        title: Some("Renamed".into()),
+        add_criteria: vec!["Resumes after a crash".into()],
+        remove_criteria: vec![7],
+        ..Default::default()
+    };
+    let err = c.edit_spec(id, refused).expect_err("no criterion 7");
+    assert_eq!(err.code(), crate::Code::NotFound, "{err}");
+    let empty = SpecEdit { title: Some("Renamed".into()), add_criteria: vec!["   ".into()], ..Default::default() };
+    c.edit_spec(id, empty).expect_err("an empty criterion is refused");
+    let unchanged = c.spec_detail(id).expect("detail").spec;
+    assert_eq!(unchanged.title, "CSV importer", "a refused edit changes nothing");
+    assert_eq!(c.outbox().expect("outbox").len(), queued, "and queues nothing");
+
+    let edit = SpecEdit {
+        title: Some("Renamed".into()),
+        sections: vec![(SectionKind::Notes, "Ask ops.\n".into())],
+        due_date: Some(Some("2031-01-31".into())),
+        set_criteria: vec![(1, "Imports 1M rows in a minute".into())],
+        move_criteria: vec![(2, 1)],
+        remove_criteria: vec![1],
+        add_criteria: vec!["Idempotent".into(), "Resumable".into()],
+    };
+    c.edit_spec(id, edit).expect("edit");
+    let s = c.spec_detail(id).expect("detail").spec;
+    assert_eq!(
+        (s.title.as_str(), s.sections.notes.as_str(), s.due_date.as_deref()),
+        ("Renamed", "Ask ops.\n", Some("2031-01-31"))
+    );
+    let texts: Vec<&str> = s.criteria.iter().map(|c| c.text.as_str()).collect();
+    assert_eq!(texts, ["Reports bad rows by line", "Idempotent", "Resumable"]);
+    let ids: Vec<u64> = c.outbox().expect("outbox").iter().map(|e| e.mutation_id).collect();
+    assert_eq!(ids.len(), queued + 8, "one mutation per change, gap-free: {ids:?}");
+}
+
+/// `SpecDetail.permissions` says yes exactly where the store accepts the action, for each
+/// role (the UI hides the buttons it says no to).
+#[test]
+fn permissions_match_what_the_rules_accept() {
+    for (role, assigned) in [("owner", false), ("reviewer", false), ("contractor", true), ("contractor", false)] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let c = client(dir.path());
+        let ws: WorkspaceId = new_id(c.now());
+        let spec: SpecId = new_id(c.now());
+        {
+            let conn = c.conn();
+            conn.execute("INSERT INTO workspaces (id, name, is_local) VALUES (?1, 'Acme', 0)", [ws.to_string()]).expect("ws");
+            conn.execute(
+                "INSERT INTO members VALUES (?1, ?2, 'me@localhost', 'Me', ?3, 'UTC', '{}')",
+                params![ws.to_string(), uuid::Uuid::nil().to_string(), role],
+            )
+            .expect("member");
+            conn.execute(
+                "INSERT INTO specs (id, workspace_id, title, status, created_by, created_at, updated_at)
+                 VALUES (?1, ?2, 'Theirs', 'ready', 'owner@acme.io', 0, 0)",
+                params![spec.to_string(), ws.to_string()],
+            )
+            .expect("spec");
+            if assigned {
+                conn.execute("INSERT INTO spec_assignees VALUES (?1, 'me@localhost')", [spec.to_string()]).expect("assign");
+            }
+        }
+        let may = c.spec_detail(spec).expect("detail").permissions;
+        let who = format!("{role} (assigned: {assigned})");
+        assert_eq!(c.create_thread(spec, ThreadTarget::Spec, "Question?").is_ok(), may.discuss, "discuss: {who}");
+        assert_eq!(c.set_due_date(spec, Some("2031-01-01")).is_ok(), may.edit, "edit: {who}");
+        assert_eq!(c.assign(spec, "ana@acme.io").is_ok(), may.assign, "assign: {who}");
+        for to in SpecStatus::ALL {
+            let allowed = may.next_statuses.contains(&to);
+            assert_eq!(c.set_status(spec, to).is_ok(), allowed, "ready → {to}: {who}");
+            if allowed {
+                break;
+            }
+        }
+    }
 }

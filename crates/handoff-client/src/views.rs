@@ -23,7 +23,7 @@ pub struct SpecSummary {
     pub id: SpecId,
     /// Its workspace.
     pub workspace_id: WorkspaceId,
-    /// Title.
+    /// The spec's one-line title.
     pub title: String,
     /// Lifecycle status.
     pub status: SpecStatus,
@@ -75,9 +75,9 @@ pub struct RevisionSummary {
     pub bytes: u64,
     /// Threads it claims to address.
     pub addresses: Vec<ThreadId>,
-    /// Author.
+    /// The email of the member who delivered it.
     pub created_by: String,
-    /// When.
+    /// When it was delivered (on the author's clock).
     pub created_at: Timestamp,
 }
 
@@ -106,8 +106,8 @@ pub struct SpecDetail {
     pub spec: Spec,
     /// The viewer's role in its workspace.
     pub role: Role,
-    /// Statuses the viewer may move it to now.
-    pub next_statuses: Vec<SpecStatus>,
+    /// What the viewer may do to it now (the UI offers only these).
+    pub permissions: SpecPermissions,
     /// Its deliverables.
     pub deliverables: Vec<Deliverable>,
     /// Its revisions, oldest first.

@@ -14,7 +14,7 @@ pub mod validate;
 
 pub use error::{CoreError, ErrorCode};
 pub use ids::*;
-pub use lifecycle::{Action, Role, SpecStatus};
+pub use lifecycle::{Action, Role, SpecPermissions, SpecStatus};
 pub use model::*;
 pub use mutation::{Mutation, MutationEnvelope};
 pub use time::{Hlc, HlcClock, Timestamp};

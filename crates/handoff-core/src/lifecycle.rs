@@ -197,6 +197,42 @@ pub fn check(role: Role, action: Action, assigned: bool) -> Result<(), CoreError
     }
 }
 
+/// What a member may do to one spec now, by the same rules the client and the server
+/// enforce ([`may`] and [`SpecStatus::roles_for_edge`]), so a screen offers only what will be
+/// accepted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SpecPermissions {
+    /// Change the title, sections, criteria and due date.
+    pub edit: bool,
+    /// Add and remove assignees.
+    pub assign: bool,
+    /// Deliver a revision.
+    pub deliver: bool,
+    /// Open threads, reply, resolve and reopen.
+    pub discuss: bool,
+    /// Publish a review of a revision.
+    pub review: bool,
+    /// The statuses the member may move the spec to from where it is.
+    pub next_statuses: Vec<SpecStatus>,
+}
+
+impl SpecPermissions {
+    /// What a member with `role` may do to a spec in `status`; `assigned` says whether the
+    /// spec is assigned to them (a contractor acts only on their own specs).
+    pub fn of(role: Role, assigned: bool, status: SpecStatus) -> Self {
+        let can = |action| may(role, action, assigned);
+        Self {
+            edit: can(Action::EditSpec),
+            assign: can(Action::AssignSpec),
+            deliver: can(Action::Deliver),
+            discuss: can(Action::Discuss),
+            review: can(Action::Review),
+            next_statuses: if can(Action::ReadSpec) { status.next_for(role) } else { Vec::new() },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,5 +284,18 @@ mod tests {
         assert!(!may(Role::Contractor, Action::EditSpec, true));
         assert!(!may(Role::Reviewer, Action::ManageMembers, true));
         assert!(may(Role::Reviewer, Action::ReadSpec, false));
+    }
+
+    #[test]
+    fn permissions_follow_the_rules() {
+        let contractor = SpecPermissions::of(Role::Contractor, true, SpecStatus::Ready);
+        assert!(!contractor.edit && !contractor.assign && !contractor.review);
+        assert!(contractor.deliver && contractor.discuss);
+        assert_eq!(contractor.next_statuses, vec![SpecStatus::InProgress]);
+        let stranger = SpecPermissions::of(Role::Contractor, false, SpecStatus::Ready);
+        assert!(!stranger.deliver && !stranger.discuss && stranger.next_statuses.is_empty());
+        let reviewer = SpecPermissions::of(Role::Reviewer, false, SpecStatus::Delivered);
+        assert!(reviewer.edit && reviewer.review && !reviewer.deliver);
+        assert_eq!(reviewer.next_statuses, vec![SpecStatus::InReview]);
     }
 }

@@ -350,7 +350,7 @@ pub enum Verdict {
 pub enum AcceptanceStatus {
     /// Not looked at yet.
     Unchecked,
-    /// Holds.
+    /// The reviewer found the criterion holds.
     Met,
     /// Does not hold.
     NotMet,

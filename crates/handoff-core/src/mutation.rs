@@ -29,7 +29,7 @@ pub enum Mutation {
         spec_id: SpecId,
         /// The workspace.
         workspace_id: WorkspaceId,
-        /// Title.
+        /// The new one-line title.
         title: String,
         /// Long sections.
         sections: Sections,

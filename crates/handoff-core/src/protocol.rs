@@ -128,7 +128,7 @@ pub struct JoinRequest {
 pub struct LoginRequest {
     /// Account email.
     pub email: String,
-    /// Password.
+    /// The account's password (sent over TLS, never stored in clear).
     pub password: String,
     /// Names this device in the token list.
     pub device_name: String,
@@ -171,7 +171,7 @@ pub struct TokenInfo {
 /// Invite someone to a workspace.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InviteRequest {
-    /// Who.
+    /// The invited email; joining must use the same one.
     pub email: String,
     /// With what role.
     pub role: Role,
@@ -184,9 +184,9 @@ pub struct Invite {
     pub code: String,
     /// The workspace.
     pub workspace_id: WorkspaceId,
-    /// Who.
+    /// The member's email.
     pub email: String,
-    /// Role.
+    /// What the member may do in the workspace.
     pub role: Role,
     /// When the code stops working.
     pub expires_at: Timestamp,

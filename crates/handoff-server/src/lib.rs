@@ -11,8 +11,10 @@
 //! [`blobs`] the blob store; [`events`] scope change pokes; [`storage`] the storage trait and its
 //! SQLite and PostgreSQL implementations; [`limits`] rate limits; [`error`] the error type.
 //!
-//! Wire additions not yet in `handoff-core`: a push that needs blobs the server lacks is
-//! refused with HTTP 409 and `{"code": "blobs_missing", "message": …, "missing": [sha256…]}`.
+//! Every error answer is `handoff-core`'s `ApiError` with an `ApiErrorCode`; a push that needs
+//! blobs the server lacks is refused whole with HTTP 409 and
+//! [`ApiErrorCode::BlobsMissing`](handoff_core::protocol::ApiErrorCode::BlobsMissing), whose
+//! body also lists the hashes to upload (`missing: [sha256…]`).
 
 pub mod accounts;
 pub mod auth;

@@ -29,7 +29,7 @@ pub struct AppState {
     pub db: Database,
     /// Verified blobs on the file system.
     pub blobs: BlobStore,
-    /// Settings.
+    /// The server's settings (limits, blob root, password cost).
     pub config: Arc<Config>,
     /// Wall-clock time.
     pub clock: Arc<dyn Clock>,

@@ -141,7 +141,7 @@ fn local_op(rng: &mut Rng, c: &mut SimClient, contractors: &[String], work: &Pat
             None => Ok(()),
         },
         (9, Some(s)) => match client.spec_detail(s) {
-            Ok(d) => match rng.pick(&d.next_statuses) {
+            Ok(d) => match rng.pick(&d.permissions.next_statuses) {
                 Some(to) => client.set_status(s, *to),
                 None => Ok(()),
             },

@@ -106,7 +106,7 @@ mod tests {
         conn.pragma_update(None, "user_version", 99).expect("bump");
         drop(conn);
         let err = open(&path).expect_err("must refuse");
-        assert_eq!(err.code(), "newer_schema");
+        assert_eq!(err.code(), crate::Code::NewerSchema);
         assert!(err.to_string().contains("schema version 99"), "{err}");
         // Refusing must not have touched it.
         let conn = Connection::open(&path).expect("raw");

@@ -556,6 +556,14 @@ pub(crate) fn adopt_local_workspace(tx: &Transaction<'_>, target: WorkspaceId, e
     Ok(moved)
 }
 
+impl crate::Client {
+    /// A canonical JSON dump of the visible synced data (specs and everything attached,
+    /// members), for comparing stores in tests and simulations.
+    pub fn snapshot(&self) -> Result<serde_json::Value> {
+        snapshot(&self.conn())
+    }
+}
+
 /// A canonical dump of everything synced and visible, for comparing two stores (tests, the
 /// simulation) and for support bundles: specs with criteria and assignees, deliverables,
 /// revisions with manifests, threads with comments, reviews, conflicts and members.

@@ -17,20 +17,20 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// An HTTP method the protocol uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
-    /// GET.
+    /// `GET`: reads (blobs, events, health).
     Get,
-    /// POST.
+    /// `POST`: JSON calls (push, pull, auth).
     Post,
-    /// PUT.
+    /// `PUT`: blob uploads.
     Put,
-    /// DELETE.
+    /// `DELETE`: revoking tokens and removing members.
     Delete,
 }
 
 /// One request: a path under the server URL, an optional bearer token and a body.
 #[derive(Clone, Debug)]
 pub struct HttpRequest {
-    /// Method.
+    /// The HTTP method.
     pub method: Method,
     /// Path and query, starting with `/`.
     pub path: String,

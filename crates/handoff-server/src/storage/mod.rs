@@ -28,7 +28,7 @@ pub enum P<'a> {
     Null,
     /// A 64-bit integer.
     Int(i64),
-    /// Text.
+    /// A UTF-8 text parameter.
     Text(&'a str),
 }
 
@@ -69,7 +69,7 @@ pub enum Value {
     Null,
     /// An integer.
     Int(i64),
-    /// Text.
+    /// A UTF-8 text column.
     Text(String),
 }
 

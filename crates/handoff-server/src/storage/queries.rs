@@ -312,7 +312,7 @@ pub async fn insert_workspace(db: &mut dyn Sql, ws: &Workspace, at: i64) -> Resu
 /// An account as stored.
 #[derive(Clone, Debug)]
 pub struct UserRow {
-    /// Id.
+    /// The account's id.
     pub id: UserId,
     /// Email, lowercased.
     pub email: String,
@@ -446,9 +446,9 @@ pub async fn owner_count(db: &mut dyn Sql, workspace: &str) -> Result<i64> {
 pub struct InviteRow {
     /// The workspace.
     pub workspace_id: String,
-    /// Who.
+    /// The member's email.
     pub email: String,
-    /// Role.
+    /// What the member may do in the workspace.
     pub role: Role,
     /// Expiry, ms.
     pub expires_at: i64,
@@ -508,7 +508,7 @@ pub async fn use_invite(db: &mut dyn Sql, code_hash: &str, at: i64) -> Result<bo
 pub struct TokenRow {
     /// Token id.
     pub id: String,
-    /// Owner.
+    /// The account the token signs in as.
     pub user_id: String,
     /// Device it was issued to.
     pub device_name: String,

@@ -140,9 +140,21 @@ async fn sync_blobs_and_events_over_real_http_then_graceful_shutdown() {
     );
     tcp.write_all(head.as_bytes()).await.expect("head");
     tcp.write_all(&slow_blob[..1024]).await.expect("first part");
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Evidence, not a pause: the handler is streaming the upload once its part file holds the
+    // first kilobyte, and shutdown has begun once the listener refuses new connections.
+    let part_dir = app.dir.path().join("blobs").join("tmp");
+    wait_for("the upload's part file", || {
+        std::fs::read_dir(&part_dir).map(|rd| rd.flatten().any(|e| e.metadata().is_ok_and(|m| m.len() >= 1024))).unwrap_or(false)
+    })
+    .await;
     stop_tx.send(()).expect("stop");
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    let refused = tokio::time::timeout(Duration::from_secs(30), async {
+        while tokio::net::TcpStream::connect(addr).await.is_ok() {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert!(refused.is_ok(), "the listener closed on shutdown");
     tcp.write_all(&slow_blob[1024..]).await.expect("rest");
     let mut answer = String::new();
     tcp.read_to_string(&mut answer).await.expect("answer");
@@ -151,6 +163,17 @@ async fn sync_blobs_and_events_over_real_http_then_graceful_shutdown() {
     let ended = tokio::time::timeout(Duration::from_secs(30), async { while let Ok(Some(_)) = events.chunk().await {} }).await;
     assert!(ended.is_ok(), "event stream closed on shutdown");
     tokio::time::timeout(Duration::from_secs(30), server).await.expect("serve returned").expect("join").expect("serve ok");
+}
+
+/// Polls `done` until it holds, failing the test after 30 seconds.
+async fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let waited = tokio::time::timeout(Duration::from_secs(30), async {
+        while !done() {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    assert!(waited.is_ok(), "timed out waiting for {what}");
 }
 
 struct ServerProcess {

@@ -42,7 +42,7 @@ function detail(): SpecDetail {
       updated_at: 1,
     },
     role: "owner",
-    next_statuses: [],
+    permissions: { edit: true, assign: true, deliver: true, discuss: true, review: true, next_statuses: [] },
     deliverables: [],
     revisions: [revision(1), revision(2), revision(3)],
     threads: [],

@@ -1,8 +1,66 @@
-// Sentences for failed commands. A size limit (IpcError.limit, filled by the Rust side from
-// handoff-core's validate::limits) is named with the field the user was editing and the
-// limit in readable units; the UI keeps the text so it can be trimmed. Pure: tested without a DOM.
-import type { IpcError, LimitExceeded } from "./generated";
+// The UI's one place for error wording: every sentence a failed command shows is chosen
+// here from its typed `Code` (generated from handoff-client's `Code`). Nothing else in the
+// UI branches on a code (xtask's tidy test holds that). A size limit (IpcError.limit,
+// filled by the Rust side from handoff-core's validate::limits) is named with the field the
+// user was editing and the limit in readable units; the UI keeps the text so it can be
+// trimmed. Pure: tested without a DOM.
+import type { Code, IpcError, LimitExceeded } from "./generated";
 import { formatBytes } from "../util/time";
+
+const SIGNED_OUT = "You are not signed in to a server. Join a workspace or sign in on the Account screen.";
+const NO_KEYCHAIN =
+  "No OS keychain is available to keep your sign-in token. Handoff never stores it in its database: start a desktop session with an unlocked keyring (GNOME Keyring or KWallet) and try again.";
+
+/**
+ * The app's sentence for each code, or null when the message from the Rust side (which
+ * names the spec, the file or the field) says it best. A `Record` over every `Code`: a new
+ * code in Rust does not type-check here until it has an entry.
+ */
+const SENTENCES: Record<Code, string | null> = {
+  invalid: null,
+  forbidden: null,
+  invalid_transition: null,
+  not_found: null,
+  conflict: null,
+  ambiguous: null,
+  newer_schema: null,
+  disk_full: "The disk is full: nothing was saved. Free some space and try again.",
+  store_busy: "Another Handoff (the CLI or a second window) is writing to the store. Try again in a moment.",
+  store: null,
+  io: null,
+  invalid_deliverable: null,
+  blob_corrupt: null,
+  files_not_here: null,
+  download_corrupt: null,
+  store_corrupt: null,
+  invalid_server_url: null,
+  offline:
+    "The server does not answer. Check the server address and your connection; everything you do is kept on this computer and syncs when the server is back.",
+  not_signed_in: SIGNED_OUT,
+  stuck: null,
+  protocol: null,
+  download_failed: null,
+  http_error: null,
+  malformed_request: null,
+  unauthorized: "Your session is no longer valid: sign in again.",
+  token_expired: "Your session expired. Sign in again.",
+  token_revoked: "Your session on this device was revoked. Sign in again.",
+  upgrade_required: "The server needs a newer version of Handoff. Update the app; your unsent changes are kept.",
+  mutation_gap: null,
+  too_large: null,
+  rate_limited: "The server is busy with too many requests. Handoff tries again shortly.",
+  hash_mismatch: null,
+  blobs_missing: null,
+  invite_invalid: "This invite code is unknown, already used or expired. Ask whoever invited you for a new one.",
+  already_exists: null,
+  no_keychain: NO_KEYCHAIN,
+  keychain: null,
+  token_file: null,
+  no_data_dir: null,
+  internal: null,
+  error: null,
+  unknown: null,
+};
 
 function count(n: number): string {
   return new Intl.NumberFormat("en-US").format(n);
@@ -27,5 +85,68 @@ export function limitText(limit: LimitExceeded, field?: string): string {
 
 /** The message to show for `e`, naming `field` when a limit was exceeded. */
 export function errorText(e: IpcError, field?: string): string {
-  return e.limit ? limitText(e.limit, field) : e.message;
+  if (e.limit) return limitText(e.limit, field);
+  return SENTENCES[e.code] ?? e.message;
+}
+
+/** Whether `error` means the session is gone and the user must sign in again. */
+export function needsSignIn(error: IpcError | null | undefined): boolean {
+  if (!error) return false;
+  switch (error.code) {
+    case "unauthorized":
+    case "token_expired":
+    case "token_revoked":
+    case "not_signed_in":
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** What the account screen was doing when an error came back. */
+export type AccountAction = "join" | "sign_in" | "sign_out" | "change_server";
+
+/** A sentence for a failed account action, naming what to do next. */
+export function accountErrorMessage(e: IpcError, action: AccountAction, serverUrl: string): string {
+  const where = serverUrl.trim() || "that address";
+  if (action === "change_server") {
+    if (e.code === "offline") return `The server at ${where} does not answer, so the address was not changed. Check it and try again.`;
+    if (e.code === "not_signed_in") return "You are not signed in: use Sign in with the new address instead.";
+    if (needsSignIn(e)) {
+      return `The server at ${where} does not accept your session: it may be a different server. The address was not changed; to use that server, sign out and sign in there.`;
+    }
+    return errorText(e);
+  }
+  switch (e.code) {
+    case "offline":
+      return `The server at ${where} does not answer. Check the address and your connection, then try again; what you typed is kept.`;
+    case "unauthorized":
+      return action === "join"
+        ? "This email already has an account and the password is wrong. Enter that account's password."
+        : "Wrong email or password. Check both and try again.";
+    default:
+      return errorText(e);
+  }
+}
+
+/** The sync bar's sentence for a failed round, or null when there is nothing to say. */
+export function syncErrorMessage(e: IpcError | null): string | null {
+  if (!e) return null;
+  switch (e.code) {
+    case "offline":
+      return "Offline: the server does not answer. Your changes are kept and sync when it is back.";
+    case "token_revoked":
+      return "Your session was revoked: sign in again to sync.";
+    case "token_expired":
+    case "unauthorized":
+      return "Your session expired: sign in again to sync.";
+    default:
+      return errorText(e);
+  }
+}
+
+/** The account screen's warning about the session, or null when it is fine. */
+export function sessionProblem(error: IpcError | null | undefined): string | null {
+  if (!error) return null;
+  return needsSignIn(error) || error.code === "no_keychain" ? syncErrorMessage(error) : null;
 }

@@ -62,14 +62,16 @@ export function toIpcError(e: unknown): IpcError {
 
 /**
  * Runs a UI action; resolves to the message it failed with, or null when it succeeded.
- * `field` names what the user was editing, for a clearer message when it is over a limit.
+ * `field` names what the user was editing, for a clearer message when it is over a limit;
+ * or it is a function that words the failure itself (from errorText's helpers).
  */
-export async function attempt(action: () => Promise<unknown>, field?: string): Promise<string | null> {
+export async function attempt(action: () => Promise<unknown>, field?: string | ((e: IpcError) => string)): Promise<string | null> {
   try {
     await action();
     return null;
   } catch (e) {
-    return errorText(toIpcError(e), field);
+    const err = toIpcError(e);
+    return typeof field === "function" ? field(err) : errorText(err, field);
   }
 }
 

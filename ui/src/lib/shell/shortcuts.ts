@@ -5,7 +5,6 @@ export type Shortcut =
   | "search"
   | "next"
   | "previous"
-  | "open"
   | "escape"
   | "help"
   | "next-file"

@@ -14,7 +14,16 @@ afterEach(() => {
 
 const SPEC = "0190e0e0-0000-7000-8000-000000000001";
 
-function detail(): SpecDetail {
+const OWNER: SpecDetail["permissions"] = {
+  edit: true,
+  assign: true,
+  deliver: true,
+  discuss: true,
+  review: true,
+  next_statuses: ["ready", "closed"],
+};
+
+function detail(over: Partial<SpecDetail> = {}): SpecDetail {
   return {
     spec: {
       id: SPEC,
@@ -34,24 +43,25 @@ function detail(): SpecDetail {
       updated_at: 1_700_000_000_000,
     },
     role: "owner",
-    next_statuses: ["ready", "closed"],
+    permissions: OWNER,
     deliverables: [],
     revisions: [],
     threads: [],
     reviews: [],
     pending_changes: 2,
+    ...over,
   };
 }
 
 type Failure = string | { code: string; message: string; limit?: unknown };
 
-function mock(calls: { cmd: string; args: unknown }[], fail: Record<string, Failure> = {}) {
+function mock(calls: { cmd: string; args: unknown }[], fail: Record<string, Failure> = {}, shown: SpecDetail = detail()) {
   mockIPC(
     (cmd, args) => {
       calls.push({ cmd, args });
       const f = fail[cmd];
       if (f) throw typeof f === "string" ? { code: "invalid", message: f } : f;
-      if (cmd === "spec_detail") return detail();
+      if (cmd === "spec_detail") return shown;
       return null;
     },
     { shouldMockEvents: true },
@@ -59,6 +69,30 @@ function mock(calls: { cmd: string; args: unknown }[], fail: Record<string, Fail
 }
 
 describe("SpecView", () => {
+  it("shows an assigned contractor only what the rules let them do", async () => {
+    const contractor = { edit: false, assign: false, deliver: true, discuss: true, review: false, next_statuses: ["in_progress" as const] };
+    mock([], {}, detail({ role: "contractor", permissions: contractor, spec: { ...detail().spec, status: "ready" } }));
+    render(SpecView, { specId: SPEC });
+    expect(await screen.findByRole("heading", { name: /CSV export/ })).toBeInTheDocument();
+    for (const name of ["Rename", "Edit API shape", "Set due date", "Add", "Assign", "Move down"]) {
+      expect(screen.queryByRole("button", { name })).toBeNull();
+    }
+    expect(screen.queryByLabelText("Assign by email")).toBeNull();
+    expect(screen.getAllByRole("button", { name: /^→/ }).map((b) => b.textContent?.trim())).toEqual(["→ In progress"]);
+    expect(screen.getByRole("button", { name: "Ask" })).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "New revision from folder…" })).toBeInTheDocument();
+  });
+
+  it("hides discussing and delivering from a viewer who may do neither", async () => {
+    const stranger = { edit: false, assign: false, deliver: false, discuss: false, review: false, next_statuses: [] };
+    mock([], {}, detail({ role: "contractor", permissions: stranger }));
+    render(SpecView, { specId: SPEC });
+    expect(await screen.findByRole("heading", { name: /CSV export/ })).toBeInTheDocument();
+    expect(screen.queryByRole("button", { name: "Ask" })).toBeNull();
+    expect(screen.queryByRole("button", { name: "New revision from folder…" })).toBeNull();
+    expect(screen.queryByRole("button", { name: /^→/ })).toBeNull();
+  });
+
   it("offers exactly the transitions in next_statuses and renders sections", async () => {
     mock([]);
     render(SpecView, { specId: SPEC });

@@ -1,14 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  accountErrorMessage,
-  connectionText,
-  downloadsText,
-  needsSignIn,
-  pendingText,
-  progressText,
-  serverUrlProblem,
-  syncErrorMessage,
-} from "./syncText";
+import { connectionText, downloadsText, pendingText, progressText, serverUrlProblem } from "./syncText";
 import type { RevisionDownload, SyncState } from "../ipc";
 
 const state = (over: Partial<SyncState> = {}): SyncState => ({
@@ -33,38 +24,7 @@ const revision = (over: Partial<RevisionDownload> = {}): RevisionDownload => ({
   ...over,
 });
 
-describe("account error messages", () => {
-  it("names the server that does not answer", () => {
-    const m = accountErrorMessage({ code: "offline", message: "x" }, "sign_in", "http://127.0.0.1:9");
-    expect(m).toContain("http://127.0.0.1:9 does not answer");
-    expect(m).toContain("kept");
-  });
-  it("says wrong password on sign-in and on join", () => {
-    expect(accountErrorMessage({ code: "unauthorized", message: "x" }, "sign_in", "s")).toMatch(/Wrong email or password/);
-    expect(accountErrorMessage({ code: "unauthorized", message: "x" }, "join", "s")).toMatch(/password is wrong/);
-  });
-  it("tells revoked from expired sessions and explains bad invites", () => {
-    expect(accountErrorMessage({ code: "token_revoked", message: "x" }, "sign_in", "s")).toMatch(/revoked/);
-    expect(accountErrorMessage({ code: "token_expired", message: "x" }, "sign_in", "s")).toMatch(/expired/);
-    expect(accountErrorMessage({ code: "invite_invalid", message: "x" }, "join", "s")).toMatch(/invite code/);
-  });
-  it("passes other messages through (such as a missing keychain)", () => {
-    expect(accountErrorMessage({ code: "no_keychain", message: "No OS keychain" }, "join", "s")).toBe("No OS keychain");
-  });
-});
-
 describe("sync bar words", () => {
-  it("knows which errors need a new sign-in", () => {
-    expect(needsSignIn({ code: "token_revoked", message: "" })).toBe(true);
-    expect(needsSignIn({ code: "unauthorized", message: "" })).toBe(true);
-    expect(needsSignIn({ code: "offline", message: "" })).toBe(false);
-    expect(needsSignIn(null)).toBe(false);
-  });
-  it("says offline and session problems plainly", () => {
-    expect(syncErrorMessage({ code: "offline", message: "" })).toMatch(/^Offline/);
-    expect(syncErrorMessage({ code: "token_revoked", message: "" })).toMatch(/sign in again/);
-    expect(syncErrorMessage(null)).toBeNull();
-  });
   it("counts pending changes", () => {
     expect(pendingText(0, true)).toBe("All changes synced");
     expect(pendingText(0, false)).toBe("All changes saved locally");

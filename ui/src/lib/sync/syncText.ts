@@ -1,56 +1,9 @@
 // Words for the sync bar, the account screen and the attention list. Pure: tested without a DOM.
-import type { DownloadsStatus, IpcError, SyncProgress, SyncState } from "../ipc";
+import type { DownloadsStatus, SyncProgress, SyncState } from "../ipc";
 import { formatBytes } from "../util/time";
 
-/** Error codes after which only signing in again helps. */
-const SIGN_IN_CODES = new Set(["unauthorized", "token_expired", "token_revoked", "not_signed_in"]);
-
-/** Whether `error` means the session is gone and the user must sign in again. */
-export function needsSignIn(error: IpcError | null | undefined): boolean {
-  return !!error && SIGN_IN_CODES.has(error.code);
-}
-
-/** What the account screen was doing when `e` came back. */
-export type AccountAction = "join" | "sign_in" | "sign_out";
-
-/** A sentence for a failed account action, naming what to do next. */
-export function accountErrorMessage(e: IpcError, action: AccountAction, serverUrl: string): string {
-  const where = serverUrl.trim() || "that address";
-  switch (e.code) {
-    case "offline":
-      return `The server at ${where} does not answer. Check the address and your connection, then try again; what you typed is kept.`;
-    case "unauthorized":
-      return action === "join"
-        ? "This email already has an account and the password is wrong. Enter that account's password."
-        : "Wrong email or password. Check both and try again.";
-    case "invite_invalid":
-      return "This invite code is unknown, already used or expired. Ask whoever invited you for a new one.";
-    case "token_revoked":
-      return "Your session on this device was revoked. Sign in again.";
-    case "token_expired":
-      return "Your session expired. Sign in again.";
-    case "upgrade_required":
-      return "The server needs a newer version of Handoff. Update the app; your unsent changes are kept.";
-    default:
-      return e.message;
-  }
-}
-
-/** The sync bar's sentence for a failed round, or null when there is nothing to say. */
-export function syncErrorMessage(e: IpcError | null): string | null {
-  if (!e) return null;
-  switch (e.code) {
-    case "offline":
-      return "Offline: the server does not answer. Your changes are kept and sync when it is back.";
-    case "token_revoked":
-      return "Your session was revoked: sign in again to sync.";
-    case "token_expired":
-    case "unauthorized":
-      return "Your session expired: sign in again to sync.";
-    default:
-      return e.message;
-  }
-}
+// Error wording lives in ../ipc/errorText; these are re-exported for the sync bar.
+export { accountErrorMessage, needsSignIn, syncErrorMessage, type AccountAction } from "../ipc/errorText";
 
 /** "3 changes waiting to sync", or the all-clear for a synced or local-only store. */
 export function pendingText(pending: number, connected: boolean): string {

@@ -11,7 +11,7 @@ export type NewSpecInput = {
  */
 workspace_id?: WorkspaceId, 
 /**
- * Title.
+ * The one-line title (required).
  */
 title: string, 
 /**

@@ -41,10 +41,10 @@ bytes: number,
  */
 addresses: Array<ThreadId>, 
 /**
- * Author.
+ * The email of the member who delivered it.
  */
 created_by: string, 
 /**
- * When.
+ * When it was delivered (on the author's clock).
  */
 created_at: Timestamp, };

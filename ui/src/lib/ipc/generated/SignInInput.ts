@@ -9,10 +9,10 @@ export type SignInInput = {
  */
 server_url: string, 
 /**
- * Email.
+ * The account's email.
  */
 email: string, 
 /**
- * Password.
+ * The account's password.
  */
 password: string, };

@@ -4,7 +4,7 @@ import type { Review } from "./Review";
 import type { RevisionSummary } from "./RevisionSummary";
 import type { Role } from "./Role";
 import type { Spec } from "./Spec";
-import type { SpecStatus } from "./SpecStatus";
+import type { SpecPermissions } from "./SpecPermissions";
 import type { ThreadView } from "./ThreadView";
 
 /**
@@ -20,9 +20,9 @@ spec: Spec,
  */
 role: Role, 
 /**
- * Statuses the viewer may move it to now.
+ * What the viewer may do to it now (the UI offers only these).
  */
-next_statuses: Array<SpecStatus>, 
+permissions: SpecPermissions, 
 /**
  * Its deliverables.
  */

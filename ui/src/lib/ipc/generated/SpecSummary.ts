@@ -17,7 +17,7 @@ id: SpecId,
  */
 workspace_id: WorkspaceId, 
 /**
- * Title.
+ * The spec's one-line title.
  */
 title: string, 
 /**
