@@ -754,13 +754,15 @@ impl Client {
         let detail = self.spec_detail(spec_id)?;
         let Some(newest) = detail.revisions.iter().map(|r| r.number).max() else { return Ok(None) };
         let me = Self::actor(&self.conn())?.email;
-        // Reviews come newest first.
+        // The latest revision reviewed, by number: two reviews published in the same
+        // millisecond (two devices, a script) must not make the answer depend on id order.
         let reviewed = detail
             .reviews
             .iter()
             .filter(|r| r.reviewer.eq_ignore_ascii_case(&me))
-            .find_map(|r| detail.revisions.iter().find(|rev| rev.id == r.revision_id))
+            .filter_map(|r| detail.revisions.iter().find(|rev| rev.id == r.revision_id))
             .map(|rev| rev.number)
+            .max()
             .filter(|&n| n < newest);
         Ok(Some(match reviewed {
             Some(from) => DefaultDiff { from, to: newest, since_my_review: true },
