@@ -586,6 +586,9 @@ impl FileModel {
     }
 }
 
+/// A file model being computed or computed; concurrent asks wait for one computation.
+type ModelSlot = Arc<OnceLock<Arc<FileModel>>>;
+
 /// A computed pair: its summary, the contents of its changed files, and the file models
 /// computed so far (the most recent [`FILES_KEPT`]).
 #[derive(Debug)]
@@ -593,7 +596,7 @@ struct PairData {
     summary: Arc<DiffSummary>,
     changes: Vec<FileChange>,
     contents: HashMap<String, Vec<u8>>,
-    models: Mutex<VecDeque<(usize, Arc<OnceLock<Arc<FileModel>>>)>>,
+    models: Mutex<VecDeque<(usize, ModelSlot)>>,
 }
 
 impl PairData {
@@ -1049,7 +1052,8 @@ mod tests {
             let c = Client::open(data.path()).expect("open");
             let id = spec_with_revisions(&c, &[r1.path(), r2.path()]);
             let s = c.diff_summary(pair(id, 1, 2)).expect("summary");
-            let shape: Vec<(&str, DiffFileStatus, DiffFileContent, u32, u32, Option<u8>)> =
+            type Shape<'a> = (&'a str, DiffFileStatus, DiffFileContent, u32, u32, Option<u8>);
+            let shape: Vec<Shape<'_>> =
                 s.files.iter().map(|f| (f.path.as_str(), f.status, f.content, f.added, f.removed, f.similarity)).collect();
             use DiffFileContent::*;
             use DiffFileStatus::*;
