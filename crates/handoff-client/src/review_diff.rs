@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use handoff_core::{ManifestEntry, SpecId};
 use handoff_diff::{
     Content, DiffOptions, FileChange, FileContent, FileStatus, Gap, Line, ManifestFile, RenderOptions, RevisionDiffOptions, Row,
-    RowKind, SideBySideRow, TextDiff, WhitespaceMode, classify, diff_revisions,
+    RowKind, SideBySideRow, TextDiff, WhitespaceMode, classify, diff_revisions, word_segments,
 };
 use serde::{Deserialize, Serialize};
 
@@ -301,11 +301,13 @@ impl Text {
     }
 }
 
-/// A cell of a precomputed row: a 0-based line and its word emphasis.
-#[derive(Debug, Clone)]
+/// A cell of a precomputed row: a 0-based line, and the line it is paired with on the other
+/// side when the two are a replacement (their word emphasis is computed when a window is
+/// asked for, so opening a 100k-line file does not word-diff every changed line first).
+#[derive(Debug, Clone, Copy)]
 struct CellRef {
     line: u32,
-    emphasis: Box<[(u32, u32)]>,
+    partner: Option<u32>,
 }
 
 /// A precomputed row of a hunk, unified or side by side.
@@ -344,8 +346,7 @@ enum Segment {
 }
 
 /// UTF-16 `[start, end)` ranges of the emphasized segments of a line.
-fn emphasis(segments: &Option<Vec<handoff_diff::Segment<'_>>>) -> Box<[(u32, u32)]> {
-    let Some(segments) = segments else { return Box::default() };
+fn emphasis(segments: &[handoff_diff::Segment<'_>]) -> Vec<(u32, u32)> {
     let mut at = 0u32;
     let mut out = Vec::new();
     for s in segments {
@@ -355,11 +356,14 @@ fn emphasis(segments: &Option<Vec<handoff_diff::Segment<'_>>>) -> Box<[(u32, u32
         }
         at += len;
     }
-    out.into_boxed_slice()
+    out
 }
 
-fn cell_ref(cell: &Option<handoff_diff::Cell<'_>>) -> Option<CellRef> {
-    cell.as_ref().map(|c| CellRef { line: c.line.saturating_sub(1) as u32, emphasis: emphasis(&c.segments) })
+fn cell_ref(cell: &Option<handoff_diff::Cell<'_>>, partners: &HashMap<u32, u32>) -> Option<CellRef> {
+    cell.as_ref().map(|c| {
+        let line = c.line.saturating_sub(1) as u32;
+        CellRef { line, partner: partners.get(&line).copied() }
+    })
 }
 
 impl FileModel {
@@ -367,11 +371,21 @@ impl FileModel {
     fn build(old: String, new: String, whitespace: WhitespaceMode) -> Self {
         let (hunks, gaps) = {
             let diff = TextDiff::new(&old, &new, &DiffOptions { whitespace });
-            let render = diff.render(&RenderOptions { context: CONTEXT, word_highlights: true });
+            let render = diff.render(&RenderOptions { context: CONTEXT, word_highlights: false });
             let hunks = render
                 .hunks
                 .iter()
                 .map(|h| {
+                    let side_by_side = h.side_by_side();
+                    // Replacement pairs, old line → new line and back (0-based).
+                    let (mut old_partner, mut new_partner) = (HashMap::new(), HashMap::new());
+                    for r in &side_by_side.rows {
+                        if let (false, Some(o), Some(n)) = (r.context, &r.old, &r.new) {
+                            let (o, n) = (o.line.saturating_sub(1) as u32, n.line.saturating_sub(1) as u32);
+                            old_partner.insert(o, n);
+                            new_partner.insert(n, o);
+                        }
+                    }
                     let unified = h
                         .rows
                         .iter()
@@ -381,12 +395,11 @@ impl FileModel {
                                 RowKind::Removed => DiffRowKind::Removed,
                                 RowKind::Added => DiffRowKind::Added,
                             },
-                            old: cell_ref(&r.old),
-                            new: cell_ref(&r.new),
+                            old: cell_ref(&r.old, &old_partner),
+                            new: cell_ref(&r.new, &new_partner),
                         })
                         .collect();
-                    let split = h
-                        .side_by_side()
+                    let split = side_by_side
                         .rows
                         .iter()
                         .map(|r: &SideBySideRow<'_>| RowRef {
@@ -396,8 +409,8 @@ impl FileModel {
                                 (false, Some(_), None) => DiffRowKind::Removed,
                                 (false, None, _) => DiffRowKind::Added,
                             },
-                            old: cell_ref(&r.old),
-                            new: cell_ref(&r.new),
+                            old: cell_ref(&r.old, &old_partner),
+                            new: cell_ref(&r.new, &new_partner),
                         })
                         .collect();
                     HunkModel {
@@ -481,6 +494,19 @@ impl FileModel {
         }
     }
 
+    /// Word emphasis of a cell that replaces (or is replaced by) its partner line.
+    fn emphasis(&self, side: FileSide, cell: CellRef) -> Vec<(u32, u32)> {
+        let Some(partner) = cell.partner else { return Vec::new() };
+        let (old, new) = match side {
+            FileSide::Old => (self.old.line(cell.line as usize), self.new.line(partner as usize)),
+            FileSide::New => (self.old.line(partner as usize), self.new.line(cell.line as usize)),
+        };
+        match word_segments(old.text, new.text) {
+            Some((o, n)) => emphasis(if side == FileSide::Old { &o } else { &n }),
+            None => Vec::new(),
+        }
+    }
+
     fn cell(text: &Text, line: usize, emphasis: &[(u32, u32)]) -> DiffCell {
         let l = text.line(line);
         let (shown, truncated) = if l.text.len() > MAX_CELL_BYTES {
@@ -525,8 +551,8 @@ impl FileModel {
                 let r = self.rows(i, layout).get(k)?;
                 DiffRow {
                     kind: r.kind,
-                    old: r.old.as_ref().map(|c| Self::cell(&self.old, c.line as usize, &c.emphasis)),
-                    new: r.new.as_ref().map(|c| Self::cell(&self.new, c.line as usize, &c.emphasis)),
+                    old: r.old.map(|c| Self::cell(&self.old, c.line as usize, &self.emphasis(FileSide::Old, c))),
+                    new: r.new.map(|c| Self::cell(&self.new, c.line as usize, &self.emphasis(FileSide::New, c))),
                     marker: None,
                 }
             }
@@ -560,6 +586,9 @@ impl FileModel {
     }
 }
 
+/// A file model being computed or computed; concurrent asks wait for one computation.
+type ModelSlot = Arc<OnceLock<Arc<FileModel>>>;
+
 /// A computed pair: its summary, the contents of its changed files, and the file models
 /// computed so far (the most recent [`FILES_KEPT`]).
 #[derive(Debug)]
@@ -567,7 +596,7 @@ struct PairData {
     summary: Arc<DiffSummary>,
     changes: Vec<FileChange>,
     contents: HashMap<String, Vec<u8>>,
-    models: Mutex<VecDeque<(usize, Arc<OnceLock<Arc<FileModel>>>)>>,
+    models: Mutex<VecDeque<(usize, ModelSlot)>>,
 }
 
 impl PairData {
@@ -754,13 +783,15 @@ impl Client {
         let detail = self.spec_detail(spec_id)?;
         let Some(newest) = detail.revisions.iter().map(|r| r.number).max() else { return Ok(None) };
         let me = Self::actor(&self.conn())?.email;
-        // Reviews come newest first.
+        // The latest revision reviewed, by number: two reviews published in the same
+        // millisecond (two devices, a script) must not make the answer depend on id order.
         let reviewed = detail
             .reviews
             .iter()
             .filter(|r| r.reviewer.eq_ignore_ascii_case(&me))
-            .find_map(|r| detail.revisions.iter().find(|rev| rev.id == r.revision_id))
+            .filter_map(|r| detail.revisions.iter().find(|rev| rev.id == r.revision_id))
             .map(|rev| rev.number)
+            .max()
             .filter(|&n| n < newest);
         Ok(Some(match reviewed {
             Some(from) => DefaultDiff { from, to: newest, since_my_review: true },
@@ -884,6 +915,23 @@ mod tests {
         assert_eq!(added(&unified), added(&split));
         assert_eq!(count(&unified, DiffRowKind::Hunk), count(&split, DiffRowKind::Hunk));
         assert!(split.len() < unified.len(), "pairs share rows");
+        // Word emphasis is the same line by line in both layouts, and some line has it.
+        let emphasis = |rows: &[DiffRow]| -> Vec<(u32, Vec<(u32, u32)>)> {
+            let mut out: Vec<(u32, Vec<(u32, u32)>)> = rows
+                .iter()
+                .flat_map(|r| {
+                    [
+                        r.old.as_ref().map(|c| (c.line, c.emphasis.clone())),
+                        r.new.as_ref().map(|c| (c.line + 100_000, c.emphasis.clone())),
+                    ]
+                })
+                .flatten()
+                .collect();
+            out.sort();
+            out
+        };
+        assert_eq!(emphasis(&unified), emphasis(&split));
+        assert!(emphasis(&split).iter().any(|(_, e)| !e.is_empty()));
     }
 
     #[test]
@@ -1004,7 +1052,8 @@ mod tests {
             let c = Client::open(data.path()).expect("open");
             let id = spec_with_revisions(&c, &[r1.path(), r2.path()]);
             let s = c.diff_summary(pair(id, 1, 2)).expect("summary");
-            let shape: Vec<(&str, DiffFileStatus, DiffFileContent, u32, u32, Option<u8>)> =
+            type Shape<'a> = (&'a str, DiffFileStatus, DiffFileContent, u32, u32, Option<u8>);
+            let shape: Vec<Shape<'_>> =
                 s.files.iter().map(|f| (f.path.as_str(), f.status, f.content, f.added, f.removed, f.similarity)).collect();
             use DiffFileContent::*;
             use DiffFileStatus::*;
