@@ -5,52 +5,22 @@
 // similarity, non-UTF-8 as binary), a known changed line, side by side, the end of the
 // file, the white-space toggle, and a file-path search hit opening the viewer.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, copyFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { scenario, startApp, stop, texts, until } from "./lib.mjs";
+import { firstAddedLine, revisionFolders } from "./revisions.mjs";
 
-const FIXTURES = process.env.HANDOFF_DIFF_FIXTURES ?? "/work/shared/fixtures/diff";
 const cliBin = process.env.HANDOFF_CLI_BIN;
 const dataDir = process.env.HANDOFF_DATA_DIR;
 if (!cliBin || !dataDir) throw new Error("HANDOFF_CLI_BIN and HANDOFF_DATA_DIR must be set");
 const cli = (...args) => execFileSync(cliBin, ["--data-dir", dataDir, ...args], { encoding: "utf8" }).trim();
 
-const NOTES = Array.from({ length: 40 }, (_, i) => `Note ${i + 1}: the export streams rows as they are read.`).join("\n") + "\n";
-
-/** Writes the two revisions' folders and delivers them; returns the spec id and the diff's first added line. */
+/** Delivers the two revisions' folders; returns the spec id and the diff's first added line. */
 function seed() {
-  const root = mkdtempSync(join(tmpdir(), "handoff-diff-e2e-"));
-  const r1 = join(root, "r1");
-  const r2 = join(root, "r2");
-  for (const d of [r1, r2]) mkdirSync(join(d, "notes"), { recursive: true });
-  copyFileSync(join(FIXTURES, "whatwg-source.old-large"), join(r1, "source.html"));
-  copyFileSync(join(FIXTURES, "whatwg-source.new"), join(r2, "source.html"));
-  writeFileSync(join(r1, "logo.bin"), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 3, 4, 5, 6, 7]));
-  writeFileSync(join(r2, "logo.bin"), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9]));
-  writeFileSync(join(r1, "notes/export.md"), NOTES);
-  writeFileSync(join(r2, "notes/streaming.md"), NOTES.replace("Note 7:", "Note seven:"));
-  writeFileSync(join(r1, "latin1.txt"), Buffer.from("caf\xe9 au lait\n", "latin1"));
-  writeFileSync(join(r2, "latin1.txt"), Buffer.from("caf\xe9 cr\xe8me\n", "latin1"));
+  const { r1, r2 } = revisionFolders();
   const spec = cli("spec", "new", "--title", "Diff viewer E2E", "--criterion", "Shows the spec source diff");
   cli("spec", "status", spec, "ready");
   cli("deliver", spec, r1, "--note", "the old source");
   cli("deliver", spec, r2, "--note", "the new source");
-  // The CLI's render model of the same diff names a line the viewer must show.
-  let json;
-  try {
-    json = execFileSync(cliBin, ["--data-dir", dataDir, "diff", spec, "1", "2", "--format", "json"], {
-      encoding: "utf8",
-      maxBuffer: 1 << 30,
-    });
-  } catch (e) {
-    json = e.stdout; // exit code 1: the revisions differ
-  }
-  const entry = JSON.parse(json).find((f) => f.change.new?.path === "source.html");
-  // Within the first screenful: the first hunk's header is row 0 of the viewer.
-  const added = entry.render.hunks[0].rows.slice(0, 30).find((r) => r.kind === "added" && r.new.text.trim().length > 8);
-  if (!added) throw new Error("the fixture's first hunk has no added line near its top");
-  return { spec, firstAdded: added.new.text };
+  return { spec, firstAdded: firstAddedLine(cliBin, dataDir, spec) };
 }
 
 const attr = (b, sel, name) => b.execute((s, n) => document.querySelector(s)?.getAttribute(n) ?? null, sel, name);

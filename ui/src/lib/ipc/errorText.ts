@@ -89,6 +89,11 @@ export function errorText(e: IpcError, field?: string): string {
   return SENTENCES[e.code] ?? e.message;
 }
 
+/** Whether `error` means a revision's files are not on this computer yet (a download fixes it). */
+export function needsDownload(error: IpcError | null | undefined): boolean {
+  return error?.code === "files_not_here";
+}
+
 /** Whether `error` means the session is gone and the user must sign in again. */
 export function needsSignIn(error: IpcError | null | undefined): boolean {
   if (!error) return false;
