@@ -175,6 +175,9 @@ pub async fn sync_now(app: AppHandle, state: State<'_, AppState>) -> Result<Sync
         .engine()
         .ok_or_else(|| IpcError::new(Code::NotSignedIn, "Join a workspace or sign in to a server first (Account)."))?;
     let result = engine.sync_once().await;
+    if result.is_ok() {
+        sync::download_in_background(&app, &engine);
+    }
     let pulled = matches!(&result, Ok(r) if r.records_pulled > 0 || r.pushes > 0);
     if pulled {
         changed(&app, None);

@@ -39,6 +39,17 @@ fn export_into(dir: &Path) -> Result<(), ts_rs::ExportError> {
     crate::account::JoinInput::export_all(&cfg)?;
     crate::account::SignInInput::export_all(&cfg)?;
     crate::account::AttentionView::export_all(&cfg)?;
+    {
+        use handoff_client::review_diff as d;
+        d::DiffPair::export_all(&cfg)?;
+        d::DefaultDiff::export_all(&cfg)?;
+        d::DiffSummary::export_all(&cfg)?;
+        d::DiffLayout::export_all(&cfg)?;
+        d::FileSide::export_all(&cfg)?;
+        d::GapExpansion::export_all(&cfg)?;
+        d::FileView::export_all(&cfg)?;
+        d::DiffRow::export_all(&cfg)?;
+    }
     NewSpecInput::export_all(&cfg)?;
     ThreadTargetInput::export_all(&cfg)?;
     let mut names: Vec<String> = std::fs::read_dir(dir)?

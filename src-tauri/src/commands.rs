@@ -44,7 +44,7 @@ pub struct DeliverProgress {
 }
 
 /// Runs one client call on the blocking pool and maps its error for the UI.
-async fn call<T, F>(state: &State<'_, AppState>, f: F) -> Result<T, IpcError>
+pub(crate) async fn call<T, F>(state: &State<'_, AppState>, f: F) -> Result<T, IpcError>
 where
     T: Send + 'static,
     F: FnOnce(&Client) -> handoff_client::Result<T> + Send + 'static,

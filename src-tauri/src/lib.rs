@@ -6,6 +6,7 @@
 
 pub mod account;
 pub mod commands;
+pub mod diff_commands;
 pub mod error;
 pub mod input;
 pub mod store_watch;
@@ -108,6 +109,14 @@ pub fn run() -> ExitCode {
             account::edit_attention,
             account::change_server,
             account::export_attention,
+            sync::fetch_revision_files,
+            sync::download_limit,
+            sync::set_download_limit,
+            diff_commands::diff_default,
+            diff_commands::diff_summary,
+            diff_commands::diff_file,
+            diff_commands::diff_rows,
+            diff_commands::diff_file_text,
         ])
         .run(tauri::generate_context!());
     match result {

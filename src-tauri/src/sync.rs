@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use handoff_client::sync::{ProgressFn, SyncOptions};
+use handoff_client::sync::{DownloadsStatus, ProgressFn, SyncOptions};
 use handoff_client::{Client, Code, Progress, SyncEngine, SyncError, SyncReport};
 use handoff_core::Timestamp;
 use serde::Serialize;
@@ -48,6 +48,10 @@ pub struct SyncState {
     pub last_sync: Option<Timestamp>,
     /// Why the last round failed (`offline`, `token_revoked`, `no_keychain`, …), if it did.
     pub error: Option<IpcError>,
+    /// Revision files still to download, and what the download limit holds back.
+    pub downloads: Option<DownloadsStatus>,
+    /// Why the last background download of revision files stopped short, if it did.
+    pub download_error: Option<IpcError>,
 }
 
 /// The running engine and the switch that stops its loop.
@@ -62,6 +66,7 @@ pub struct SyncSlot {
     running: Mutex<Option<Running>>,
     last: Mutex<SyncState>,
     nudge_queued: Arc<AtomicBool>,
+    download_error: Mutex<Option<IpcError>>,
 }
 
 impl SyncSlot {
@@ -184,6 +189,9 @@ fn after_round(app: &AppHandle, engine: &Arc<SyncEngine>, result: &Result<SyncRe
         // A revoked or expired token: stop syncing until the user signs in again.
         app.state::<AppState>().sync.stop();
     }
+    if result.is_ok() {
+        download_in_background(app, engine);
+    }
     let changed = matches!(result, Ok(r) if r.records_pulled > 0 || r.pushes > 0 || r.lost_scopes > 0);
     let app = app.clone();
     let online = engine.is_online();
@@ -195,17 +203,88 @@ fn after_round(app: &AppHandle, engine: &Arc<SyncEngine>, result: &Result<SyncRe
     });
 }
 
+/// Downloads the revision files the data dir's limit allows, beside the sync rounds (one
+/// run at a time); when files arrive the UI hears `store-changed`, and the sync bar the new
+/// state either way.
+pub fn download_in_background(app: &AppHandle, engine: &Arc<SyncEngine>) {
+    let app = app.clone();
+    let online = engine.is_online();
+    engine.prefetch_in_background(move |result| {
+        let error = result.as_ref().err().map(IpcError::from);
+        if let Some(e) = &error {
+            tracing::warn!(code = %e.code, message = %e.message, "downloading revision files failed");
+        }
+        let arrived = matches!(&result, Ok(r) if r.blobs > 0);
+        *app.state::<AppState>().sync.download_error.lock().unwrap_or_else(PoisonError::into_inner) = error;
+        tauri::async_runtime::spawn(async move {
+            if arrived && let Err(e) = app.emit(STORE_CHANGED, StoreChanged { spec_id: None }) {
+                tracing::warn!(error = %e, "cannot emit store-changed");
+            }
+            let error = app.state::<AppState>().sync.last().error;
+            publish(&app, online, error).await;
+        });
+    });
+}
+
+/// Downloads one revision's files now, whatever the limit says (the diff viewer's Download).
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(app, state))]
+pub async fn fetch_revision_files(
+    app: AppHandle,
+    state: tauri::State<'_, AppState>,
+    spec_id: handoff_core::SpecId,
+    number: u32,
+) -> Result<(), IpcError> {
+    let engine = state.sync.engine().ok_or_else(|| {
+        IpcError::new(
+            Code::NotSignedIn,
+            format!("Revision {number}'s files are not on this computer, and it is not signed in to a server to download them (Account)."),
+        )
+    })?;
+    let result = engine.fetch_revision_files(spec_id, Some(number)).await;
+    if matches!(&result, Ok(r) if r.blobs > 0) {
+        crate::commands::changed(&app, Some(spec_id));
+    }
+    let error = state.sync.last().error;
+    publish(&app, engine.is_online(), error).await;
+    result.map(drop).map_err(IpcError::from)
+}
+
+/// The data dir's cap on background downloads of revision files, in bytes.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state))]
+pub async fn download_limit(state: tauri::State<'_, AppState>) -> Result<u64, IpcError> {
+    let client = state.client()?;
+    blocking(move || client.prefetch_limit().map_err(IpcError::from)).await
+}
+
+/// Sets the cap on background downloads and starts downloading what now fits.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(app, state))]
+pub async fn set_download_limit(app: AppHandle, state: tauri::State<'_, AppState>, bytes: u64) -> Result<(), IpcError> {
+    let client = state.client()?;
+    blocking(move || client.set_prefetch_limit(bytes).map_err(IpcError::from)).await?;
+    match state.sync.engine() {
+        Some(engine) => download_in_background(&app, &engine),
+        None => publish(&app, None, None).await,
+    }
+    Ok(())
+}
+
 /// Reads the queue counts, records and emits the state.
 pub async fn publish(app: &AppHandle, online: Option<bool>, error: Option<IpcError>) {
     let state = app.state::<AppState>();
     let signed_in = state.sync.engine().is_some();
-    let mut next = SyncState { signed_in, online, error, ..SyncState::default() };
+    let download_error = state.sync.download_error.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    let mut next = SyncState { signed_in, online, error, download_error, ..SyncState::default() };
     if let Ok(client) = state.client()
-        && let Ok(status) = blocking(move || client.status().map_err(IpcError::from)).await
+        && let Ok((status, downloads)) =
+            blocking(move || Ok((client.status().map_err(IpcError::from)?, client.downloads_status().map_err(IpcError::from)?))).await
     {
         next.pending = status.pending;
         next.attention = status.attention;
         next.last_sync = status.last_sync;
+        next.downloads = Some(downloads);
     }
     state.sync.set_last(next.clone());
     if let Err(e) = app.emit(SYNC_STATE, next) {

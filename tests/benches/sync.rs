@@ -7,8 +7,9 @@
 //!    loopback HTTP with B listening to `/v1/events`. Goal ≤ 50 ms.
 //!
 //! `HANDOFF_BENCH_SCALE=0.1` shrinks the workspace for a quick run; `HANDOFF_BENCH_PART=initial`
-//! or `latency` runs one part. Prints numbers; asserts
-//! nothing about time.
+//! or `latency` runs one part. `HANDOFF_BENCH_KEEP_STORE=DIR` keeps the reviewer's synced
+//! store in DIR (a real 1k-spec / 100k-comment data dir for `cargo xtask bench ui`). Prints
+//! numbers; asserts nothing about time.
 
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -252,6 +253,10 @@ async fn initial_sync(scale: f64) {
         report.pulls
     );
 
+    if let Some(keep) = std::env::var_os("HANDOFF_BENCH_KEEP_STORE") {
+        keep_store(&reader, std::path::Path::new(&keep));
+    }
+
     // The same pages replayed into fresh empty clients: the client's apply rate alone. Best of
     // three, since the apply is short and this machine is shared.
     let answers = recorded.lock().expect("lock").clone();
@@ -274,6 +279,18 @@ async fn initial_sync(scale: f64) {
         "initial sync (client apply only, pages from memory): {} records, best {:.0} records/s, median {:.0} records/s (goal ≥ 50000)",
         report.records_pulled, rates[2], rates[1]
     );
+}
+
+/// Writes a consistent copy of `client`'s store into `dir` (SQLite's `VACUUM INTO`), so the
+/// synced workspace outlives this run.
+fn keep_store(client: &Client, dir: &std::path::Path) {
+    std::fs::create_dir_all(dir).expect("keep dir");
+    let target = dir.join("store.db");
+    let _ = std::fs::remove_file(&target);
+    let source = client.data_dir().join("store.db");
+    let conn = rusqlite::Connection::open(&source).expect("open the synced store");
+    conn.execute("VACUUM INTO ?1", [target.to_string_lossy()]).expect("copy the synced store");
+    eprintln!("kept the synced store in {}", target.display());
 }
 
 async fn comment_latency() {

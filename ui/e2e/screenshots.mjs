@@ -49,6 +49,35 @@ scenario("screenshots", async () => {
     await shot("07-spec-view-dark");
     await (await b.$("button*=Theme:")).click();
 
+    // The diff viewer: revision 1 → 2 of the CSV export spec (opened from the timeline).
+    await b.execute(() => document.querySelector("[data-revision='2'] [data-testid=open-diff]")?.scrollIntoView());
+    await (await b.$("[data-revision='2'] [data-testid=open-diff]")).click();
+    await until(b, async () => (await b.$$("[data-testid=diff-file]")).length >= 3, "the diff's file list", 20_000);
+    const painted = async () => Number(await b.execute(() => document.querySelector("[data-testid=diff-scroll]")?.getAttribute("data-rows-painted") ?? 0));
+    await (await b.$("[data-testid=diff-file][data-path='lifecycle.rs']")).click();
+    await until(b, async () => (await painted()) > 10, "the edited file's rows");
+    // Let the worker's syntax colors arrive.
+    await until(b, async () => (await b.$$("[data-testid=diff-scroll] .tok-keyword")).length > 0, "syntax colors", 10_000);
+    await shot("10-diff-unified");
+    await (await b.$("[data-testid=layout-split]")).click();
+    await until(b, async () => (await b.$("[data-testid=diff-scroll][data-layout=split]")).isExisting() && (await painted()) > 10, "side by side");
+    await shot("11-diff-split");
+    await (await b.$("[data-testid=diff-file][data-path='logo.png']")).click();
+    await until(b, async () => (await b.$("[data-testid=diff-binary]")).isExisting(), "the binary file");
+    await shot("12-diff-binary");
+    await (await b.$("[data-testid=diff-file][data-path='validation.rs']")).click();
+    await until(b, async () => (await painted()) > 3, "the renamed file's rows");
+    await shot("13-diff-rename");
+    await (await b.$("button*=Theme:")).click();
+    await (await b.$("button*=Theme:")).click();
+    await until(b, async () => (await b.$("button=Theme: dark")).isExisting(), "the dark theme");
+    await (await b.$("[data-testid=diff-file][data-path='lifecycle.rs']")).click();
+    await until(b, async () => (await painted()) > 10, "the edited file's rows");
+    await shot("14-diff-split-dark");
+    await (await b.$("button*=Theme:")).click();
+    await (await b.$("button*=← CSV export")).click();
+    await until(b, async () => (await b.$("article.spec h1")).isExisting(), "back on the spec");
+
     // Sync: join a local server as the owner. The demo data was assigned offline to people
     // who are not members there, so the server refuses those changes: they need attention.
     // Then the server stops and work goes on: changes wait to sync.

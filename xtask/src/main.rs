@@ -5,7 +5,7 @@
 //! - `cargo xtask codegen`: regenerate the UI's TypeScript IPC types from the Rust types.
 //! - `cargo xtask screenshots`: PNGs of the main screens from the real app under Xvfb.
 //! - `cargo xtask bundle`: a `.deb` of the desktop app.
-//! - `cargo xtask bench diff|server|sync`: benchmarks that print ratios against references.
+//! - `cargo xtask bench diff|server|sync|ui`: benchmarks that print ratios against references.
 //! - `cargo xtask soak [--seeds N]`: the sync simulation over many seeds.
 
 mod app;
@@ -29,7 +29,7 @@ commands:
   codegen             regenerate ui/src/lib/ipc/generated from the Rust types
   screenshots         PNGs of the main screens (target/screenshots)
   bundle              build a .deb of the desktop app
-  bench diff|server|sync
+  bench diff|server|sync|ui
                       run a benchmark and print its table
   soak [--seeds N]    run the sync fault simulation over N seeds (default 10000)";
 

@@ -63,13 +63,8 @@ fn seed(data: &Path) -> Result<(), String> {
     ])?;
     cli(&["spec", "assign", &spec, "ana.contractor@example.com"])?;
     cli(&["spec", "status", &spec, "ready"])?;
-    cli(&[
-        "deliver",
-        &spec,
-        &root.join("crates/handoff-core/src").to_string_lossy(),
-        "--note",
-        "First cut: streaming writer and RFC 4180 quoting",
-    ])?;
+    let (rev1, rev2) = revision_folders(&root.join("crates/handoff-core/src"), &data.join("revisions"))?;
+    cli(&["deliver", &spec, &rev1.to_string_lossy(), "--note", "First cut: streaming writer and RFC 4180 quoting"])?;
     cli(&[
         "review",
         &spec,
@@ -83,6 +78,9 @@ fn seed(data: &Path) -> Result<(), String> {
         "--not-met",
         "4",
     ])?;
+    // Revision 2 (after the review of revision 1): an edited file, a renamed one, a changed
+    // binary, for the diff viewer's screenshots.
+    cli(&["deliver", &spec, &rev2.to_string_lossy(), "--note", "Amounts in integer cents; validation module renamed"])?;
     let thread =
         cli(&["thread", "new", &spec, "--section", "api_shape", "--text", "Should the date range be inclusive of `to`?"])?;
     cli(&["thread", "reply", &thread, "--text", "Yes: inclusive on both ends, in the workspace's time zone."])?;
@@ -109,6 +107,43 @@ fn seed(data: &Path) -> Result<(), String> {
         "Every role change is logged with who and when",
     ])?;
     Ok(())
+}
+
+/// Two revision folders made from `source` (flat, text files): revision 1 is a copy plus a
+/// small binary; revision 2 edits `lifecycle.rs`, renames `validate.rs` to `validation.rs`
+/// with one line changed, and changes the binary.
+fn revision_folders(source: &Path, into: &Path) -> Result<(std::path::PathBuf, std::path::PathBuf), String> {
+    let (r1, r2) = (into.join("r1"), into.join("r2"));
+    let io = |what: &str, p: &Path, e: std::io::Error| format!("cannot {what} {}: {e}", p.display());
+    for dir in [&r1, &r2] {
+        std::fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
+    }
+    let entries = std::fs::read_dir(source).map_err(|e| io("read", source, e))?;
+    for entry in entries {
+        let path = entry.map_err(|e| io("read", source, e))?.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else { continue };
+        let text = std::fs::read_to_string(&path).map_err(|e| io("read", &path, e))?;
+        std::fs::write(r1.join(&name), &text).map_err(|e| io("write", &r1, e))?;
+        let (name2, text2) = match name.as_str() {
+            "lifecycle.rs" => {
+                let mut lines: Vec<String> = text.lines().map(str::to_owned).collect();
+                for i in (12..lines.len()).step_by(37) {
+                    if !lines[i].trim().is_empty() {
+                        lines[i] = format!("{} // checked in review", lines[i]);
+                    }
+                }
+                lines.insert(20.min(lines.len()), "// Amounts are integer cents end to end: no f64 on the way.".into());
+                (name, lines.join("\n") + "\n")
+            }
+            "validate.rs" => ("validation.rs".to_owned(), text.replacen("pub mod limits", "pub mod limits /* per request */", 1)),
+            _ => (name, text),
+        };
+        std::fs::write(r2.join(&name2), text2).map_err(|e| io("write", &r2, e))?;
+    }
+    let logo = |seed: u8, len: usize| -> Vec<u8> { (0..len).map(|i| (i as u8).wrapping_mul(seed)).collect() };
+    std::fs::write(r1.join("logo.png"), logo(7, 1536)).map_err(|e| io("write", &r1, e))?;
+    std::fs::write(r2.join("logo.png"), logo(11, 2304)).map_err(|e| io("write", &r2, e))?;
+    Ok((r1, r2))
 }
 
 pub fn screenshots(_args: &[String]) -> Result<(), String> {

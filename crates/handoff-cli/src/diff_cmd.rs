@@ -6,6 +6,7 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 
 use handoff_client::Client;
 use handoff_client::diffing::{self, Tree};
@@ -44,7 +45,7 @@ pub struct DiffArgs {
 }
 
 /// Runs the diff; `Ok(true)` when the inputs differ.
-pub fn run(client: impl FnOnce() -> Result<Client>, args: &DiffArgs) -> Result<bool> {
+pub fn run(client: impl FnOnce() -> Result<Arc<Client>>, args: &DiffArgs) -> Result<bool> {
     let whitespace = if args.ignore_whitespace { WhitespaceMode::IgnoreAll } else { WhitespaceMode::Exact };
     let out = std::io::stdout();
     let mut out = out.lock();
@@ -67,7 +68,11 @@ pub fn run(client: impl FnOnce() -> Result<Client>, args: &DiffArgs) -> Result<b
             let number = |s: &str| {
                 s.trim_start_matches(['r', 'R']).parse::<u32>().with_context(|| format!("{s:?} is not a revision number"))
             };
-            let (ot, nt) = (client.revision_tree(spec, number(from)?)?, client.revision_tree(spec, number(to)?)?);
+            let (from, to) = (number(from)?, number(to)?);
+            // Online, what is not here yet is downloaded first; offline, revision_tree names
+            // the revision that is missing.
+            crate::sync_cmds::fetch_quietly(&client, spec, &[from, to]);
+            let (ot, nt) = (client.revision_tree(spec, from)?, client.revision_tree(spec, to)?);
             trees(&mut out, &ot, &nt, args, whitespace)
         }
         _ => bail!("give two files or folders, or a spec and two revision numbers"),

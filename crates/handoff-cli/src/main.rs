@@ -104,6 +104,24 @@ enum Command {
         /// server, so others can pull the first batches before the last one is sent.
         #[arg(long, value_parser = clap::value_parser!(u16).range(1..=handoff_core::protocol::MAX_PUSH_BATCH as i64))]
         batch_size: Option<u16>,
+        /// Do not download revision files after syncing (they come later, or with `handoff fetch`).
+        #[arg(long)]
+        no_download: bool,
+    },
+    /// Download a spec's revision files now (all revisions, newest first, or one), whatever
+    /// the download limit says.
+    Fetch {
+        /// The spec (id or unique prefix).
+        spec: String,
+        /// Only this revision.
+        revision: Option<u32>,
+    },
+    /// Show or change this data dir's settings.
+    Settings {
+        /// Download revision files in the background up to this much (e.g. 2GB, 500MB, 0 for
+        /// none: everything on demand).
+        #[arg(long, value_parser = sync_cmds::parse_size)]
+        download_limit: Option<u64>,
     },
     /// Changes the server rejected or kept as conflicts: list, retry, edit, discard, export.
     Attention {
@@ -305,7 +323,9 @@ fn main() -> ExitCode {
     if let Command::Diff(args) = &cli.command {
         // diff(1)'s contract: 0 equal, 1 different, 2 trouble. Files and folders need no store.
         let data_dir = cli.data_dir.clone();
-        let open = || -> Result<Client> { Ok(Client::open(data_dir.map_or_else(handoff_client::place::default_data_dir, Ok)?)?) };
+        let open = || -> Result<std::sync::Arc<Client>> {
+            Ok(std::sync::Arc::new(Client::open(data_dir.map_or_else(handoff_client::place::default_data_dir, Ok)?)?))
+        };
         return match diff_cmd::run(open, args) {
             Ok(differ) => ExitCode::from(u8::from(differ)),
             Err(e) => {
@@ -354,14 +374,24 @@ fn run(cli: Cli) -> Result<()> {
         Command::Join(a) => sync_cmds::join(&client, &out, a),
         Command::Login(a) => sync_cmds::login(&client, &out, a),
         Command::Logout => sync_cmds::logout(&client, &out),
-        Command::Sync { watch, page_size, batch_size } => {
+        Command::Sync { watch, page_size, batch_size, no_download } => {
             let defaults = SyncOptions::default();
             let options = SyncOptions {
                 pull_limit: page_size.unwrap_or(defaults.pull_limit),
                 push_batch: batch_size.map_or(defaults.push_batch, usize::from),
                 ..defaults
             };
-            sync_cmds::sync(&client, &out, watch, options)
+            sync_cmds::sync(&client, &out, watch, options, !no_download)
+        }
+        Command::Fetch { spec, revision } => {
+            let spec = client.resolve_spec(&spec)?;
+            sync_cmds::fetch(&client, &out, spec, revision)
+        }
+        Command::Settings { download_limit } => {
+            if let Some(bytes) = download_limit {
+                client.set_prefetch_limit(bytes)?;
+            }
+            out.settings(client.prefetch_limit()?)
         }
         Command::Attention { cmd } => sync_cmds::attention(&client, &out, cmd),
         Command::Diff(_) => unreachable_diff(),

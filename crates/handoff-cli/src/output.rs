@@ -18,13 +18,27 @@ pub struct Printer {
 /// Prints a failure to stderr: `{code, message}` with `--json`, else `handoff: message`.
 pub fn error(e: &anyhow::Error, json: bool) {
     let code = error_code(e);
-    let message = format!("{e:#}");
+    let message = chain_text(e);
     if json {
         let body = serde_json::json!({ "code": code, "message": message });
         eprintln!("{body}");
     } else {
         eprintln!("handoff: {message}");
     }
+}
+
+/// The error and its causes, each said once: a cause whose text the message already holds
+/// (errors that name their source in their own sentence) is not repeated.
+fn chain_text(e: &anyhow::Error) -> String {
+    let mut message = e.to_string();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+    }
+    message
 }
 
 /// The typed code of a failure: the client's, the sync engine's or the keychain's, else
@@ -219,8 +233,10 @@ impl Printer {
     }
 
     /// The store status.
-    pub fn status(&self, s: &StoreStatus) -> Result<()> {
-        self.emit(s, |o| {
+    pub fn status_text(&self, s: &StoreStatus) -> String {
+        let mut buf = Vec::new();
+        let o: &mut dyn Write = &mut buf;
+        let _ = (|| -> std::io::Result<()> {
             writeln!(o, "data dir    {}", s.data_dir)?;
             writeln!(o, "acting as   {}", s.identity)?;
             writeln!(o, "server      {}", s.server.as_deref().unwrap_or("none (working offline; `handoff join` connects)"))?;
@@ -236,8 +252,9 @@ impl Printer {
                 s.attention,
                 if s.attention > 0 { " (`handoff attention`)" } else { "" }
             )?;
-            writeln!(o, "blobs       {} ({} bytes)", s.blobs, s.blob_bytes)
-        })
+            write!(o, "blobs       {} ({} bytes)", s.blobs, s.blob_bytes)
+        })();
+        String::from_utf8_lossy(&buf).into_owned()
     }
 
     /// The outbox.
@@ -313,5 +330,28 @@ mod tests {
         assert_eq!(super::when(handoff_core::Timestamp::from_millis(0)), "1970-01-01 00:00 UTC");
         assert_eq!(super::when(handoff_core::Timestamp::from_millis(1_795_887_600_000)), "2026-11-28 17:40 UTC");
         assert_eq!(super::when(handoff_core::Timestamp::from_millis(951_782_400_000)), "2000-02-29 00:00 UTC");
+    }
+
+    #[test]
+    fn an_error_that_names_its_source_is_printed_once() {
+        let io = std::io::Error::from(std::io::ErrorKind::NotFound);
+        let e = anyhow::Error::new(handoff_client::ClientError::io("cannot read blob", "/x/blobs/8a/77")(io));
+        let text = super::chain_text(&e);
+        assert_eq!(text.matches("entity not found").count(), 1, "{text}");
+        let wrapped = anyhow::Error::new(std::io::Error::other("inner cause")).context("outer");
+        assert_eq!(super::chain_text(&wrapped), "outer: inner cause");
+    }
+
+    #[test]
+    fn sizes_for_people_and_for_flags() {
+        use crate::sync_cmds::{parse_size, size};
+        assert_eq!(size(999), "999 bytes");
+        assert_eq!(size(11_324_621), "10.8 MB");
+        assert_eq!(parse_size("2GB"), Ok(2 << 30));
+        assert_eq!(parse_size("500 MB"), Ok(500 << 20));
+        assert_eq!(parse_size("1.5GiB"), Ok(3 << 29));
+        assert_eq!(parse_size("0"), Ok(0));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("5 parsecs").is_err());
     }
 }

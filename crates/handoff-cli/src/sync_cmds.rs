@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use handoff_client::sync::{ProgressFn, SyncOptions};
+use handoff_client::sync::{DownloadReport, RevisionDownload};
 use handoff_client::{AttentionItem, Client, CredentialError, JoinParams, Progress, SyncEngine, SyncReport, place};
+use handoff_core::SpecId;
 
 use crate::output::Printer;
 
@@ -123,6 +125,9 @@ fn progress_printer() -> Option<ProgressFn> {
             }
             Progress::Pushed { done, total } => format!("pushed {done}/{total}"),
             Progress::Pulled { records } => format!("pulled {records} records"),
+            Progress::RevisionFiles { spec_title, revision, done, total, .. } => {
+                format!("downloading revision {revision} of '{spec_title}': {} of {}", size(*done), size(*total))
+            }
         };
         eprint!("\r\x1b[2K{line}");
         std::io::stderr().flush().ok();
@@ -189,16 +194,20 @@ pub fn logout(client: &Arc<Client>, out: &Printer) -> Result<()> {
     out.done("signed out")
 }
 
-/// `handoff sync [--watch]`.
-pub fn sync(client: &Arc<Client>, out: &Printer, watch: bool, options: SyncOptions) -> Result<()> {
-    let engine = engine(client)?.with_options(options);
+/// `handoff sync [--watch]`: a round, then (unless `download` is false) the revision files
+/// the data dir's download limit allows.
+pub fn sync(client: &Arc<Client>, out: &Printer, watch: bool, options: SyncOptions, download: bool) -> Result<()> {
+    let engine = Arc::new(engine(client)?.with_options(options));
     let rt = runtime()?;
     if !watch {
         let report = rt.block_on(engine.sync_with_retry(3));
-        if std::io::stderr().is_terminal() {
-            eprint!("\r\x1b[2K");
-        }
-        return out.sync_report(&report?);
+        clear_progress();
+        let report = report?;
+        let downloads = if download { Some(rt.block_on(engine.prefetch())) } else { None };
+        clear_progress();
+        let downloads = downloads.transpose();
+        out.sync_report(&report, downloads.as_ref().ok().and_then(Option::as_ref))?;
+        return downloads.map(drop).map_err(Into::into);
     }
     rt.block_on(async {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -209,7 +218,15 @@ pub fn sync(client: &Arc<Client>, out: &Printer, watch: bool, options: SyncOptio
         engine
             .watch(stop_rx, Duration::from_secs(60), |r| match r {
                 Ok(report) => {
-                    let _ = out.sync_report(report);
+                    let _ = out.sync_report(report, None);
+                    if download {
+                        // Beside the rounds, so a long download never delays a change.
+                        engine.prefetch_in_background(|r| match r {
+                            Ok(d) if d.blobs > 0 => eprintln!("handoff: downloaded {}", downloaded(&d)),
+                            Ok(_) => {}
+                            Err(e) => eprintln!("handoff: downloading revision files failed: {e} (will retry)"),
+                        });
+                    }
                 }
                 Err(e) => eprintln!("handoff: sync failed: {e} (will retry)"),
             })
@@ -221,13 +238,130 @@ pub fn sync(client: &Arc<Client>, out: &Printer, watch: bool, options: SyncOptio
 /// `handoff status`, with whether the server answers.
 pub fn status(client: &Arc<Client>, out: &Printer) -> Result<()> {
     let mut s = client.status()?;
+    let downloads = client.downloads_status()?;
     if let Some(url) = client.server_url()? {
         let engine = SyncEngine::http(client.clone(), &url)?;
         let online =
             runtime()?.block_on(async { tokio::time::timeout(Duration::from_secs(3), engine.probe()).await.unwrap_or(false) });
         s.online = Some(online);
     }
-    out.status(&s)
+    #[derive(serde::Serialize)]
+    struct Status<'a> {
+        #[serde(flatten)]
+        store: &'a handoff_client::StoreStatus,
+        downloads: &'a handoff_client::sync::DownloadsStatus,
+    }
+    out.print_json_or(&Status { store: &s, downloads: &downloads }, &format!("{}{}", out.status_text(&s), downloads_text(&downloads)))
+}
+
+/// What is queued and held back, as `handoff status` says it.
+fn downloads_text(d: &handoff_client::sync::DownloadsStatus) -> String {
+    let mut text = String::new();
+    for r in &d.queued {
+        text.push_str(&format!(
+            "\ndownloading revision {} of '{}': {} of {}",
+            r.revision,
+            r.spec_title,
+            size(r.bytes_here),
+            size(r.bytes_total)
+        ));
+    }
+    if d.queued.is_empty() && d.held_back.is_empty() {
+        text.push_str("\nfiles       every revision within the download limit is here");
+    }
+    text.push_str(&held_back_text(&d.held_back));
+    text
+}
+
+fn held_back_text(held: &[RevisionDownload]) -> String {
+    if held.is_empty() {
+        return String::new();
+    }
+    let list: Vec<String> =
+        held.iter().map(|r| format!("revision {} of '{}' ({})", r.revision, r.spec_title, size(r.bytes_total - r.bytes_here))).collect();
+    format!(
+        "\nheld back by the download limit (`handoff settings --download-limit`): {}; `handoff fetch SPEC REV` downloads one now",
+        list.join(", ")
+    )
+}
+
+fn clear_progress() {
+    if std::io::stderr().is_terminal() {
+        eprint!("\r\x1b[2K");
+    }
+}
+
+/// `handoff fetch SPEC [REV]`.
+pub fn fetch(client: &Arc<Client>, out: &Printer, spec: SpecId, revision: Option<u32>) -> Result<()> {
+    let engine = engine(client)?;
+    let report = runtime()?.block_on(engine.fetch_revision_files(spec, revision));
+    clear_progress();
+    let report = report?;
+    out.print_json_or(&report, &if report.blobs == 0 { "every file is here already".to_owned() } else { format!("downloaded {}", downloaded(&report)) })
+}
+
+/// Downloads the files of these revisions that are not here yet, when a server is joined and
+/// answers; says nothing on failure (the caller reads the revisions and names what is
+/// missing).
+pub fn fetch_quietly(client: &Arc<Client>, spec: SpecId, revisions: &[u32]) {
+    let missing = revisions.iter().any(|&n| client.missing_revision_files(spec, n).is_ok_and(|m| !m.is_empty()));
+    if !missing {
+        return;
+    }
+    let (Ok(engine), Ok(rt)) = (engine(client), runtime()) else { return };
+    for &n in revisions {
+        if let Err(e) = rt.block_on(engine.fetch_revision_files(spec, Some(n))) {
+            note_download_failure(&e);
+            break;
+        }
+    }
+    clear_progress();
+}
+
+/// A failed on-demand download is not the command's error (what is missing is named next),
+/// but a full disk or damaged download would otherwise go unexplained.
+fn note_download_failure(e: &handoff_client::SyncError) {
+    if !matches!(e, handoff_client::SyncError::Offline(_)) {
+        eprintln!("handoff: could not download: {e}");
+    }
+}
+
+fn downloaded(d: &DownloadReport) -> String {
+    format!("{} file(s), {} ({} revision(s) complete)", d.blobs, size(d.bytes), d.revisions)
+}
+
+/// Bytes for people: `10.8 MB`, in units of 1024 as the app shows them.
+pub fn size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KB", "MB", "GB", "TB"];
+    let mut v = bytes as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit + 1 < UNITS.len() {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{bytes} bytes") } else { format!("{v:.1} {}", UNITS[unit]) }
+}
+
+/// `2GB`, `500 MB`, `1.5GiB`, `0`: a byte count for `--download-limit`, in units of 1024
+/// (as [`size`] prints them).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num.parse().map_err(|_| format!("{s:?} is not a size like 2GB, 500MB or 0"))?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" | "k" | "kib" => 1024.0,
+        "mb" | "m" | "mib" => 1024f64.powi(2),
+        "gb" | "g" | "gib" => 1024f64.powi(3),
+        "tb" | "t" | "tib" => 1024f64.powi(4),
+        other => return Err(format!("unknown size unit {other:?}: use KB, MB, GB or TB")),
+    };
+    let bytes = n * mult;
+    if !bytes.is_finite() || bytes > u64::MAX as f64 {
+        return Err(format!("{s:?} is too large"));
+    }
+    Ok(bytes as u64)
 }
 
 /// `handoff attention …`.
@@ -268,7 +402,7 @@ impl Printer {
         self.print_json_or(&value, &text)
     }
 
-    fn sync_report(&self, r: &SyncReport) -> Result<()> {
+    fn sync_report(&self, r: &SyncReport, downloads: Option<&DownloadReport>) -> Result<()> {
         let mut text = format!(
             "pushed {} change(s): {} applied, {} merged, {} conflict(s), {} rejected; pulled {} record(s)",
             r.applied + r.merged + r.conflicts + r.rejected,
@@ -287,7 +421,34 @@ impl Printer {
         if r.attention > 0 {
             text.push_str(&format!("\n{} change(s) need attention: `handoff attention`", r.attention));
         }
-        self.print_json_or(r, &text)
+        if let Some(d) = downloads {
+            if d.blobs > 0 {
+                text.push_str(&format!("\ndownloaded {}", downloaded(d)));
+            }
+            text.push_str(&held_back_text(&d.held_back));
+        }
+        #[derive(serde::Serialize)]
+        struct Both<'a> {
+            #[serde(flatten)]
+            sync: &'a SyncReport,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            downloads: Option<&'a DownloadReport>,
+        }
+        self.print_json_or(&Both { sync: r, downloads }, &text)
+    }
+
+    /// This data dir's settings.
+    pub fn settings(&self, download_limit: u64) -> Result<()> {
+        let value = serde_json::json!({ "download_limit_bytes": download_limit });
+        let text = if download_limit == 0 {
+            "download limit  0: revision files download only on demand (`handoff fetch`, `handoff diff`)".to_owned()
+        } else {
+            format!(
+                "download limit  {}: revisions of delivered and in-review specs download after each sync, newest first, up to this much",
+                size(download_limit)
+            )
+        };
+        self.print_json_or(&value, &text)
     }
 
     fn attention(&self, items: &[AttentionItem]) -> Result<()> {
@@ -315,7 +476,7 @@ impl Printer {
         self.print_json_or(items, text.trim_end())
     }
 
-    fn print_json_or<T: serde::Serialize + ?Sized>(&self, value: &T, text: &str) -> Result<()> {
+    pub(crate) fn print_json_or<T: serde::Serialize + ?Sized>(&self, value: &T, text: &str) -> Result<()> {
         let stdout = std::io::stdout();
         let mut o = stdout.lock();
         if self.json {

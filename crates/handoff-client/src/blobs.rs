@@ -36,6 +36,11 @@ impl BlobStore {
         self.root.join(head).join(tail)
     }
 
+    /// Where a resumable download of the blob keeps the bytes fetched so far.
+    pub fn part_path(&self, sha256: &str) -> PathBuf {
+        self.root.join("tmp").join(format!("{sha256}.download"))
+    }
+
     /// Whether the blob is present.
     pub fn contains(&self, sha256: &str) -> bool {
         self.path(sha256).is_file()

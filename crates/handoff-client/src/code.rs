@@ -45,6 +45,8 @@ pub enum Code {
     BlobCorrupt,
     /// A revision's files are not downloaded to this machine yet.
     FilesNotHere,
+    /// A revision's file kept arriving with content that does not match its hash.
+    DownloadCorrupt,
     /// A stored row could not be decoded.
     StoreCorrupt,
     /// A server address that is not an http(s) URL.
@@ -122,6 +124,7 @@ impl Code {
             InvalidDeliverable => "invalid_deliverable",
             BlobCorrupt => "blob_corrupt",
             FilesNotHere => "files_not_here",
+            DownloadCorrupt => "download_corrupt",
             StoreCorrupt => "store_corrupt",
             InvalidServerUrl => "invalid_server_url",
             Offline => "offline",
@@ -205,7 +208,7 @@ mod tests {
     use super::*;
 
     /// Every variant (`as_str`'s exhaustive match makes a new one name its text; list it here too).
-    const ALL: [Code; 41] = {
+    const ALL: [Code; 42] = {
         use Code::*;
         [
             Invalid,
@@ -222,6 +225,7 @@ mod tests {
             InvalidDeliverable,
             BlobCorrupt,
             FilesNotHere,
+            DownloadCorrupt,
             StoreCorrupt,
             InvalidServerUrl,
             Offline,

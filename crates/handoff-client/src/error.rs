@@ -86,6 +86,31 @@ pub enum ClientError {
         /// How many bytes they hold.
         missing_bytes: u64,
     },
+    /// The disk is full: nothing was stored, what was stored before is unharmed.
+    #[error("the disk is full: {action} {path}; free some space and try again (downloads resume where they stopped)")]
+    DiskFull {
+        /// What was being done.
+        action: &'static str,
+        /// Where.
+        path: PathBuf,
+    },
+    /// A revision's file kept arriving with content that does not match its hash; it was
+    /// dropped each time and never shown.
+    #[error(
+        "a file of revision {revision} of '{spec_title}' arrived damaged {attempts} times (expected sha256 {sha256}, got {actual}); it was not kept. Try again later, or ask the server's admin to check its blob store"
+    )]
+    DownloadCorrupt {
+        /// The spec's title.
+        spec_title: String,
+        /// The revision number.
+        revision: u32,
+        /// The expected hash.
+        sha256: String,
+        /// What arrived hashes to this.
+        actual: String,
+        /// How many downloads were tried.
+        attempts: u32,
+    },
     /// A criterion named by a position the spec does not have.
     #[error("criterion {position} does not exist: this spec has {count} criteria, numbered from 1")]
     NoSuchCriterion {
@@ -112,7 +137,13 @@ impl ClientError {
     /// Wraps an IO error with what was being done and where.
     pub fn io(action: &'static str, path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> ClientError {
         let path = path.into();
-        move |source| ClientError::Io { action, path, source }
+        move |source| {
+            if source.kind() == std::io::ErrorKind::StorageFull {
+                ClientError::DiskFull { action, path }
+            } else {
+                ClientError::Io { action, path, source }
+            }
+        }
     }
 
     /// The stable code for `{code, message}` answers (the app and `--json` output).
@@ -129,6 +160,8 @@ impl ClientError {
             ClientError::Deliver { .. } => Code::InvalidDeliverable,
             ClientError::BlobCorrupt { .. } => Code::BlobCorrupt,
             ClientError::FilesNotHere { .. } => Code::FilesNotHere,
+            ClientError::DiskFull { .. } => Code::DiskFull,
+            ClientError::DownloadCorrupt { .. } => Code::DownloadCorrupt,
             ClientError::NoSuchCriterion { .. } => Code::NotFound,
             ClientError::InvalidServerUrl { .. } => Code::InvalidServerUrl,
             ClientError::NoDataDir => Code::NoDataDir,

@@ -15,6 +15,7 @@ pub mod diffing;
 pub mod error;
 mod outbox;
 pub mod place;
+pub mod review_diff;
 mod search;
 mod store;
 pub mod sync;
@@ -104,6 +105,8 @@ pub struct Client {
     conn: Mutex<Connection>,
     blobs: BlobStore,
     clock: Arc<dyn Clock>,
+    /// Revision pairs the diff viewer has computed (bounded).
+    review_diffs: review_diff::DiffCache,
 }
 
 impl std::fmt::Debug for Client {
@@ -134,7 +137,7 @@ impl Client {
         let mut conn = store::open(&data_dir.join("store.db"))?;
         let blobs = BlobStore::open(data_dir.join("blobs"))?;
         Self::initialize(&mut conn, clock.now())?;
-        Ok(Self { data_dir, conn: Mutex::new(conn), blobs, clock })
+        Ok(Self { data_dir, conn: Mutex::new(conn), blobs, clock, review_diffs: review_diff::DiffCache::default() })
     }
 
     /// First-open setup: a client id, and a local workspace to work in before joining a

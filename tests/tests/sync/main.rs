@@ -5,6 +5,8 @@
 //! More seeds: `HANDOFF_SIM_SEEDS=10000 cargo test -p handoff-tests --test sync sim -- --nocapture`.
 
 mod http_e2e;
+mod files;
 mod process;
+mod procs;
 mod sim;
 mod support;

@@ -63,7 +63,14 @@ impl SyncEngine {
 
     /// Fetches a blob's bytes from `have` on into its part file: appended on a 206, written
     /// over on a 200 (the whole content).
-    async fn fetch_part(&self, sha256: &str, size: u64, part: &std::path::Path, have: u64) -> SyncResult<()> {
+    async fn fetch_part(
+        &self,
+        sha256: &str,
+        size: u64,
+        part: &std::path::Path,
+        have: u64,
+        on_bytes: &mut (dyn FnMut(u64) + Send),
+    ) -> SyncResult<()> {
         let req = HttpRequest {
             method: Method::Get,
             path: format!("/v1/blobs/{sha256}"),
@@ -76,21 +83,15 @@ impl SyncEngine {
         let mut done = have;
         let progress = self.progress.lock().unwrap_or_else(PoisonError::into_inner).clone();
         let sha = sha256.to_owned();
+        // Why the sink stopped, when it did: a local write failure (a full disk) is the
+        // store's problem, not the network's, and must not read as "offline".
+        let mut write_error: Option<std::io::Error> = None;
         let mut sink = |status: u16, chunk: &[u8]| -> std::io::Result<()> {
-            if file.is_none() {
-                // The first chunk decides: the rest of a resumed blob appends, the whole one
-                // replaces what the part held.
-                let resumed = status == 206;
-                let f = std::fs::OpenOptions::new().create(true).append(resumed).write(true).truncate(!resumed).open(part)?;
-                if !resumed {
-                    done = 0;
-                }
-                file = Some(f);
+            if let Err(e) = write_chunk(&mut file, part, status, chunk, &mut done) {
+                write_error = Some(e);
+                return Err(std::io::Error::other("the download could not be stored"));
             }
-            if let Some(f) = file.as_mut() {
-                f.write_all(chunk)?;
-            }
-            done += chunk.len() as u64;
+            on_bytes(done);
             if let Some(p) = &progress {
                 p(Progress::Downloading { sha256: sha.clone(), done, total: size });
             }
@@ -99,6 +100,9 @@ impl SyncEngine {
         let status = match self.transport.download(req, &mut sink).await {
             Ok(s) => s,
             Err(e) => {
+                if let Some(source) = write_error {
+                    return Err(SyncError::Local(ClientError::io("cannot store the download of", part)(source)));
+                }
                 self.online.store(OFFLINE, Ordering::Relaxed);
                 return Err(e.into());
             }
@@ -128,17 +132,29 @@ impl SyncEngine {
     /// starts over. The content is verified against its hash before it counts; a part that
     /// does not verify is dropped, so the next attempt starts clean.
     pub async fn download_blob(&self, sha256: &str, size: u64) -> SyncResult<()> {
+        self.download_blob_reporting(sha256, size, &mut |_| {}).await
+    }
+
+    /// [`SyncEngine::download_blob`], telling `on_bytes` how many bytes of the blob are here
+    /// as they arrive.
+    pub async fn download_blob_reporting(
+        &self,
+        sha256: &str,
+        size: u64,
+        on_bytes: &mut (dyn FnMut(u64) + Send),
+    ) -> SyncResult<()> {
         if self.client.blobs().contains(sha256) {
             return Ok(());
         }
         if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(SyncError::Protocol(format!("{sha256:?} is not a blob hash")));
         }
-        let part = self.client.data_dir().join("blobs").join("tmp").join(format!("{sha256}.download"));
+        let part = self.client.blobs().part_path(sha256);
         let have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
         if have < size || size == 0 {
-            self.fetch_part(sha256, size, &part, have).await?;
+            self.fetch_part(sha256, size, &part, have, on_bytes).await?;
         }
+        // A part that cannot be stored (a full disk) is kept, so the next attempt resumes.
         let stored = self.client.blobs().put_file(&part)?;
         let _ = std::fs::remove_file(&part);
         if stored.sha256 != sha256 {
@@ -168,4 +184,28 @@ impl SyncEngine {
         }
         Ok(n)
     }
+}
+
+/// Writes one downloaded chunk into the part file. The first chunk decides: the rest of a
+/// resumed blob (206) appends, the whole content (200) replaces what the part held.
+fn write_chunk(
+    file: &mut Option<std::fs::File>,
+    part: &std::path::Path,
+    status: u16,
+    chunk: &[u8],
+    done: &mut u64,
+) -> std::io::Result<()> {
+    if file.is_none() {
+        let resumed = status == 206;
+        let f = std::fs::OpenOptions::new().create(true).append(resumed).write(true).truncate(!resumed).open(part)?;
+        if !resumed {
+            *done = 0;
+        }
+        *file = Some(f);
+    }
+    if let Some(f) = file.as_mut() {
+        f.write_all(chunk)?;
+    }
+    *done += chunk.len() as u64;
+    Ok(())
 }

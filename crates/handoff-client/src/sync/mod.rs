@@ -23,6 +23,7 @@
 
 mod blob_transfer;
 mod error;
+pub mod files;
 pub(crate) mod local;
 pub mod planner;
 mod round;
@@ -43,6 +44,7 @@ use crate::Client;
 use crate::code::Code;
 
 pub use error::{SyncError, SyncResult};
+pub use files::{DownloadReport, DownloadsStatus, RevisionDownload};
 pub use local::{PullTally, PushTally};
 pub use planner::Step;
 pub use session::{JoinParams, Joined};
@@ -82,6 +84,19 @@ pub enum Progress {
     Pulled {
         /// Records applied.
         records: u64,
+    },
+    /// Downloading a revision's files: bytes here of its distinct content.
+    RevisionFiles {
+        /// The spec.
+        spec_id: handoff_core::SpecId,
+        /// The spec's title.
+        spec_title: String,
+        /// The revision number.
+        revision: u32,
+        /// Bytes here so far.
+        done: u64,
+        /// Bytes of the revision's distinct content.
+        total: u64,
     },
 }
 
@@ -156,6 +171,10 @@ pub struct SyncEngine {
     options: SyncOptions,
     /// Serializes rounds: one push/pull at a time per engine.
     round: tokio::sync::Mutex<()>,
+    /// Serializes revision file downloads (they run beside rounds, not inside them).
+    downloads: tokio::sync::Mutex<()>,
+    /// Whether a background prefetch is spawned.
+    prefetching: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for SyncEngine {
@@ -185,6 +204,8 @@ impl SyncEngine {
             progress: Mutex::new(None),
             options: SyncOptions::default(),
             round: tokio::sync::Mutex::new(()),
+            downloads: tokio::sync::Mutex::new(()),
+            prefetching: std::sync::atomic::AtomicBool::new(false),
         }
     }
 

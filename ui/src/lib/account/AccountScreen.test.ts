@@ -10,7 +10,7 @@ afterEach(() => {
 });
 
 const local: AccountView = { server_url: null, identity: "me@localhost", signed_in: false };
-const idle: SyncState = { signed_in: false, online: null, pending: 0, attention: 0, last_sync: null, error: null };
+const idle: SyncState = { signed_in: false, online: null, pending: 0, attention: 0, last_sync: null, error: null, downloads: null, download_error: null };
 
 async function fill(label: string | RegExp, value: string) {
   await fireEvent.input(screen.getByLabelText(label), { target: { value } });

@@ -3,6 +3,7 @@ import { cleanup, fireEvent, render, screen, within } from "@testing-library/sve
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { emit } from "@tauri-apps/api/event";
 import Revisions from "./Revisions.svelte";
+import { closeDiff, diffRoute } from "../diff/route.svelte";
 import type { RevisionSummary } from "../ipc";
 import { SPEC, lineThread, review } from "./fixtures";
 
@@ -103,5 +104,16 @@ describe("Revisions", () => {
     expect(within(threads).getByRole("button", { name: "src/main.rs:12" })).toBeInTheDocument();
     expect(within(threads).getByText("line 12")).toBeInTheDocument();
     expect(within(second).queryByText("Changes requested")).not.toBeInTheDocument();
+  });
+
+  it("links each revision to the changes since the one before it", async () => {
+    mockIPC(() => null, { shouldMockEvents: true });
+    render(Revisions, { specId: SPEC, revisions: [revision("r1", 1), revision("r2", 2), revision("r4", 4)] });
+    const li = (n: number) => screen.getByText(`Revision ${n}`).closest("li") as HTMLElement;
+    await fireEvent.click(within(li(4)).getByRole("button", { name: "Changes since revision 2" }));
+    expect(diffRoute.current).toEqual({ spec_id: SPEC, from: 2, to: 4 });
+    await fireEvent.click(within(li(1)).getByRole("button", { name: "View files" }));
+    expect(diffRoute.current).toEqual({ spec_id: SPEC, from: 0, to: 1 });
+    closeDiff();
   });
 });

@@ -31,6 +31,7 @@ const SENTENCES: Record<Code, string | null> = {
   invalid_deliverable: null,
   blob_corrupt: null,
   files_not_here: null,
+  download_corrupt: null,
   store_corrupt: null,
   invalid_server_url: null,
   offline:

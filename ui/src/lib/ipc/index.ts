@@ -9,7 +9,15 @@ import type {
   AttentionView,
   CommentId,
   CriterionId,
+  DefaultDiff,
   DeliverProgress,
+  DiffLayout,
+  DiffPair,
+  DiffRow,
+  DiffSummary,
+  FileSide,
+  FileView,
+  GapExpansion,
   IpcError,
   JoinInput,
   NewSpecInput,
@@ -118,6 +126,18 @@ export const api = {
   editAttention: (mutation_id: number, text: string) => call<number>("edit_attention", { mutation_id, text }),
   changeServer: (server_url: string) => call<AccountView>("change_server", { server_url }),
   exportAttention: (path: string) => call<number>("export_attention", { path }),
+  downloadLimit: () => call<number>("download_limit"),
+  setDownloadLimit: (bytes: number) => call<null>("set_download_limit", { bytes }),
+  diffDefault: (spec_id: SpecId) => call<DefaultDiff | null>("diff_default", { spec_id }),
+  diffSummary: (pair: DiffPair) => call<DiffSummary>("diff_summary", { pair }),
+  diffFile: (pair: DiffPair, file: number, layout: DiffLayout, expanded: GapExpansion[]) =>
+    call<FileView>("diff_file", { pair, file, layout, expanded }),
+  diffRows: (pair: DiffPair, file: number, layout: DiffLayout, expanded: GapExpansion[], start: number, count: number) =>
+    call<DiffRow[]>("diff_rows", { pair, file, layout, expanded, start, count }),
+  diffFileText: (pair: DiffPair, file: number, side: FileSide) =>
+    call<string | null>("diff_file_text", { pair, file, side }),
+  /** Downloads a revision's files now (the command belongs to the sync side of the app). */
+  fetchRevisionFiles: (spec_id: SpecId, number: number) => call<unknown>("fetch_revision_files", { spec_id, number }),
 };
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { shortcutFor } from "./shortcuts";
+import { SHORTCUTS, shortcutFor } from "./shortcuts";
 import { nextTheme } from "./theme.svelte";
 
 function key(k: string, target: EventTarget = document.body, init: KeyboardEventInit = {}): KeyboardEvent {
@@ -15,6 +15,16 @@ describe("shortcutFor", () => {
     expect(shortcutFor(key("j"))).toBe("next");
     expect(shortcutFor(key("k"))).toBe("previous");
     expect(shortcutFor(key("x"))).toBeNull();
+  });
+  it("maps the diff viewer's keys, each listed once in the help", () => {
+    expect(shortcutFor(key("]"))).toBe("next-file");
+    expect(shortcutFor(key("["))).toBe("previous-file");
+    expect(shortcutFor(key("}"))).toBe("next-hunk");
+    expect(shortcutFor(key("{"))).toBe("previous-hunk");
+    expect(shortcutFor(key("s"))).toBe("toggle-layout");
+    expect(shortcutFor(key("w"))).toBe("toggle-whitespace");
+    const keys = SHORTCUTS.map((s) => s.key);
+    expect(new Set(keys).size).toBe(keys.length);
   });
   it("never fires while typing, except Escape", () => {
     const input = document.createElement("input");

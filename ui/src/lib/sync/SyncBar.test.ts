@@ -28,7 +28,7 @@ function status(over: Partial<StoreStatus> = {}): StoreStatus {
   };
 }
 
-const signedIn: SyncState = { signed_in: true, online: true, pending: 0, attention: 0, last_sync: null, error: null };
+const signedIn: SyncState = { signed_in: true, online: true, pending: 0, attention: 0, last_sync: null, error: null, downloads: null, download_error: null };
 
 describe("SyncBar", () => {
   it("shows offline, the pending count and an attention badge that opens the list", async () => {
@@ -85,5 +85,28 @@ describe("SyncBar", () => {
     render(SyncBar);
     await fireEvent.click(await screen.findByRole("button", { name: "Sync now" }));
     await vi.waitFor(() => expect(calls).toContain("sync_now"));
+  });
+
+  it("shows revision downloads: progress while they run, then what is left and held back", async () => {
+    mockIPC(
+      (cmd) => {
+        if (cmd === "status") return status();
+        if (cmd === "sync_state") return signedIn;
+      },
+      { shouldMockEvents: true },
+    );
+    render(SyncBar);
+    await screen.findByText("All changes synced");
+    const spec_id = "0190e0e0-0000-7000-8000-000000000001";
+    await emit("sync-progress", { kind: "revision_files", spec_id, spec_title: "Upgrade SQLite", revision: 2, done: 1024 * 1024, total: 4 * 1024 * 1024 });
+    expect(await screen.findByTestId("sync-progress")).toHaveTextContent("Downloading revision 2 of “Upgrade SQLite”: 1 MB of 4 MB");
+    const held = { spec_id, spec_title: "Upgrade SQLite", revision: 1, bytes_here: 0, bytes_total: 3 * 1024 ** 3, files_missing: 9 };
+    await emit("sync-state", {
+      ...signedIn,
+      downloads: { limit_bytes: 2 * 1024 ** 3, queued: [], held_back: [held] },
+      download_error: { code: "disk_full", message: "the disk is full: free some space" },
+    });
+    expect(await screen.findByTestId("downloads")).toHaveTextContent("1 revision (3 GB) over the 2 GB download limit");
+    expect(screen.getByTestId("download-error")).toHaveTextContent("the disk is full");
   });
 });

@@ -1,5 +1,5 @@
 // Words for the sync bar, the account screen and the attention list. Pure: tested without a DOM.
-import type { SyncProgress, SyncState } from "../ipc";
+import type { DownloadsStatus, SyncProgress, SyncState } from "../ipc";
 import { formatBytes } from "../util/time";
 
 // Error wording lives in ../ipc/errorText; these are re-exported for the sync bar.
@@ -31,7 +31,34 @@ export function progressText(p: SyncProgress): string {
       return `Uploading ${percent(p.done, p.total)}`;
     case "downloading":
       return `Downloading ${percent(p.done, p.total)}`;
+    case "revision_files":
+      return `Downloading revision ${p.revision} of “${p.spec_title}”: ${formatBytes(p.done)} of ${formatBytes(p.total)}`;
   }
+}
+
+/**
+ * What is left to download, and what the download limit holds back, for the sync bar; null
+ * when every revision within the limit is here.
+ */
+export function downloadsText(d: DownloadsStatus | null | undefined): string | null {
+  if (!d) return null;
+  const parts: string[] = [];
+  const first = d.queued[0];
+  if (first) {
+    const left = d.queued.reduce((sum, r) => sum + Math.max(0, r.bytes_total - r.bytes_here), 0);
+    parts.push(
+      d.queued.length === 1
+        ? `Revision ${first.revision} of “${first.spec_title}” to download (${formatBytes(left)})`
+        : `${d.queued.length} revisions to download (${formatBytes(left)})`,
+    );
+  }
+  if (d.held_back.length > 0) {
+    const held = d.held_back.reduce((sum, r) => sum + Math.max(0, r.bytes_total - r.bytes_here), 0);
+    parts.push(
+      `${d.held_back.length} revision${d.held_back.length === 1 ? "" : "s"} (${formatBytes(held)}) over the ${formatBytes(d.limit_bytes)} download limit: opened on demand`,
+    );
+  }
+  return parts.length > 0 ? parts.join(" · ") : null;
 }
 
 function percent(done: number, total: number): string {

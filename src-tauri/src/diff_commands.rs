@@ -1,0 +1,66 @@
+//! The diff viewer's IPC commands. Like every command, each is one call into
+//! [`handoff_client::Client`] on the blocking pool (the diff is computed there and cached),
+//! answering `T` or [`IpcError`]. The UI asks for what is on screen: the file list, one
+//! file's shape, and windows of rows; never a whole render model.
+
+use handoff_client::review_diff::{DefaultDiff, DiffLayout, DiffPair, DiffRow, DiffSummary, FileSide, FileView, GapExpansion};
+use handoff_core::SpecId;
+use tauri::State;
+
+use crate::AppState;
+use crate::commands::call;
+use crate::error::IpcError;
+
+/// The pair the viewer opens on (last reviewed → newest, else previous → newest).
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state))]
+pub async fn diff_default(state: State<'_, AppState>, spec_id: SpecId) -> Result<Option<DefaultDiff>, IpcError> {
+    call(&state, move |c| c.default_diff(spec_id)).await
+}
+
+/// The file list and totals of two revisions.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state))]
+pub async fn diff_summary(state: State<'_, AppState>, pair: DiffPair) -> Result<DiffSummary, IpcError> {
+    call(&state, move |c| c.diff_summary(pair).map(|s| (*s).clone())).await
+}
+
+/// One file's row count and hunk positions in a layout.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state, expanded))]
+pub async fn diff_file(
+    state: State<'_, AppState>,
+    pair: DiffPair,
+    file: u32,
+    layout: DiffLayout,
+    expanded: Vec<GapExpansion>,
+) -> Result<FileView, IpcError> {
+    call(&state, move |c| c.diff_file(pair, file, layout, &expanded)).await
+}
+
+/// A window of one file's rows.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state, expanded))]
+pub async fn diff_rows(
+    state: State<'_, AppState>,
+    pair: DiffPair,
+    file: u32,
+    layout: DiffLayout,
+    expanded: Vec<GapExpansion>,
+    start: u32,
+    count: u32,
+) -> Result<Vec<DiffRow>, IpcError> {
+    call(&state, move |c| c.diff_rows(pair, file, layout, &expanded, start, count)).await
+}
+
+/// One side's whole text, for the syntax highlighter; `None` when binary or absent.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state))]
+pub async fn diff_file_text(
+    state: State<'_, AppState>,
+    pair: DiffPair,
+    file: u32,
+    side: FileSide,
+) -> Result<Option<String>, IpcError> {
+    call(&state, move |c| c.diff_file_text(pair, file, side)).await
+}

@@ -1,0 +1,144 @@
+//! Real processes for the end-to-end tests: the `handoff-server` binary on a loopback port
+//! and `handoff` CLI clients, each with its own data dir (two people, two machines).
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use super::support::target_dir;
+
+/// The binaries, built on demand when missing.
+pub fn binaries() -> (PathBuf, PathBuf) {
+    let dir = target_dir();
+    let (cli, server) = (dir.join("handoff"), dir.join("handoff-server"));
+    if !cli.is_file() || !server.is_file() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "-p", "handoff-cli", "-p", "handoff-server"])
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+            .status()
+            .expect("cargo build");
+        assert!(status.success(), "building the binaries failed");
+    }
+    (cli, server)
+}
+
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+pub struct Server {
+    pub bin: PathBuf,
+    pub data: PathBuf,
+    pub port: u16,
+    pub child: Option<Child>,
+}
+
+impl Server {
+    pub fn start(&mut self) {
+        let mut child = Command::new(&self.bin)
+            .args([
+                "--data-dir",
+                &self.data.to_string_lossy(),
+                "--listen",
+                &format!("127.0.0.1:{}", self.port),
+                "--rate-limit",
+                "0",
+            ])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn server");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("read announce");
+        assert!(line.contains("listening on"), "server said {line:?}");
+        self.child = Some(child);
+    }
+
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill(); // SIGKILL
+            let _ = c.wait();
+        }
+    }
+
+    pub fn invite(&self, email: &str, role: &str) -> String {
+        let out = Command::new(&self.bin)
+            .args(["--data-dir", &self.data.to_string_lossy(), "invite", "--workspace", "Proc", "--role", role, "--email", email])
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("invite");
+        assert!(out.status.success(), "invite: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+pub struct Cli {
+    pub bin: PathBuf,
+    pub data: PathBuf,
+}
+
+impl Cli {
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.bin);
+        c.arg("--data-dir").arg(&self.data).args(args);
+        c.env("HANDOFF_PASSWORD", "password123").env("HANDOFF_INSECURE_TOKEN_FILE", "1").stdin(Stdio::null());
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("run handoff")
+    }
+
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "handoff {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&all)).expect("json output")
+    }
+
+    /// Syncs until it succeeds (the server may still be starting).
+    pub fn sync(&self) -> String {
+        for _ in 0..20 {
+            let out = self.run(&["sync"]);
+            if out.status.success() {
+                return String::from_utf8_lossy(&out.stdout).into_owned();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        self.ok(&["sync"])
+    }
+}
+
+/// Polls `cond` every millisecond for up to a minute; whether it came true.
+pub fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while std::time::Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    false
+}
+

@@ -1,0 +1,189 @@
+// `cargo xtask bench ui`: measures the release app under Xvfb through WebDriver. Not a test:
+// it prints figures beside their goals and asserts nothing about time.
+//
+// HANDOFF_BENCH_MODE=diff: a data dir whose one spec has the whatwg pair as revisions 1 and 2.
+//   cold start, IPC round trip of a reply, the diff's first rows after the click, frame times
+//   while scrolling it top to bottom, total RSS (app + WebKit processes) before and with it open.
+// HANDOFF_BENCH_MODE=workspace: a 1,000-spec / 100,000-comment store; cold start and total RSS.
+import { readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
+import { startApp, stop, until } from "./lib.mjs";
+
+const mode = process.env.HANDOFF_BENCH_MODE ?? "diff";
+/** A spec in the list. */
+const SPEC_ROW = '//ul[@aria-label="Specs"]//button';
+const outFile = process.env.HANDOFF_BENCH_OUT;
+const appPath = process.env.HANDOFF_APP;
+
+/** The app's process id: the process whose executable is the app binary. */
+function appPid() {
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readlinkSync(`/proc/${d}/exe`) === appPath) return Number(d);
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  throw new Error(`no running process of ${appPath}`);
+}
+
+/** Every process below `pid` (WebKit's web and network processes), and `pid`. */
+function family(pid) {
+  const parent = new Map();
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      parent.set(Number(d), Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]));
+    } catch {
+      // gone
+    }
+  }
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) for (const [child, p] of parent) if (p === out[i]) out.push(child);
+  return out;
+}
+
+/** Total resident memory of the app and every process it started, in MiB. */
+function totalRssMiB(pid) {
+  let kib = 0;
+  for (const p of family(pid)) {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, "utf8"));
+      if (m) kib += Number(m[1]);
+    } catch {
+      // gone
+    }
+  }
+  return kib / 1024;
+}
+
+/** Milliseconds since the epoch at which a process started. */
+function startedAtMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const ticks = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[19]);
+  const btime = Number(/btime (\d+)/.exec(readFileSync("/proc/stat", "utf8"))[1]);
+  return btime * 1000 + (ticks * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+function pct(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+const lines = [];
+function report(what, value, unit, goal) {
+  const v = typeof value === "number" ? value.toFixed(1) : value;
+  lines.push(`${what.padEnd(58)} ${String(v).padStart(9)} ${unit.padEnd(4)} ${goal ? `(goal ${goal})` : ""}`);
+  console.log(lines[lines.length - 1]);
+}
+
+/** Cold start: from the process's start to the app's first contentful paint of its shell. */
+async function coldStart(b, pid, label) {
+  const painted = await b.execute(() => {
+    const fcp = performance.getEntriesByType("paint").find((e) => e.name === "first-contentful-paint");
+    return performance.timeOrigin + (fcp ? fcp.startTime : performance.now());
+  });
+  report(`cold start to the first screen (${label})`, painted - startedAtMs(pid), "ms", "≤ 500 ms");
+}
+
+async function ipcRoundTrip(b) {
+  const times = await b.executeAsync(async (done) => {
+    const invoke = window.__TAURI_INTERNALS__.invoke;
+    const specs = await invoke("list_specs", { workspace_id: null });
+    const detail = await invoke("spec_detail", { spec_id: specs[0].id });
+    const thread = detail.threads[0].thread.id;
+    const out = [];
+    for (let i = 0; i < 200; i++) {
+      const t = performance.now();
+      await invoke("reply", { spec_id: specs[0].id, thread_id: thread, body: `bench reply ${i}` });
+      out.push(performance.now() - t);
+    }
+    done(out);
+  });
+  times.sort((x, y) => x - y);
+  report("IPC round trip of a reply, p50 (200 replies)", pct(times, 50), "ms");
+  report("IPC round trip of a reply, p95", pct(times, 95), "ms", "≤ 5 ms");
+}
+
+/** Opens the diff of revisions 1 → 2 and times the click until its first rows are painted. */
+async function openDiff(b) {
+  await (await b.$(SPEC_ROW)).click();
+  await until(b, () => b.$("[data-revision='2'] [data-testid=open-diff]").isExisting(), "the revision timeline's diff link", 20_000);
+  return b.executeAsync((done) => {
+    const link = document.querySelector("[data-revision='2'] [data-testid=open-diff]");
+    const t0 = performance.now();
+    link.click();
+    const check = () => {
+      if (document.querySelectorAll("[data-testid=diff-row]").length > 0) {
+        // The rows are in the DOM: the next frame paints them.
+        requestAnimationFrame(() => done(performance.now() - t0));
+      } else {
+        requestAnimationFrame(check);
+      }
+    };
+    requestAnimationFrame(check);
+  });
+}
+
+/** Scrolls the diff from top to bottom a screen per frame; the frame intervals. */
+async function scrollFrames(b) {
+  await b.setTimeout({ script: 300_000 });
+  return b.executeAsync((done) => {
+    const scroller = document.querySelector("[data-testid=diff-scroll]");
+    const frames = [];
+    let last = null;
+    const step = (t) => {
+      if (last !== null) frames.push(t - last);
+      last = t;
+      if (scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 1) {
+        done({ frames, height: scroller.scrollHeight });
+        return;
+      }
+      scroller.scrollTop += scroller.clientHeight;
+      requestAnimationFrame(step);
+    };
+    requestAnimationFrame(step);
+  });
+}
+
+async function main() {
+  const b = await startApp();
+  try {
+    const pid = appPid();
+    await coldStart(b, pid, mode === "diff" ? "one spec" : "1,000 specs");
+    if (mode === "workspace") {
+      await until(b, async () => (await b.$$(SPEC_ROW)).length > 0, "the spec list", 60_000);
+      await (await b.$(SPEC_ROW)).click();
+      await b.pause(3000);
+      report("total RSS with the 1,000-spec / 100,000-comment workspace open", totalRssMiB(pid), "MiB", "≤ 250 MB");
+      return;
+    }
+    await ipcRoundTrip(b);
+    await b.pause(2000);
+    const before = totalRssMiB(pid);
+    report("total RSS before the diff is open", before, "MiB");
+    report("click to the first diff rows painted (whatwg, 100k lines)", await openDiff(b), "ms", "≤ 300 ms");
+    const { frames, height } = await scrollFrames(b);
+    const sorted = [...frames].sort((x, y) => x - y);
+    report(`scroll frames top to bottom: count (${height} px)`, frames.length, "");
+    report("scroll frame interval p50", pct(sorted, 50), "ms");
+    report("scroll frame interval p95", pct(sorted, 95), "ms", "≤ 16 ms");
+    report("scroll frame interval max", sorted[sorted.length - 1], "ms", "≤ 50 ms");
+    report("frames over 16.7 ms (a missed 60 Hz frame)", frames.filter((f) => f > 16.7).length, "");
+    await b.pause(1000);
+    const open = totalRssMiB(pid);
+    report("total RSS with the diff open (after scrolling it all)", open, "MiB");
+    report("RSS growth with the diff open", open - before, "MiB", "≤ 150 MB");
+  } finally {
+    if (outFile) writeFileSync(outFile, `${lines.join("\n")}\n`);
+    await stop(b);
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(`bench-ui (${mode}) failed: ${e.stack ?? e}`);
+    process.exit(1);
+  },
+);

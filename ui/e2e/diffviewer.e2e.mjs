@@ -1,0 +1,162 @@
+// The diff viewer on the 100k-line whatwg pair, with no server: the `handoff` CLI delivers
+// two revisions into the app's data dir (source.html old → new, a small binary changed, a
+// file renamed and edited, a Latin-1 file), then the app opens "changes since revision 1"
+// from the timeline. Checks the file list (modified, binary with sizes, renamed with
+// similarity, non-UTF-8 as binary), a known changed line, side by side, the end of the
+// file, the white-space toggle, and a file-path search hit opening the viewer.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, copyFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { scenario, startApp, stop, texts, until } from "./lib.mjs";
+
+const FIXTURES = process.env.HANDOFF_DIFF_FIXTURES ?? "/work/shared/fixtures/diff";
+const cliBin = process.env.HANDOFF_CLI_BIN;
+const dataDir = process.env.HANDOFF_DATA_DIR;
+if (!cliBin || !dataDir) throw new Error("HANDOFF_CLI_BIN and HANDOFF_DATA_DIR must be set");
+const cli = (...args) => execFileSync(cliBin, ["--data-dir", dataDir, ...args], { encoding: "utf8" }).trim();
+
+const NOTES = Array.from({ length: 40 }, (_, i) => `Note ${i + 1}: the export streams rows as they are read.`).join("\n") + "\n";
+
+/** Writes the two revisions' folders and delivers them; returns the spec id and the diff's first added line. */
+function seed() {
+  const root = mkdtempSync(join(tmpdir(), "handoff-diff-e2e-"));
+  const r1 = join(root, "r1");
+  const r2 = join(root, "r2");
+  for (const d of [r1, r2]) mkdirSync(join(d, "notes"), { recursive: true });
+  copyFileSync(join(FIXTURES, "whatwg-source.old-large"), join(r1, "source.html"));
+  copyFileSync(join(FIXTURES, "whatwg-source.new"), join(r2, "source.html"));
+  writeFileSync(join(r1, "logo.bin"), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 3, 4, 5, 6, 7]));
+  writeFileSync(join(r2, "logo.bin"), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9]));
+  writeFileSync(join(r1, "notes/export.md"), NOTES);
+  writeFileSync(join(r2, "notes/streaming.md"), NOTES.replace("Note 7:", "Note seven:"));
+  writeFileSync(join(r1, "latin1.txt"), Buffer.from("caf\xe9 au lait\n", "latin1"));
+  writeFileSync(join(r2, "latin1.txt"), Buffer.from("caf\xe9 cr\xe8me\n", "latin1"));
+  const spec = cli("spec", "new", "--title", "Diff viewer E2E", "--criterion", "Shows the spec source diff");
+  cli("spec", "status", spec, "ready");
+  cli("deliver", spec, r1, "--note", "the old source");
+  cli("deliver", spec, r2, "--note", "the new source");
+  // The CLI's render model of the same diff names a line the viewer must show.
+  let json;
+  try {
+    json = execFileSync(cliBin, ["--data-dir", dataDir, "diff", spec, "1", "2", "--format", "json"], {
+      encoding: "utf8",
+      maxBuffer: 1 << 30,
+    });
+  } catch (e) {
+    json = e.stdout; // exit code 1: the revisions differ
+  }
+  const entry = JSON.parse(json).find((f) => f.change.new?.path === "source.html");
+  // Within the first screenful: the first hunk's header is row 0 of the viewer.
+  const added = entry.render.hunks[0].rows.slice(0, 30).find((r) => r.kind === "added" && r.new.text.trim().length > 8);
+  if (!added) throw new Error("the fixture's first hunk has no added line near its top");
+  return { spec, firstAdded: added.new.text };
+}
+
+const attr = (b, sel, name) => b.execute((s, n) => document.querySelector(s)?.getAttribute(n) ?? null, sel, name);
+const files = (b) =>
+  b.execute(() =>
+    [...document.querySelectorAll("[data-testid=diff-file]")].map((e) => ({
+      path: e.dataset.path,
+      status: e.dataset.status,
+      content: e.dataset.content,
+      text: e.textContent.replace(/\s+/g, " ").trim(),
+    })),
+  );
+const totals = async (b) => {
+  const t = (await texts(b, "[data-testid=diff-totals]"))[0] ?? "";
+  const m = /\+(\d+)\D+(\d+)/.exec(t.replace(/,/g, ""));
+  return m ? { added: Number(m[1]), removed: Number(m[2]) } : null;
+};
+
+scenario("diff viewer", async () => {
+  const { firstAdded } = seed();
+  const b = await startApp();
+  try {
+    const item = await b.$(`//button[@role="option"][contains(., "Diff viewer E2E")]`);
+    await until(b, () => item.isExisting(), "the spec in the list");
+    await item.click();
+    const link = await b.$("[data-revision='2'] [data-testid=open-diff]");
+    await until(b, () => link.isExisting(), "the timeline's link to the changes since revision 1");
+    if ((await link.getText()) !== "Changes since revision 1") throw new Error(`link text: ${await link.getText()}`);
+    const t0 = Date.now();
+    await link.click();
+    await until(b, async () => (await files(b)).length === 4, "the file list", 30_000);
+    console.log(`file list shown ${Date.now() - t0} ms after the click`);
+
+    const list = await files(b);
+    const by = Object.fromEntries(list.map((f) => [f.path, f]));
+    const expect = (cond, what) => {
+      if (!cond) throw new Error(`${what}: ${JSON.stringify(list)}`);
+    };
+    expect(by["source.html"]?.status === "modified" && by["source.html"].content === "text", "source.html modified text");
+    expect(by["logo.bin"]?.content === "binary", "logo.bin binary");
+    expect(by["latin1.txt"]?.content === "binary", "the Latin-1 file shown as binary");
+    expect(by["notes/streaming.md"]?.status === "renamed" && /renamed 9\d%/.test(by["notes/streaming.md"].text), "the rename with its similarity");
+
+    // The binary file: sizes and hashes, no rows.
+    await (await b.$("[data-testid=diff-file][data-path='logo.bin']")).click();
+    const binary = await b.$("[data-testid=diff-binary]");
+    await until(b, () => binary.isExisting(), "the binary file's sizes");
+    const binText = await binary.getText();
+    if (!/12 B/.test(binText) || !/20 B/.test(binText) || !/sha256 [0-9a-f]{64}/.test(binText)) throw new Error(`binary pane: ${binText}`);
+    await (await b.$("[data-testid=diff-file][data-path='notes/streaming.md']")).click();
+    await until(b, async () => (await texts(b, "[data-testid=diff-file-head]")).some((t) => t.includes("notes/export.md → notes/streaming.md")), "the rename's header");
+
+    // source.html: its first added line is on screen, rows painted.
+    const t1 = Date.now();
+    await (await b.$("[data-testid=diff-file][data-path='source.html']")).click();
+    await until(
+      b,
+      async () => (await texts(b, "[data-testid=diff-row][data-kind=added]")).some((t) => t.includes(firstAdded.trim())),
+      `the known added line ${JSON.stringify(firstAdded)}`,
+      30_000,
+    );
+    console.log(`source.html rows painted ${Date.now() - t1} ms after the click`);
+    const total = Number(await attr(b, "[data-testid=diff-scroll]", "data-total-rows"));
+    if (!(total > 1000)) throw new Error(`source.html has ${total} rows`);
+
+    // Side by side: changed rows pair old and new.
+    await (await b.$("[data-testid=layout-split]")).click();
+    await until(b, async () => (await attr(b, "[data-testid=diff-scroll]", "data-layout")) === "split", "the side-by-side layout");
+    await until(b, async () => Number(await attr(b, "[data-testid=diff-scroll]", "data-rows-painted")) > 0, "side-by-side rows");
+    const splitTotal = Number(await attr(b, "[data-testid=diff-scroll]", "data-total-rows"));
+    if (!(splitTotal < total)) throw new Error(`split rows ${splitTotal} should be fewer than unified ${total}`);
+
+    // The end of the file.
+    await b.execute(() => {
+      const s = document.querySelector("[data-testid=diff-scroll]");
+      if (s) s.scrollTop = s.scrollHeight;
+    });
+    await until(b, async () => (await b.$(`[data-testid=diff-row][data-row='${splitTotal - 1}']`)).isExisting(), "the last row", 15_000);
+
+    // Ignoring white space can only shrink the counts, and keeps the file open.
+    const before = await totals(b);
+    await (await b.$("[data-testid=ignore-whitespace]")).click();
+    await until(b, async () => (await b.$("[data-testid=ignore-whitespace]")).isSelected(), "the white-space toggle");
+    await until(b, async () => {
+      const after = await totals(b);
+      return after && before && JSON.stringify(after) !== JSON.stringify(before);
+    }, "the counts without white-space changes", 30_000);
+    const after = await totals(b);
+    if (!(after.added <= before.added && after.removed <= before.removed)) throw new Error(`counts ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+    await until(b, async () => Number(await attr(b, "[data-testid=diff-scroll]", "data-rows-painted")) > 0, "rows after the toggle", 30_000);
+
+    // A search hit on a file path opens that file in the viewer.
+    await (await b.$("input[type=search].search")).setValue("streaming");
+    const hit = await b.$("//ul[@aria-label='Search results']//button[contains(., 'file')]");
+    await until(b, () => hit.isExisting(), "a file search hit");
+    await hit.click();
+    await until(
+      b,
+      async () => (await texts(b, "[data-testid=diff-file-head]")).some((t) => t.includes("notes/streaming.md")),
+      "the viewer on the hit's file",
+      15_000,
+    );
+  } catch (e) {
+    const shown = await b.execute(() => document.querySelector("[data-testid=diff-viewer]")?.innerText ?? document.body.innerText).catch(() => "");
+    throw new Error(`${e.message}\n--- the viewer showed:\n${String(shown).slice(0, 3000)}`);
+  } finally {
+    await stop(b);
+  }
+});
