@@ -150,3 +150,8 @@ export function sessionProblem(error: IpcError | null | undefined): string | nul
   if (!error) return null;
   return needsSignIn(error) || error.code === "no_keychain" ? syncErrorMessage(error) : null;
 }
+
+/** Whether downloading the revision's files (sync) would fix `e`: offer a Download button. */
+export function downloadWouldFix(e: IpcError): boolean {
+  return e.code === "files_not_here";
+}
