@@ -49,12 +49,12 @@ scenario("account errors are clear and keep what was typed", async () => {
     await (await b.$("button=Sign out")).click();
     await until(b, async () => (await texts(b, "[data-testid=account-summary]")).some((t) => t.startsWith("Signed out")), "signed out");
     await (await b.$("input[name=password]")).setValue("wrong password");
-    await (await b.$("form button[type=submit]")).click();
+    await (await b.$("form[aria-label=\"Sign in\"] button[type=submit]")).click();
     const wrong = await alertText(b, "the wrong-password message");
     if (!/Wrong email or password/.test(wrong)) throw new Error(`wrong-password message: ${wrong}`);
     if ((await value(b, "email")) !== "ana@example.com") throw new Error("email lost after the wrong password");
     await (await b.$("input[name=password]")).setValue(PASSWORD);
-    await (await b.$("form button[type=submit]")).click();
+    await (await b.$("form[aria-label=\"Sign in\"] button[type=submit]")).click();
     await until(b, async () => (await texts(b, "[data-testid=account-summary]")).some((t) => t.startsWith("Signed in as")), "signed in again");
     await untilBar(b, (s) => s.online === "true", "online");
   } catch (e) {

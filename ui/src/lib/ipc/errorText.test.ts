@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { accountErrorMessage, errorText, limitText, needsSignIn, sessionProblem, syncErrorMessage } from "./errorText";
+import { accountErrorMessage, downloadWouldFix, errorText, limitText, needsSignIn, sessionProblem, syncErrorMessage } from "./errorText";
 
 describe("limit errors", () => {
   it("name the field being edited and the limit in readable units", () => {
@@ -75,6 +75,10 @@ describe("codes", () => {
     expect(sessionProblem({ code: "no_keychain", message: "" })).toMatch(/keyring/);
     expect(sessionProblem({ code: "offline", message: "" })).toBeNull();
     expect(sessionProblem(null)).toBeNull();
+  });
+  it("offer a download only when the revision's files are not here", () => {
+    expect(downloadWouldFix({ code: "files_not_here", message: "" })).toBe(true);
+    expect(downloadWouldFix({ code: "offline", message: "" })).toBe(false);
   });
   it("fall back to the message for a newer server's code", () => {
     expect(errorText({ code: "unknown", message: "quota exceeded" })).toBe("quota exceeded");

@@ -89,11 +89,6 @@ export function errorText(e: IpcError, field?: string): string {
   return SENTENCES[e.code] ?? e.message;
 }
 
-/** Whether `error` means a revision's files are not on this computer yet (a download fixes it). */
-export function needsDownload(error: IpcError | null | undefined): boolean {
-  return error?.code === "files_not_here";
-}
-
 /** Whether `error` means the session is gone and the user must sign in again. */
 export function needsSignIn(error: IpcError | null | undefined): boolean {
   if (!error) return false;
@@ -154,4 +149,9 @@ export function syncErrorMessage(e: IpcError | null): string | null {
 export function sessionProblem(error: IpcError | null | undefined): string | null {
   if (!error) return null;
   return needsSignIn(error) || error.code === "no_keychain" ? syncErrorMessage(error) : null;
+}
+
+/** Whether downloading the revision's files (sync) would fix `e`: offer a Download button. */
+export function downloadWouldFix(e: IpcError): boolean {
+  return e.code === "files_not_here";
 }

@@ -41,7 +41,7 @@ import type {
 } from "./generated";
 
 export type * from "./generated";
-export { errorText, limitText, needsDownload } from "./errorText";
+export { errorText, limitText } from "./errorText";
 
 /** True when a value has the `{code, message}` shape of a command failure. */
 export function isIpcError(e: unknown): e is IpcError {
