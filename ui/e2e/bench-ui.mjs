@@ -58,6 +58,25 @@ function totalRssMiB(pid) {
   return kib / 1024;
 }
 
+/** Resident memory per process name (the app, WebKitWebProcess, WebKitNetworkProcess, …), in MiB. */
+function rssByProcess(pid) {
+  const out = {};
+  for (const p of family(pid)) {
+    try {
+      const status = readFileSync(`/proc/${p}/status`, "utf8");
+      const name = /Name:\s+(\S+)/.exec(status)?.[1] ?? String(p);
+      const kib = Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+      out[name] = (out[name] ?? 0) + kib / 1024;
+    } catch {
+      // gone
+    }
+  }
+  return Object.entries(out)
+    .filter(([, mib]) => mib > 1)
+    .map(([name, mib]) => `${name} ${mib.toFixed(0)}`)
+    .join(", ");
+}
+
 /** Milliseconds since the epoch at which a process started. */
 function startedAtMs(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -156,12 +175,14 @@ async function main() {
       await (await b.$(SPEC_ROW)).click();
       await b.pause(3000);
       report("total RSS with the 1,000-spec / 100,000-comment workspace open", totalRssMiB(pid), "MiB", "≤ 250 MB");
+      report(`  by process (MiB): ${rssByProcess(pid)}`, "", "");
       return;
     }
     await ipcRoundTrip(b);
     await b.pause(2000);
     const before = totalRssMiB(pid);
     report("total RSS before the diff is open", before, "MiB");
+    report(`  by process (MiB): ${rssByProcess(pid)}`, "", "");
     report("click to the first diff rows painted (whatwg, 100k lines)", await openDiff(b), "ms", "≤ 300 ms");
     const { frames, height } = await scrollFrames(b);
     const sorted = [...frames].sort((x, y) => x - y);
@@ -173,6 +194,7 @@ async function main() {
     await b.pause(1000);
     const open = totalRssMiB(pid);
     report("total RSS with the diff open (after scrolling it all)", open, "MiB");
+    report(`  by process (MiB): ${rssByProcess(pid)}`, "", "");
     report("RSS growth with the diff open", open - before, "MiB", "≤ 150 MB");
   } finally {
     if (outFile) writeFileSync(outFile, `${lines.join("\n")}\n`);

@@ -6,7 +6,7 @@
 // file, the white-space toggle, and a file-path search hit opening the viewer.
 import { execFileSync } from "node:child_process";
 import { scenario, startApp, stop, texts, until } from "./lib.mjs";
-import { firstAddedLine, revisionFolders } from "./revisions.mjs";
+import { diffFiles, firstAddedLine, revisionFolders } from "./revisions.mjs";
 
 const cliBin = process.env.HANDOFF_CLI_BIN;
 const dataDir = process.env.HANDOFF_DATA_DIR;
@@ -24,15 +24,7 @@ function seed() {
 }
 
 const attr = (b, sel, name) => b.execute((s, n) => document.querySelector(s)?.getAttribute(n) ?? null, sel, name);
-const files = (b) =>
-  b.execute(() =>
-    [...document.querySelectorAll("[data-testid=diff-file]")].map((e) => ({
-      path: e.dataset.path,
-      status: e.dataset.status,
-      content: e.dataset.content,
-      text: e.textContent.replace(/\s+/g, " ").trim(),
-    })),
-  );
+const files = diffFiles;
 const totals = async (b) => {
   const t = (await texts(b, "[data-testid=diff-totals]"))[0] ?? "";
   const m = /\+(\d+)\D+(\d+)/.exec(t.replace(/,/g, ""));

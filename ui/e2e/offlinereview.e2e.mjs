@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { scenario, startApp, stop, texts, until } from "./lib.mjs";
-import { firstAddedLine, revisionFolders } from "./revisions.mjs";
+import { diffFiles, firstAddedLine, revisionFolders } from "./revisions.mjs";
 import { cli, freePort, invite, joinInApp, startServer, stopServer, tempDir } from "./server.mjs";
 
 const TITLE = "Upgrade the HTML standard";
@@ -67,15 +67,7 @@ scenario("a reviewer who synced once reviews the delivery with the server gone",
     const link = await b.$("[data-revision='2'] [data-testid=open-diff]");
     await until(b, () => link.isExisting(), "the timeline's link to the changes since revision 1");
     await link.click();
-    const files = () =>
-      b.execute(() =>
-        [...document.querySelectorAll("[data-testid=diff-file]")].map((e) => ({
-          path: e.dataset.path,
-          status: e.dataset.status,
-          content: e.dataset.content,
-          text: e.textContent.replace(/\s+/g, " ").trim(),
-        })),
-      );
+    const files = () => diffFiles(b);
     await until(b, async () => (await files()).length === 4, "the file list, offline", 30_000);
     const by = Object.fromEntries((await files()).map((f) => [f.path, f]));
     const check = (cond, what) => {

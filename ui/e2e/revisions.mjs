@@ -1,5 +1,6 @@
-// Two revisions of real files for the diff scenarios: the whatwg pair (100k lines), a small
-// binary that changes, a file renamed with one line edited, and a Latin-1 file.
+// Two revisions of real files for the diff scenarios (the whatwg pair, 100k lines; a small
+// binary that changes; a file renamed with one line edited; a Latin-1 file), and what the
+// diff viewer shows of them.
 import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -47,4 +48,16 @@ export function firstAddedLine(cliBin, dataDir, spec, env = process.env) {
   const added = entry.render.hunks[0].rows.slice(0, 30).find((r) => r.kind === "added" && r.new.text.trim().length > 8);
   if (!added) throw new Error("the fixture's first hunk has no added line near its top");
   return added.new.text;
+}
+
+/** The diff viewer's file list as shown: path, status, text or binary, and the row's words. */
+export function diffFiles(b) {
+  return b.execute(() =>
+    [...document.querySelectorAll("[data-testid=diff-file]")].map((e) => ({
+      path: e.dataset.path,
+      status: e.dataset.status,
+      content: e.dataset.content,
+      text: e.textContent.replace(/\s+/g, " ").trim(),
+    })),
+  );
 }
