@@ -66,7 +66,6 @@ impl SyncEngine {
     async fn fetch_part(
         &self,
         sha256: &str,
-        size: u64,
         part: &std::path::Path,
         have: u64,
         on_bytes: &mut (dyn FnMut(u64) + Send),
@@ -81,8 +80,6 @@ impl SyncEngine {
         };
         let mut file: Option<std::fs::File> = None;
         let mut done = have;
-        let progress = self.progress.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        let sha = sha256.to_owned();
         // Why the sink stopped, when it did: a local write failure (a full disk) is the
         // store's problem, not the network's, and must not read as "offline".
         let mut write_error: Option<std::io::Error> = None;
@@ -92,9 +89,6 @@ impl SyncEngine {
                 return Err(std::io::Error::other("the download could not be stored"));
             }
             on_bytes(done);
-            if let Some(p) = &progress {
-                p(Progress::Downloading { sha256: sha.clone(), done, total: size });
-            }
             Ok(())
         };
         let status = match self.transport.download(req, &mut sink).await {
@@ -132,11 +126,18 @@ impl SyncEngine {
     /// starts over. The content is verified against its hash before it counts; a part that
     /// does not verify is dropped, so the next attempt starts clean.
     pub async fn download_blob(&self, sha256: &str, size: u64) -> SyncResult<()> {
-        self.download_blob_reporting(sha256, size, &mut |_| {}).await
+        let progress = self.progress.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        let sha = sha256.to_owned();
+        let mut report = |done: u64| {
+            if let Some(p) = &progress {
+                p(Progress::Downloading { sha256: sha.clone(), done, total: size });
+            }
+        };
+        self.download_blob_reporting(sha256, size, &mut report).await
     }
 
-    /// [`SyncEngine::download_blob`], telling `on_bytes` how many bytes of the blob are here
-    /// as they arrive.
+    /// [`SyncEngine::download_blob`], telling only `on_bytes` how many bytes of the blob are
+    /// here as they arrive (a revision download reports per revision, not per blob).
     pub async fn download_blob_reporting(
         &self,
         sha256: &str,
@@ -152,7 +153,7 @@ impl SyncEngine {
         let part = self.client.blobs().part_path(sha256);
         let have = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
         if have < size || size == 0 {
-            self.fetch_part(sha256, size, &part, have, on_bytes).await?;
+            self.fetch_part(sha256, &part, have, on_bytes).await?;
         }
         // A part that cannot be stored (a full disk) is kept, so the next attempt resumes.
         let stored = self.client.blobs().put_file(&part)?;
