@@ -3,7 +3,6 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
-use serde::Serialize;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -11,8 +10,8 @@ use std::sync::Arc;
 use handoff_client::Client;
 use handoff_client::diffing::{self, Tree};
 use handoff_diff::{
-    Content, DiffOptions, FileChange, FileContent, FileRender, FileStatus, PatchOptions, RenderOptions, RevisionDiffOptions,
-    TextDiff, WhitespaceMode, classify, revision_patch, text_patch,
+    Content, DiffOptions, FileContent, FileRender, FileStatus, PatchOptions, RenderOptions, TextDiff, WhitespaceMode, classify,
+    text_patch,
 };
 
 /// Output forms.
@@ -124,16 +123,10 @@ fn files(out: &mut impl Write, o: &Path, n: &Path, args: &DiffArgs, whitespace: 
     Ok(differ)
 }
 
-#[derive(Serialize)]
-struct FileEntry<'a> {
-    change: &'a FileChange,
-    render: Option<FileRender<'a>>,
-}
-
 fn trees(out: &mut impl Write, old: &Tree, new: &Tree, args: &DiffArgs, whitespace: WhitespaceMode) -> Result<bool> {
-    let diff = diffing::diff_trees(old, new, &RevisionDiffOptions { whitespace, ..Default::default() })?;
+    let tree_diff = diffing::TreeDiff::new(old, new, whitespace)?;
+    let diff = &tree_diff.diff;
     let differ = !diff.files.is_empty();
-    let contents = |sha: &str| old.contents.get(sha).or_else(|| new.contents.get(sha)).map(Vec::as_slice);
     if args.stat {
         for f in &diff.files {
             let (changes, what) = match f.content {
@@ -155,30 +148,10 @@ fn trees(out: &mut impl Write, old: &Tree, new: &Tree, args: &DiffArgs, whitespa
             writeln!(out, " {} files changed, {} insertions(+), {} deletions(-)", diff.files.len(), s.added, s.removed)?;
         }
     } else if args.format == Format::Json {
-        let mut entries = Vec::with_capacity(diff.files.len());
-        for f in &diff.files {
-            let text = |v: &Option<handoff_diff::FileVersion>| -> Option<&str> {
-                match v {
-                    Some(v) => match classify(contents(&v.sha256)?) {
-                        Content::Text(t) => Some(t),
-                        Content::Binary => None,
-                    },
-                    None => Some(""),
-                }
-            };
-            let render = match (f.content, text(&f.old), text(&f.new)) {
-                (FileContent::Text { .. }, Some(o), Some(n)) => Some(
-                    TextDiff::new(o, n, &DiffOptions { whitespace })
-                        .render(&RenderOptions { context: args.context, word_highlights: true }),
-                ),
-                _ => None,
-            };
-            entries.push(FileEntry { change: f, render });
-        }
-        serde_json::to_writer(&mut *out, &entries)?;
+        serde_json::to_writer(&mut *out, &tree_diff.rendered(args.context))?;
         writeln!(out)?;
     } else {
-        out.write_all(revision_patch(&diff, &contents, &PatchOptions { context: args.context })?.as_bytes())?;
+        out.write_all(tree_diff.patch(args.context)?.as_bytes())?;
     }
     Ok(differ)
 }
