@@ -184,6 +184,11 @@ async function main() {
     report("total RSS before the diff is open", before, "MiB");
     report(`  by process (MiB): ${rssByProcess(pid)}`, "", "");
     report("click to the first diff rows painted (whatwg, 100k lines)", await openDiff(b), "ms", "≤ 300 ms");
+    // Once the highlighter has parsed both sides, before any scrolling: what opening costs.
+    await until(b, async () => (await b.$$("[data-testid=diff-scroll] [class*=tok-]")).length > 0, "syntax colours", 60_000).catch(() => {});
+    await b.pause(1000);
+    report("total RSS with the diff open, before scrolling", totalRssMiB(pid), "MiB");
+    report(`  by process (MiB): ${rssByProcess(pid)}`, "", "");
     const { frames, height } = await scrollFrames(b);
     const sorted = [...frames].sort((x, y) => x - y);
     report(`scroll frames top to bottom: count (${height} px)`, frames.length, "");
