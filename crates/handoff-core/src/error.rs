@@ -98,6 +98,13 @@ pub enum CoreError {
         /// The member's role.
         role: Role,
     },
+    /// A spec cannot be accepted yet: no approving review of its latest revision settles
+    /// every criterion, and no owner overrode that.
+    #[error("the spec cannot be accepted yet: {reason}")]
+    NotAcceptable {
+        /// What is missing, in the product's words.
+        reason: String,
+    },
     /// The role may not take this action.
     #[error("a {role} may not {action} here{}", if *assigned { "" } else { " (the spec is not assigned to them)" })]
     NotAllowed {
@@ -130,7 +137,7 @@ impl CoreError {
     /// The stable code for this error.
     pub fn code(&self) -> ErrorCode {
         match self {
-            CoreError::InvalidTransition { .. } => ErrorCode::InvalidTransition,
+            CoreError::InvalidTransition { .. } | CoreError::NotAcceptable { .. } => ErrorCode::InvalidTransition,
             CoreError::TransitionNotAllowed { .. } | CoreError::NotAllowed { .. } => ErrorCode::Forbidden,
             _ => ErrorCode::Invalid,
         }

@@ -5,6 +5,7 @@
 
 pub mod error;
 pub mod ids;
+pub mod ledger;
 pub mod lifecycle;
 pub mod model;
 pub mod mutation;

@@ -188,6 +188,25 @@ pub fn may(role: Role, action: Action, assigned: bool) -> bool {
     }
 }
 
+/// Whether a member may resolve a thread: owners and reviewers may, and so may whoever opened
+/// it; a contractor otherwise claims it with a revision, and a reviewer confirms the claim.
+pub fn may_resolve(role: Role, assigned: bool, opened_it: bool) -> bool {
+    may(role, Action::Discuss, assigned) && (role != Role::Contractor || opened_it)
+}
+
+/// Checks [`may_resolve`].
+pub fn check_resolve(role: Role, assigned: bool, opened_it: bool) -> Result<(), CoreError> {
+    if may_resolve(role, assigned, opened_it) {
+        Ok(())
+    } else {
+        Err(CoreError::NotAllowed {
+            role,
+            action: "resolve a thread someone else opened (deliver a revision that claims it instead)".into(),
+            assigned,
+        })
+    }
+}
+
 /// Checks [`may`], with an error that names the role and the action.
 pub fn check(role: Role, action: Action, assigned: bool) -> Result<(), CoreError> {
     if may(role, action, assigned) {
@@ -284,6 +303,23 @@ mod tests {
         assert!(!may(Role::Contractor, Action::EditSpec, true));
         assert!(!may(Role::Reviewer, Action::ManageMembers, true));
         assert!(may(Role::Reviewer, Action::ReadSpec, false));
+    }
+
+    #[test]
+    fn table_of_who_may_resolve() {
+        use Role::*;
+        // (role, assigned, opened it, may resolve)
+        let cases = [
+            (Owner, false, false, true),
+            (Reviewer, false, false, true),
+            (Contractor, true, false, false),
+            (Contractor, true, true, true),
+            (Contractor, false, true, false),
+        ];
+        for (role, assigned, opened, expected) in cases {
+            assert_eq!(may_resolve(role, assigned, opened), expected, "{role} assigned={assigned} opened={opened}");
+            assert_eq!(check_resolve(role, assigned, opened).is_ok(), expected);
+        }
     }
 
     #[test]

@@ -330,6 +330,72 @@ pub enum ThreadEventKind {
     Reopen,
 }
 
+/// What happened to a thread, in order: the history a thread shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "snake_case")]
+pub enum ThreadHistoryKind {
+    /// Resolved (for a claimed thread: the reviewer confirmed the claim).
+    Resolve,
+    /// Reopened (for a claimed thread: the reviewer did not accept the claim).
+    Reopen,
+    /// A revision claimed to address it.
+    Claim,
+}
+
+/// One entry of a thread's history.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ThreadHistoryEntry {
+    /// What happened.
+    pub kind: ThreadHistoryKind,
+    /// Email of who did it.
+    pub by: String,
+    /// When the server recorded it.
+    pub at: Timestamp,
+    /// For a claim: the revision that claims it.
+    #[serde(default)]
+    pub revision_id: Option<RevisionId>,
+}
+
+/// A reviewer's mark that they looked at a file, as the file was then (its hash): it holds
+/// for every revision where the file has that content, and clears when the content changes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ViewedFile {
+    /// The spec.
+    pub spec_id: SpecId,
+    /// Email of the reviewer whose mark it is.
+    pub reviewer: String,
+    /// The file's path.
+    pub path: String,
+    /// The content that was viewed.
+    pub sha256: String,
+    /// The revision it was marked on.
+    pub revision_id: RevisionId,
+    /// False when the mark was taken back.
+    pub viewed: bool,
+    /// When it was marked.
+    pub at: Timestamp,
+}
+
+/// An owner's decision to accept a spec without an approving review that settles every
+/// criterion; recorded and shown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct AcceptanceOverride {
+    /// The spec.
+    pub spec_id: SpecId,
+    /// The latest revision when it was accepted, if there was one.
+    pub revision_id: Option<RevisionId>,
+    /// Email of the owner.
+    pub by: String,
+    /// Why.
+    pub reason: String,
+    /// When.
+    pub at: Timestamp,
+}
+
 /// A reviewer's overall decision.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
@@ -354,6 +420,85 @@ pub enum AcceptanceStatus {
     Met,
     /// Does not hold.
     NotMet,
+    /// Does not apply to this deliverable; counts as settled for acceptance.
+    NotApplicable,
+}
+
+impl AcceptanceStatus {
+    /// Whether this status settles the criterion for acceptance.
+    pub fn settles(self) -> bool {
+        matches!(self, AcceptanceStatus::Met | AcceptanceStatus::NotApplicable)
+    }
+}
+
+/// Lines of a file in the reviewed revision that show a criterion holds (or does not).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Evidence {
+    /// The file's path in the reviewed revision.
+    pub path: String,
+    /// First line, 1-based.
+    pub start_line: u32,
+    /// Last line, inclusive.
+    pub end_line: u32,
+}
+
+/// A criterion's status in a published review, with why.
+///
+/// Reads a v1 review's `{criterion_id, status}` too: the text, note and evidence default to
+/// empty.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct CriterionVerdict {
+    /// The criterion.
+    pub criterion_id: CriterionId,
+    /// The criterion's text when the review was written, so the ledger can still show it
+    /// after the criterion is edited or removed.
+    #[serde(default)]
+    pub text: String,
+    /// Its status.
+    pub status: AcceptanceStatus,
+    /// The reviewer's note on it.
+    #[serde(default)]
+    pub note: String,
+    /// Where in the reviewed revision it can be seen.
+    #[serde(default)]
+    pub evidence: Option<Evidence>,
+}
+
+impl From<CriterionCheck> for CriterionVerdict {
+    fn from(c: CriterionCheck) -> Self {
+        Self { criterion_id: c.criterion_id, text: String::new(), status: c.status, note: String::new(), evidence: None }
+    }
+}
+
+/// A thread a review opens when it is published.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ReviewThread {
+    /// New thread id.
+    pub thread_id: ThreadId,
+    /// Id of its first comment.
+    pub comment_id: CommentId,
+    /// What it is about (usually lines of the diff).
+    pub anchor: Anchor,
+    /// The first comment.
+    pub body: String,
+}
+
+/// A reply a review adds to an existing thread when it is published.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ReviewReply {
+    /// New comment id.
+    pub comment_id: CommentId,
+    /// The thread.
+    pub thread_id: ThreadId,
+    /// The reply.
+    pub body: String,
+    /// Resolve/reopen events the author had seen (a reply to a resolved thread written
+    /// without seeing the resolve reopens it, as a plain reply does).
+    pub seen_events: u32,
 }
 
 /// A criterion's status in a review.
@@ -383,7 +528,13 @@ pub struct Review {
     /// The reviewer's summary.
     pub summary: String,
     /// Status per acceptance criterion.
-    pub criteria: Vec<CriterionCheck>,
+    pub criteria: Vec<CriterionVerdict>,
+    /// Threads opened by this review (its line comments), in the order written.
+    #[serde(default)]
+    pub threads: Vec<ThreadId>,
+    /// Replies this review added to existing threads.
+    #[serde(default)]
+    pub replies: Vec<CommentId>,
     /// When it was published.
     pub published_at: Timestamp,
 }

@@ -237,6 +237,54 @@ pub enum Mutation {
         /// Status per criterion.
         criteria: Vec<CriterionCheck>,
     },
+    /// Publish a review as one unit: its verdict, summary, a status with a note and evidence
+    /// per criterion, and the comments drafted while reviewing (new threads and replies). The
+    /// server applies all of it or none of it.
+    #[serde(rename = "review.publish_v2")]
+    PublishReviewV2 {
+        /// New id.
+        review_id: ReviewId,
+        /// The revision reviewed (the one the drafts were written on, even if a newer one
+        /// arrived since).
+        revision_id: RevisionId,
+        /// The spec.
+        spec_id: SpecId,
+        /// The decision.
+        verdict: Verdict,
+        /// Summary text.
+        summary: String,
+        /// Status, note and evidence per criterion.
+        criteria: Vec<CriterionVerdict>,
+        /// Threads the review opens.
+        threads: Vec<ReviewThread>,
+        /// Replies the review adds to existing threads.
+        replies: Vec<ReviewReply>,
+    },
+    /// Mark a file viewed (or not) as it is in a revision.
+    #[serde(rename = "file.set_viewed")]
+    SetFileViewed {
+        /// The spec.
+        spec_id: SpecId,
+        /// The revision on screen.
+        revision_id: RevisionId,
+        /// The file's path in it.
+        path: String,
+        /// The file's content hash in it.
+        sha256: String,
+        /// Viewed, or the mark taken back.
+        viewed: bool,
+    },
+    /// An owner accepts a spec although no approving review settles every criterion; the
+    /// reason is recorded and shown.
+    #[serde(rename = "spec.accept_override")]
+    AcceptWithOverride {
+        /// The spec.
+        spec_id: SpecId,
+        /// The status the author saw.
+        from: SpecStatus,
+        /// Why the owner accepts anyway.
+        reason: String,
+    },
 }
 
 /// A mutation with its sequencing: `(client_id, mutation_id)` identifies it exactly once.
@@ -277,7 +325,10 @@ impl Mutation {
             | EditComment { spec_id, .. }
             | RedactComment { spec_id, .. }
             | SetThreadState { spec_id, .. }
-            | PublishReview { spec_id, .. } => *spec_id,
+            | PublishReview { spec_id, .. }
+            | PublishReviewV2 { spec_id, .. }
+            | SetFileViewed { spec_id, .. }
+            | AcceptWithOverride { spec_id, .. } => *spec_id,
         }
     }
 
@@ -304,6 +355,9 @@ impl Mutation {
             RedactComment { .. } => "comment.redact",
             SetThreadState { .. } => "thread.set_state",
             PublishReview { .. } => "review.publish",
+            PublishReviewV2 { .. } => "review.publish_v2",
+            SetFileViewed { .. } => "file.set_viewed",
+            AcceptWithOverride { .. } => "spec.accept_override",
         }
     }
 
@@ -390,20 +444,74 @@ impl Mutation {
                 validate::criteria_count(criteria.len())?;
                 PublishReview { review_id, revision_id, spec_id, verdict, summary, criteria }
             }
+            PublishReviewV2 { review_id, revision_id, spec_id, verdict, summary, criteria, threads, replies } => {
+                validate::long_text("review summary", &summary, validate::limits::SUMMARY_BYTES)?;
+                validate::criteria_count(criteria.len())?;
+                let criteria = criteria.into_iter().map(validated_verdict).collect::<Result<Vec<_>, _>>()?;
+                let mut seen = std::collections::HashSet::new();
+                if !criteria.iter().all(|c| seen.insert(c.criterion_id)) {
+                    return Err(CoreError::Invalid {
+                        what: "review criteria",
+                        value: String::new(),
+                        reason: "a criterion is listed twice",
+                    });
+                }
+                validate::review_comments(threads.len() + replies.len())?;
+                let threads = threads
+                    .into_iter()
+                    .map(|t| {
+                        validate::comment(&t.body)?;
+                        Ok(ReviewThread { anchor: validated_anchor(t.anchor)?, ..t })
+                    })
+                    .collect::<Result<Vec<_>, CoreError>>()?;
+                for r in &replies {
+                    validate::comment(&r.body)?;
+                }
+                PublishReviewV2 { review_id, revision_id, spec_id, verdict, summary, criteria, threads, replies }
+            }
+            SetFileViewed { spec_id, revision_id, path, sha256, viewed } => {
+                validate::sha256_hex(&sha256)?;
+                SetFileViewed { spec_id, revision_id, path: validate::normalize_path(&path)?, sha256, viewed }
+            }
+            AcceptWithOverride { spec_id, from, reason } => {
+                if from.roles_for_edge(SpecStatus::Accepted).is_empty() {
+                    return Err(CoreError::InvalidTransition { from, to: SpecStatus::Accepted });
+                }
+                let reason = validate::one_line("override reason", &reason, 2_000)?;
+                AcceptWithOverride { spec_id, from, reason }
+            }
         })
     }
+}
+
+fn validated_verdict(v: CriterionVerdict) -> Result<CriterionVerdict, CoreError> {
+    validate::long_text("criterion note", &v.note, validate::limits::COMMENT_BYTES)?;
+    validate::long_text("criterion text", &v.text, validate::limits::CRITERION_CHARS * 4)?;
+    let evidence = match v.evidence {
+        Some(Evidence { path, start_line, end_line }) => {
+            line_range(start_line, end_line)?;
+            Some(Evidence { path: validate::normalize_path(&path)?, start_line, end_line })
+        }
+        None => None,
+    };
+    Ok(CriterionVerdict { evidence, ..v })
+}
+
+fn line_range(start_line: u32, end_line: u32) -> Result<(), CoreError> {
+    if start_line == 0 || end_line < start_line {
+        return Err(CoreError::Invalid {
+            what: "line range",
+            value: format!("{start_line}-{end_line}"),
+            reason: "lines are numbered from 1 and the range must not run backward",
+        });
+    }
+    Ok(())
 }
 
 fn validated_anchor(anchor: Anchor) -> Result<Anchor, CoreError> {
     Ok(match anchor {
         Anchor::RevisionLines { revision_id, path, start_line, end_line, side, excerpt } => {
-            if start_line == 0 || end_line < start_line {
-                return Err(CoreError::Invalid {
-                    what: "line range",
-                    value: format!("{start_line}-{end_line}"),
-                    reason: "lines are numbered from 1 and the range must not run backward",
-                });
-            }
+            line_range(start_line, end_line)?;
             validate::long_text("excerpt", &excerpt, validate::limits::COMMENT_BYTES)?;
             Anchor::RevisionLines { revision_id, path: validate::normalize_path(&path)?, start_line, end_line, side, excerpt }
         }
@@ -428,6 +536,7 @@ pub fn apply_to_spec(spec: &mut Spec, mutation: &Mutation, at: Timestamp) -> boo
         EditSection { section, text, .. } => *spec.sections.get_mut(*section) = text.clone(),
         SetDueDate { due_date, .. } => spec.due_date = due_date.clone(),
         SetStatus { to, .. } => spec.status = *to,
+        AcceptWithOverride { .. } => spec.status = SpecStatus::Accepted,
         Assign { email, .. } => {
             if !spec.assignees.contains(email) {
                 spec.assignees.push(email.clone());
@@ -524,6 +633,42 @@ mod tests {
                 summary: "close".into(),
                 criteria: vec![CriterionCheck { criterion_id: crit, status: AcceptanceStatus::NotMet }],
             },
+            Mutation::PublishReviewV2 {
+                review_id: id(12),
+                revision_id: id(7),
+                spec_id,
+                verdict: Verdict::Approve,
+                summary: "good".into(),
+                criteria: vec![CriterionVerdict {
+                    criterion_id: crit,
+                    text: "It imports".into(),
+                    status: AcceptanceStatus::NotApplicable,
+                    note: "no import here".into(),
+                    evidence: Some(Evidence { path: "a.rs".into(), start_line: 1, end_line: 2 }),
+                }],
+                threads: vec![ReviewThread {
+                    thread_id: id(13),
+                    comment_id: id(14),
+                    anchor: Anchor::RevisionLines {
+                        revision_id: id(7),
+                        path: "a.rs".into(),
+                        start_line: 1,
+                        end_line: 1,
+                        side: DiffSide::New,
+                        excerpt: "fn a".into(),
+                    },
+                    body: "Name?".into(),
+                }],
+                replies: vec![ReviewReply { comment_id: id(15), thread_id, body: "Still open".into(), seen_events: 1 }],
+            },
+            Mutation::SetFileViewed {
+                spec_id,
+                revision_id: id(7),
+                path: "a.rs".into(),
+                sha256: "0".repeat(64),
+                viewed: true,
+            },
+            Mutation::AcceptWithOverride { spec_id, from: SpecStatus::InReview, reason: "Client signed off by mail".into() },
         ]
     }
 

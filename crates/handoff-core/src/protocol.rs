@@ -338,6 +338,10 @@ pub struct ThreadRecord {
     pub thread: Thread,
     /// Resolve/reopen events so far; a reply carries it as `seen_events`.
     pub events: u32,
+    /// Resolves, reopens and claims in the order the server recorded them (threads from
+    /// before history was kept have only their count).
+    #[serde(default)]
+    pub history: Vec<ThreadHistoryEntry>,
 }
 
 /// A conflict kept for a person to resolve. Never contains conflict markers.
@@ -415,6 +419,10 @@ pub enum Record {
     Comment(Comment),
     /// A review.
     Review(Review),
+    /// A reviewer's viewed mark on a file.
+    ViewedFile(ViewedFile),
+    /// An owner accepted the spec by override.
+    AcceptanceOverride(AcceptanceOverride),
     /// A conflict record.
     Conflict(ConflictRecord),
 }

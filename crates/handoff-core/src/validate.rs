@@ -15,6 +15,8 @@ pub mod limits {
     pub const CRITERION_CHARS: usize = 2_000;
     /// Bytes in a comment body.
     pub const COMMENT_BYTES: usize = 64 * 1024;
+    /// Most comments (new threads plus replies) one review may publish.
+    pub const REVIEW_COMMENTS: usize = 1_000;
     /// Bytes in a revision summary or a review summary.
     pub const SUMMARY_BYTES: usize = 64 * 1024;
     /// Bytes in one file path.
@@ -105,6 +107,14 @@ pub fn criterion(text: &str) -> Result<String, CoreError> {
 pub fn criteria_count(count: usize) -> Result<(), CoreError> {
     if count > limits::CRITERIA {
         return Err(CoreError::TooLong { field: "acceptance criteria", actual: count, limit: limits::CRITERIA, unit: "items" });
+    }
+    Ok(())
+}
+
+/// The number of comments one review publishes.
+pub fn review_comments(count: usize) -> Result<(), CoreError> {
+    if count > limits::REVIEW_COMMENTS {
+        return Err(CoreError::TooLong { field: "review", actual: count, limit: limits::REVIEW_COMMENTS, unit: "comments" });
     }
     Ok(())
 }
