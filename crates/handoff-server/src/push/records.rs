@@ -1,0 +1,151 @@
+//! The push transaction's bookkeeping (scope versions, scopes written), reading and writing
+//! records in it, and the field clocks that decide last writer wins.
+
+use std::collections::BTreeMap;
+
+use handoff_core::protocol::{ConflictDetail, ConflictRecord, Record, Scope};
+use handoff_core::*;
+use serde::{Deserialize, Serialize};
+
+use super::{Ctx, PushInput};
+use crate::auth::new_id;
+use crate::error::{Result, ServerError};
+use crate::storage::{Sql, queries};
+
+/// The last write of one last-writer-wins field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct Stamp {
+    /// The author's HLC, clamped.
+    pub(super) h: Hlc,
+    /// The author's client.
+    pub(super) c: ClientId,
+    /// The server's HLC when the write was committed.
+    pub(super) s: Hlc,
+}
+
+/// Field clocks of one entity.
+pub(super) type Meta = BTreeMap<String, Stamp>;
+
+pub(super) enum Lww {
+    /// The write is newer; `unseen` when it replaces a value committed after the write was made.
+    Wins { unseen: bool },
+    /// The write is older than the stored one.
+    Loses,
+}
+
+pub(super) fn lww(meta: &Meta, field: &str, stamp: &Stamp) -> Lww {
+    match meta.get(field) {
+        None => Lww::Wins { unseen: false },
+        Some(old) if (stamp.h, stamp.c) > (old.h, old.c) => Lww::Wins { unseen: stamp.c != old.c && stamp.h < old.s },
+        Some(_) => Lww::Loses,
+    }
+}
+
+/// Per-transaction bookkeeping.
+pub(super) struct Tx<'a> {
+    pub(super) input: &'a PushInput,
+    pub(super) user: String,
+    /// Scope → the version this transaction writes at (bumped once per scope).
+    pub(super) versions: BTreeMap<String, i64>,
+    /// Scopes written, with their workspace.
+    pub(super) written: BTreeMap<String, (Scope, WorkspaceId)>,
+}
+
+impl Tx<'_> {
+    async fn version(&mut self, db: &mut dyn Sql, scope: &str) -> Result<i64> {
+        if let Some(v) = self.versions.get(scope) {
+            return Ok(*v);
+        }
+        let v = queries::bump_scope(db, scope).await?.ok_or_else(|| ServerError::Internal(format!("scope {scope} vanished")))?;
+        self.versions.insert(scope.to_owned(), v);
+        Ok(v)
+    }
+
+    pub(super) async fn put(
+        &mut self,
+        db: &mut dyn Sql,
+        kind: &str,
+        id: &str,
+        spec: &Spec,
+        record: &Record,
+        meta: &Meta,
+    ) -> Result<()> {
+        let scope = Scope::Spec(spec.id);
+        let scope_s = scope.to_string();
+        let version = self.version(db, &scope_s).await?;
+        let data = serde_json::to_string(record)?;
+        let meta = serde_json::to_string(meta)?;
+        queries::put_record(db, kind, id, &scope_s, version, &data, &meta).await?;
+        self.written.insert(scope_s, (scope, spec.workspace_id));
+        Ok(())
+    }
+}
+
+pub(super) async fn load<T>(
+    db: &mut dyn Sql,
+    kind: &str,
+    id: &str,
+    scope: &str,
+    pick: impl Fn(Record) -> Option<T>,
+) -> Result<Option<(T, Meta)>> {
+    let Some(rec) = queries::get_record(db, kind, id).await? else { return Ok(None) };
+    if rec.scope != scope {
+        // Another spec's entity: for this mutation it does not exist.
+        return Ok(None);
+    }
+    let record: Record = serde_json::from_str(&rec.data)?;
+    let meta: Meta = serde_json::from_str(&rec.meta)?;
+    Ok(pick(record).map(|v| (v, meta)))
+}
+
+pub(super) async fn exists(db: &mut dyn Sql, kind: &str, id: &str) -> Result<bool> {
+    Ok(queries::get_record(db, kind, id).await?.is_some())
+}
+
+/// Records a conflict of the mutation in `cx` on its spec.
+pub(super) async fn record_conflict(cx: &mut Ctx<'_, '_>, detail: ConflictDetail) -> Result<ConflictId> {
+    let id: ConflictId = new_id(cx.tx.input.now)?;
+    let record = ConflictRecord {
+        id,
+        spec_id: cx.spec.id,
+        client_id: cx.env.client_id,
+        mutation_id: cx.env.mutation_id,
+        author: cx.tx.input.email.clone(),
+        created_at: cx.tx.input.now,
+        detail,
+        resolved: false,
+    };
+    cx.tx.put(cx.db, "conflict", &id.to_string(), &cx.spec, &Record::Conflict(record), &Meta::new()).await?;
+    Ok(id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stamp(h: u64, c: u8, s: u64) -> Stamp {
+        Stamp {
+            h: Hlc { wall_ms: h, counter: 0 },
+            c: ClientId::from(uuid::Uuid::from_bytes([c; 16])),
+            s: Hlc { wall_ms: s, counter: 0 },
+        }
+    }
+
+    #[test]
+    fn last_writer_wins_by_hlc_then_client_and_flags_unseen_overwrites() {
+        let mut meta = Meta::new();
+        assert!(matches!(lww(&meta, "title", &stamp(10, 1, 11)), Lww::Wins { unseen: false }));
+        meta.insert("title".into(), stamp(10, 1, 50));
+        assert!(matches!(lww(&meta, "title", &stamp(9, 2, 60)), Lww::Loses), "older loses");
+        assert!(matches!(lww(&meta, "title", &stamp(10, 0, 60)), Lww::Loses), "tie broken by client id");
+        assert!(
+            matches!(lww(&meta, "title", &stamp(10, 2, 60)), Lww::Wins { unseen: true }),
+            "newer, but made before the stored value was committed"
+        );
+        assert!(matches!(lww(&meta, "title", &stamp(51, 2, 60)), Lww::Wins { unseen: false }), "made after seeing it");
+        assert!(
+            matches!(lww(&meta, "title", &stamp(11, 1, 60)), Lww::Wins { unseen: false }),
+            "same client always saw its own write"
+        );
+    }
+}

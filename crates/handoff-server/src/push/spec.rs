@@ -1,0 +1,176 @@
+//! The spec aggregate's own fields: creation, title, due date, status, sections, assignees.
+
+use handoff_core::lifecycle::{self, Action};
+use handoff_core::mutation::apply_to_spec;
+use handoff_core::protocol::{ApiErrorCode, ConflictDetail, Outcome, Record, Scope};
+use handoff_core::validate::limits;
+use handoff_core::*;
+use serde_json::json;
+
+use super::records::{Lww, Meta, Stamp, Tx, exists, lww, record_conflict};
+use super::{Ctx, rejected, rejected_core};
+use crate::error::{Result, ServerError};
+use crate::merge::{SectionMerge, merge_section};
+use crate::storage::{Sql, queries};
+
+/// `spec.create`: runs before any spec is loaded, since there is none yet.
+pub(super) async fn create(
+    db: &mut dyn Sql,
+    tx: &mut Tx<'_>,
+    env: &MutationEnvelope,
+    m: Mutation,
+    stamp: Stamp,
+) -> Result<Outcome> {
+    let Mutation::CreateSpec { spec_id, workspace_id, title, sections, criteria, due_date } = m else {
+        return Err(ServerError::Internal("create_spec got another kind".into()));
+    };
+    let ws = workspace_id.to_string();
+    let Some(member) = queries::member(db, &ws, &tx.user).await? else {
+        return Ok(rejected(ApiErrorCode::NotFound, format!("you are not a member of workspace {workspace_id}")));
+    };
+    if let Err(e) = lifecycle::check(member.role, Action::CreateSpec, false) {
+        return Ok(rejected_core(&e));
+    }
+    let id = spec_id.to_string();
+    let scope = Scope::Spec(spec_id).to_string();
+    if exists(db, "spec", &id).await? || queries::scope_version(db, &scope).await?.is_some() {
+        return Ok(rejected(ApiErrorCode::AlreadyExists, format!("spec {id} already exists")));
+    }
+    let version = queries::create_scope(db, &scope, &ws, "spec").await?;
+    tx.versions.insert(scope, version);
+    let mut meta = Meta::new();
+    for f in ["title", "due_date", "status"] {
+        meta.insert(f.into(), stamp);
+    }
+    for c in &criteria {
+        meta.insert(format!("criterion:{}", c.id), stamp);
+    }
+    let spec = Spec {
+        id: spec_id,
+        workspace_id,
+        title,
+        sections,
+        criteria,
+        status: SpecStatus::Draft,
+        assignees: Vec::new(),
+        due_date,
+        created_by: tx.input.email.clone(),
+        created_at: env.created_at,
+        updated_at: tx.input.now,
+    };
+    tx.put(db, "spec", &id, &spec, &Record::Spec(spec.clone()), &meta).await?;
+    Ok(Outcome::Applied)
+}
+
+/// `spec.set_title`.
+pub(super) async fn set_title(cx: &mut Ctx<'_, '_>, title: &str) -> Result<Outcome> {
+    let old = json!(cx.spec.title);
+    lww_spec_field(cx, "title".into(), old, json!(title)).await
+}
+
+/// `spec.set_due_date`.
+pub(super) async fn set_due_date(cx: &mut Ctx<'_, '_>, due_date: &Option<String>) -> Result<Outcome> {
+    let old = json!(cx.spec.due_date);
+    lww_spec_field(cx, "due_date".into(), old, json!(due_date)).await
+}
+
+/// `spec.set_status`: compare-and-set on `from`, then the lifecycle decides.
+pub(super) async fn set_status(cx: &mut Ctx<'_, '_>, from: &SpecStatus, to: &SpecStatus) -> Result<Outcome> {
+    if cx.spec.status != *from {
+        return Ok(rejected(
+            ApiErrorCode::Invalid,
+            format!("the spec is {} now, not {from}: this status change was made on an outdated view", cx.spec.status),
+        ));
+    }
+    if let Err(e) = from.check_transition(*to, cx.role) {
+        return Ok(rejected_core(&e));
+    }
+    apply_to_spec(&mut cx.spec, cx.m, cx.now);
+    cx.meta.insert("status".into(), cx.stamp);
+    cx.tx.put(cx.db, "spec", &cx.spec_id_s, &cx.spec, &Record::Spec(cx.spec.clone()), &cx.meta).await?;
+    Ok(Outcome::Applied)
+}
+
+/// `spec.edit_section`: a 3-way merge with what was stored since the author's `base`.
+pub(super) async fn edit_section(cx: &mut Ctx<'_, '_>, section: &SectionKind, base: &str, text: &str) -> Result<Outcome> {
+    let stored = cx.spec.sections.get(*section).to_owned();
+    let outcome = match merge_section(base, &stored, text) {
+        SectionMerge::Unchanged => return Ok(Outcome::Applied),
+        SectionMerge::FastForward => Outcome::Applied,
+        SectionMerge::Merged(merged) => {
+            *cx.spec.sections.get_mut(*section) = merged;
+            cx.spec.updated_at = cx.now;
+            cx.tx.put(cx.db, "spec", &cx.spec_id_s, &cx.spec, &Record::Spec(cx.spec.clone()), &cx.meta).await?;
+            return Ok(Outcome::Merged);
+        }
+        SectionMerge::Conflict => {
+            let detail =
+                ConflictDetail::Section { section: *section, base: base.to_owned(), theirs: stored, ours: text.to_owned() };
+            let id = record_conflict(cx, detail).await?;
+            return Ok(Outcome::Conflict {
+                conflict_id: id,
+                message: format!(
+                    "someone else's edit of {section} overlaps yours; the stored text was kept and the conflict record holds both"
+                ),
+            });
+        }
+    };
+    apply_to_spec(&mut cx.spec, cx.m, cx.now);
+    cx.tx.put(cx.db, "spec", &cx.spec_id_s, &cx.spec, &Record::Spec(cx.spec.clone()), &cx.meta).await?;
+    Ok(outcome)
+}
+
+/// `spec.assign`: only a member of the spec's workspace, up to the assignee limit.
+pub(super) async fn assign(cx: &mut Ctx<'_, '_>, who: &str) -> Result<Outcome> {
+    if cx.spec.assignees.iter().any(|a| a == who) {
+        return Ok(Outcome::Applied);
+    }
+    if queries::member_by_email(cx.db, &cx.spec.workspace_id.to_string(), who).await?.is_none() {
+        return Ok(rejected(ApiErrorCode::NotFound, format!("{who} is not a member of this workspace")));
+    }
+    if cx.spec.assignees.len() >= limits::ASSIGNEES {
+        return Ok(rejected(ApiErrorCode::TooLarge, format!("a spec has at most {} assignees", limits::ASSIGNEES)));
+    }
+    apply_to_spec(&mut cx.spec, cx.m, cx.now);
+    queries::set_assigned(cx.db, &cx.scope, who, true).await?;
+    cx.tx.put(cx.db, "spec", &cx.spec_id_s, &cx.spec, &Record::Spec(cx.spec.clone()), &cx.meta).await?;
+    Ok(Outcome::Applied)
+}
+
+/// `spec.unassign`.
+pub(super) async fn unassign(cx: &mut Ctx<'_, '_>, who: &str) -> Result<Outcome> {
+    if !cx.spec.assignees.iter().any(|a| a == who) {
+        return Ok(Outcome::Applied);
+    }
+    apply_to_spec(&mut cx.spec, cx.m, cx.now);
+    queries::set_assigned(cx.db, &cx.scope, who, false).await?;
+    cx.tx.put(cx.db, "spec", &cx.spec_id_s, &cx.spec, &Record::Spec(cx.spec.clone()), &cx.meta).await?;
+    Ok(Outcome::Applied)
+}
+
+/// A last-writer-wins field of the spec aggregate.
+pub(super) async fn lww_spec_field(
+    cx: &mut Ctx<'_, '_>,
+    field: String,
+    old: serde_json::Value,
+    new: serde_json::Value,
+) -> Result<Outcome> {
+    match lww(&cx.meta, &field, &cx.stamp) {
+        Lww::Wins { unseen } => {
+            apply_to_spec(&mut cx.spec, cx.m, cx.tx.input.now);
+            cx.meta.insert(field.clone(), cx.stamp);
+            cx.tx.put(cx.db, "spec", &cx.spec.id.to_string(), &cx.spec, &Record::Spec(cx.spec.clone()), &cx.meta).await?;
+            if unseen && old != new {
+                // Applied, but it replaced a value its author never saw: keep that value.
+                record_conflict(cx, ConflictDetail::Overwritten { field, overwritten: old, kept: new }).await?;
+            }
+            Ok(Outcome::Applied)
+        }
+        Lww::Loses if old == new => Ok(Outcome::Applied),
+        Lww::Loses => {
+            let message = format!("a later edit of {field} won (last writer wins); your value is kept in the conflict record");
+            let id = record_conflict(cx, ConflictDetail::Overwritten { field, overwritten: new, kept: old }).await?;
+            Ok(Outcome::Conflict { conflict_id: id, message })
+        }
+    }
+}
