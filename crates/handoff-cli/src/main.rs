@@ -3,16 +3,17 @@
 
 mod diff_cmd;
 mod output;
+mod review_cmds;
 mod sync_cmds;
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use handoff_client::sync::SyncOptions;
 use handoff_client::{Client, NewSpec, SpecEdit, ThreadTarget};
-use handoff_core::{SectionKind, Sections, SpecStatus, ThreadEventKind, Verdict};
+use handoff_core::{SectionKind, Sections, SpecStatus, ThreadEventKind};
 
 /// Handoff: asynchronous specs, deliverables and reviews, offline first.
 #[derive(Parser, Debug)]
@@ -51,24 +52,36 @@ enum Command {
         /// The spec.
         spec: String,
     },
-    /// Publish a review of a revision: a verdict, a summary, and which criteria hold.
-    Review {
-        /// The spec (id or unique prefix).
+    /// Draft a comment on lines of a revision's diff (or a reply); private until `review`.
+    Comment(review_cmds::CommentArgs),
+    /// List draft comments (of one spec, or all).
+    Drafts {
+        /// Only this spec.
+        spec: Option<String>,
+    },
+    /// Change or delete a draft comment.
+    #[command(subcommand)]
+    Draft(review_cmds::DraftCommand),
+    /// Publish a review of a revision with its drafts: a verdict, a summary, a status per
+    /// criterion.
+    Review(review_cmds::ReviewArgs),
+    /// The acceptance ledger: each criterion's status per revision, and whether the spec may
+    /// be accepted.
+    Ledger {
+        /// The spec.
+        spec: String,
+    },
+    /// Mark a file of a revision viewed (or list what is viewed).
+    Viewed {
+        /// The spec.
         spec: String,
         /// The revision's number.
         revision: u32,
-        /// approve, request-changes or comment.
-        #[arg(long, value_enum)]
-        verdict: VerdictArg,
-        /// The review's text.
-        #[arg(long, default_value = "")]
-        summary: String,
-        /// Criteria that hold, by their number in `spec show` (1, 2, …).
-        #[arg(long, value_delimiter = ',')]
-        met: Vec<usize>,
-        /// Criteria that do not hold, by number.
-        #[arg(long, value_delimiter = ',')]
-        not_met: Vec<usize>,
+        /// The file to mark; without it, lists the viewed files.
+        path: Option<String>,
+        /// Take the mark back.
+        #[arg(long, requires = "path")]
+        undo: bool,
     },
     /// Open, answer, resolve and reopen threads.
     #[command(subcommand)]
@@ -200,6 +213,10 @@ enum SpecCommand {
         spec: String,
         /// draft, ready, in_progress, delivered, in_review, changes_requested, accepted, closed.
         status: SpecStatus,
+        /// Accept although no approving review settles every criterion (owners only); the
+        /// reason is recorded and shown in the ledger.
+        #[arg(long = "override", value_name = "REASON")]
+        override_reason: Option<String>,
     },
 }
 
@@ -272,8 +289,16 @@ enum ThreadCommand {
         /// The thread.
         thread: String,
     },
-    /// Reopen a resolved thread.
+    /// Reopen a thread (a claimed one: the claim is not accepted), with an optional reply.
     Reopen {
+        /// The thread.
+        thread: String,
+        /// Why (`-` reads standard input).
+        #[arg(long)]
+        text: Option<String>,
+    },
+    /// Confirm a revision's claim that it addresses the thread: resolves it.
+    Confirm {
         /// The thread.
         thread: String,
     },
@@ -362,11 +387,12 @@ fn run(cli: Cli) -> Result<()> {
             let spec = client.resolve_spec(&spec)?;
             out.revisions(&client.revisions(spec)?)
         }
-        Command::Review { spec, revision, verdict, summary, met, not_met } => {
-            let spec = client.resolve_spec(&spec)?;
-            let id = client.publish_review_by_position(spec, revision, verdict.into(), &summary, &met, &not_met)?;
-            out.id(&id.to_string())
-        }
+        Command::Comment(a) => review_cmds::comment(&client, &out, a),
+        Command::Drafts { spec } => review_cmds::drafts(&client, &out, spec),
+        Command::Draft(cmd) => review_cmds::draft(&client, &out, cmd),
+        Command::Review(a) => review_cmds::review(&client, &out, a),
+        Command::Ledger { spec } => out.ledger(&client.ledger(client.resolve_spec(&spec)?)?),
+        Command::Viewed { spec, revision, path, undo } => review_cmds::viewed(&client, &out, spec, revision, path, undo),
         Command::Thread(cmd) => thread_command(&client, &out, cmd),
         Command::Search { query, limit } => out.search(&client.search(&query.join(" "), limit)?),
         Command::Status => sync_cmds::status(&client, &out),
@@ -454,8 +480,13 @@ fn spec_command(client: &Client, out: &output::Printer, cmd: SpecCommand) -> Res
             }
             out.done(if remove { "unassigned" } else { "assigned" })
         }
-        SpecCommand::Status { spec, status } => {
-            client.set_status(client.resolve_spec(&spec)?, status)?;
+        SpecCommand::Status { spec, status, override_reason } => {
+            let spec = client.resolve_spec(&spec)?;
+            match override_reason {
+                Some(reason) if status == SpecStatus::Accepted => client.accept_with_override(spec, &reason)?,
+                Some(_) => anyhow::bail!("--override only applies to moving a spec to accepted"),
+                None => client.set_status(spec, status)?,
+            }
             out.done(status.as_str())
         }
     }
@@ -481,9 +512,14 @@ fn thread_command(client: &Client, out: &output::Printer, cmd: ThreadCommand) ->
             client.set_thread_state(client.resolve_thread(&thread)?, ThreadEventKind::Resolve)?;
             out.done("resolved")
         }
-        ThreadCommand::Reopen { thread } => {
-            client.set_thread_state(client.resolve_thread(&thread)?, ThreadEventKind::Reopen)?;
+        ThreadCommand::Reopen { thread, text } => {
+            let text = text.map(|t| text_arg(&t)).transpose()?;
+            client.reopen_claim(client.resolve_thread(&thread)?, text.as_deref())?;
             out.done("reopened")
+        }
+        ThreadCommand::Confirm { thread } => {
+            client.confirm_claim(client.resolve_thread(&thread)?)?;
+            out.done("confirmed (resolved)")
         }
         ThreadCommand::Show { thread } => out.thread(&client.thread(client.resolve_thread(&thread)?)?),
     }
@@ -511,26 +547,5 @@ mod tests {
         .expect("parses");
         let Command::Join(args) = cli.command else { panic!("not a join") };
         assert!(format!("{args:?}").contains("invite: \"-_Vyg6OeH2kK3yUEUMg0XL9a-yE\""), "{args:?}");
-    }
-}
-
-/// A review's verdict, as typed.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum VerdictArg {
-    /// Good to accept.
-    Approve,
-    /// Changes are needed.
-    RequestChanges,
-    /// Remarks only.
-    Comment,
-}
-
-impl From<VerdictArg> for Verdict {
-    fn from(v: VerdictArg) -> Self {
-        match v {
-            VerdictArg::Approve => Verdict::Approve,
-            VerdictArg::RequestChanges => Verdict::RequestChanges,
-            VerdictArg::Comment => Verdict::Comment,
-        }
     }
 }

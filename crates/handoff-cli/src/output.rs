@@ -5,9 +5,11 @@ use serde::Serialize;
 use std::io::Write;
 
 use handoff_client::{
-    ClientError, Code, OutboxEntry, RevisionSummary, SearchHit, SpecDetail, SpecSummary, StoreStatus, ThreadView,
+    ClientError, Code, DraftView, OutboxEntry, RevisionSummary, SearchHit, SpecDetail, SpecSummary, StoreStatus, ThreadView,
+    ViewedFiles,
 };
-use handoff_core::{Anchor, Revision, Timestamp};
+use handoff_core::ledger::{Acceptance, Ledger};
+use handoff_core::{AcceptanceStatus, Anchor, DiffSide, Revision, ThreadHistoryKind, Timestamp};
 
 /// Prints results in the chosen form.
 pub struct Printer {
@@ -215,7 +217,74 @@ impl Printer {
                     body.replace('\n', "\n    ")
                 )?;
             }
+            write_history(o, t)
+        })
+    }
+
+    /// Draft comments.
+    pub fn drafts(&self, drafts: &[DraftView]) -> Result<()> {
+        self.emit(drafts, |o| {
+            if drafts.is_empty() {
+                return writeln!(o, "no drafts: write one with `handoff comment SPEC REV --file PATH --lines A-B --text ...`");
+            }
+            for d in drafts {
+                let on = match (&d.anchor, &d.thread_id) {
+                    (Some(a), _) => anchor_text(a),
+                    (None, Some(t)) => format!("reply in {}", short(t)),
+                    (None, None) => String::new(),
+                };
+                let first = d.body.lines().next().unwrap_or("");
+                writeln!(o, "  {}  r{} · {} · {}", short(&d.id), d.revision_number, on, first)?;
+            }
+            writeln!(o, "{} draft(s); publish them with `handoff review SPEC REV --verdict ...`", drafts.len())
+        })
+    }
+
+    /// The acceptance ledger.
+    pub fn ledger(&self, l: &Ledger) -> Result<()> {
+        self.emit(l, |o| {
+            let heads: Vec<String> = l.revisions.iter().map(|r| format!("r{}", r.number)).collect();
+            writeln!(o, "{:<40}  {}", "CRITERION", heads.iter().map(|h| format!("{h:<10}")).collect::<String>())?;
+            for row in &l.rows {
+                let mut text: String = row.text.chars().take(38).collect();
+                if row.removed {
+                    text = format!("(removed) {text}").chars().take(38).collect();
+                }
+                let cells: String = row
+                    .cells
+                    .iter()
+                    .map(|c| {
+                        let marks: Vec<&str> = c.iter().map(|e| status_mark(e.status)).collect();
+                        format!("{:<10}", if marks.is_empty() { "·".to_owned() } else { marks.join("/") })
+                    })
+                    .collect();
+                writeln!(o, "{text:<40}  {cells}")?;
+                for e in row.cells.iter().flatten().filter(|e| !e.note.is_empty() || e.evidence.is_some()) {
+                    let evidence =
+                        e.evidence.as_ref().map(|v| format!(" [{}:{}-{}]", v.path, v.start_line, v.end_line)).unwrap_or_default();
+                    writeln!(o, "    r{} {}: {}{}", e.revision_number, e.reviewer, e.note, evidence)?;
+                }
+            }
+            match &l.acceptance {
+                Acceptance::Ready { reviewer, revision_number, .. } => {
+                    writeln!(o, "\nready to accept: {reviewer}'s approving review of r{revision_number} settles every criterion")?
+                }
+                Acceptance::NotYet { reason } => writeln!(o, "\nnot ready to accept: {reason}")?,
+            }
+            if let Some(ov) = &l.override_ {
+                writeln!(o, "accepted by override: {} on {}: {}", ov.by, when(ov.at), ov.reason)?;
+            }
             Ok(())
+        })
+    }
+
+    /// Viewed files of a revision.
+    pub fn viewed(&self, v: &ViewedFiles) -> Result<()> {
+        self.emit(v, |o| {
+            for p in &v.viewed {
+                writeln!(o, "  ✓ {p}")?;
+            }
+            writeln!(o, "{} of {} files viewed", v.viewed.len(), v.total)
         })
     }
 
@@ -304,23 +373,55 @@ fn write_revision(o: &mut dyn Write, r: &RevisionSummary) -> std::io::Result<()>
     Ok(())
 }
 
-fn write_thread_head(o: &mut dyn Write, t: &ThreadView) -> std::io::Result<()> {
-    let on = match &t.thread.anchor {
+fn anchor_text(a: &Anchor) -> String {
+    match a {
         Anchor::Spec => "the spec".to_owned(),
         Anchor::SpecSection { section } => format!("section {}", section.as_str()),
-        Anchor::RevisionLines { path, start_line, end_line, .. } => format!("{path}:{start_line}-{end_line}"),
+        Anchor::RevisionLines { path, start_line, end_line, side, .. } => {
+            let side = if *side == DiffSide::Old { " (old side)" } else { "" };
+            format!("{path}:{start_line}-{end_line}{side}")
+        }
         Anchor::Deliverable { .. } => "the deliverable".to_owned(),
-    };
+    }
+}
+
+fn status_mark(s: AcceptanceStatus) -> &'static str {
+    match s {
+        AcceptanceStatus::Met => "met",
+        AcceptanceStatus::NotMet => "NOT MET",
+        AcceptanceStatus::NotApplicable => "n/a",
+        AcceptanceStatus::Unchecked => "?",
+    }
+}
+
+fn write_thread_head(o: &mut dyn Write, t: &ThreadView) -> std::io::Result<()> {
     let first = t.comments.first().map(|c| c.body.lines().next().unwrap_or("")).unwrap_or("");
+    let state = match (t.thread.resolved, t.claimed_in) {
+        (true, _) => "resolved".to_owned(),
+        (false, Some(n)) => format!("addressed in r{n} (claimed)"),
+        (false, None) => "open".to_owned(),
+    };
     writeln!(
         o,
         "  {}  [{}] on {} · {} comment(s) · {}",
         short(&t.thread.id),
-        if t.thread.resolved { "resolved" } else { "open" },
-        on,
+        state,
+        anchor_text(&t.thread.anchor),
         t.comments.len(),
         first
     )
+}
+
+fn write_history(o: &mut dyn Write, t: &ThreadView) -> std::io::Result<()> {
+    for h in &t.history {
+        let what = match h.kind {
+            ThreadHistoryKind::Resolve => "resolved",
+            ThreadHistoryKind::Reopen => "reopened",
+            ThreadHistoryKind::Claim => "claimed as addressed by a revision",
+        };
+        writeln!(o, "  · {} {} {}", when(h.at), h.by, what)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -163,7 +163,10 @@ pub fn editable_text(m: &Mutation) -> Option<&str> {
         Mutation::CreateThread { body, .. } | Mutation::AddComment { body, .. } | Mutation::EditComment { body, .. } => {
             Some(body)
         }
-        Mutation::CreateRevision { summary, .. } | Mutation::PublishReview { summary, .. } => Some(summary),
+        Mutation::CreateRevision { summary, .. }
+        | Mutation::PublishReview { summary, .. }
+        | Mutation::PublishReviewV2 { summary, .. } => Some(summary),
+        Mutation::AcceptWithOverride { reason, .. } => Some(reason),
         _ => None,
     }
 }
@@ -174,7 +177,10 @@ fn with_text(mut m: Mutation, new: &str) -> Option<Mutation> {
         Mutation::SetTitle { title, .. } => title,
         Mutation::EditSection { text, .. } | Mutation::AddCriterion { text, .. } | Mutation::EditCriterion { text, .. } => text,
         Mutation::CreateThread { body, .. } | Mutation::AddComment { body, .. } | Mutation::EditComment { body, .. } => body,
-        Mutation::CreateRevision { summary, .. } | Mutation::PublishReview { summary, .. } => summary,
+        Mutation::CreateRevision { summary, .. }
+        | Mutation::PublishReview { summary, .. }
+        | Mutation::PublishReviewV2 { summary, .. } => summary,
+        Mutation::AcceptWithOverride { reason, .. } => reason,
         _ => return None,
     };
     new.clone_into(slot);
@@ -191,6 +197,10 @@ fn refresh(tx: &rusqlite::Transaction<'_>, m: Mutation) -> Result<Mutation> {
         Mutation::SetStatus { spec_id, to, from } => {
             let from = read::spec(tx, spec_id)?.map(|s| s.status).unwrap_or(from);
             Mutation::SetStatus { spec_id, from, to }
+        }
+        Mutation::AcceptWithOverride { spec_id, from, reason } => {
+            let from = read::spec(tx, spec_id)?.map(|s| s.status).unwrap_or(from);
+            Mutation::AcceptWithOverride { spec_id, from, reason }
         }
         Mutation::AddComment { comment_id, thread_id, spec_id, body, seen_events } => {
             let seen = read::thread(tx, thread_id)?.map(|t| t.events).unwrap_or(seen_events);

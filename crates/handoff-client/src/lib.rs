@@ -16,6 +16,7 @@ pub mod error;
 mod outbox;
 pub mod place;
 pub mod review_diff;
+pub mod reviewing;
 mod search;
 mod store;
 pub mod sync;
@@ -34,6 +35,7 @@ pub use code::Code;
 pub use credentials::{CredentialError, TokenStore};
 pub use error::{ClientError, Result};
 pub use sync::{JoinParams, Joined, Progress, SyncEngine, SyncError, SyncReport};
+pub use reviewing::{CriterionInput, DraftView, LineTarget, ViewedFiles};
 pub use views::*;
 
 use store::apply::{self, Actor};
@@ -470,41 +472,14 @@ impl Client {
             ThreadTarget::Spec => Anchor::Spec,
             ThreadTarget::Section(section) => Anchor::SpecSection { section },
             ThreadTarget::Deliverable => Anchor::Deliverable { deliverable_id: spec_deliverable(&self.conn(), spec_id)? },
-            ThreadTarget::Lines { revision, path, start, end } => self.line_anchor(spec_id, revision, &path, start, end)?,
+            ThreadTarget::Lines { revision, path, start, end } => {
+                self.line_anchor(spec_id, &reviewing::LineTarget { revision, path, start, end, side: DiffSide::New })?
+            }
         };
         let now = self.now();
         let thread_id: ThreadId = new_id(now);
         self.write(vec![Mutation::CreateThread { thread_id, spec_id, anchor, comment_id: new_id(now), body: body.to_owned() }])?;
         Ok(thread_id)
-    }
-
-    fn line_anchor(&self, spec_id: SpecId, number: u32, path: &str, start: u32, end: u32) -> Result<Anchor> {
-        let revision = self.revision(spec_id, number)?;
-        let path = validate::normalize_path(path)?;
-        let file = revision
-            .files
-            .iter()
-            .find(|f| f.path == path)
-            .ok_or_else(|| ClientError::NotFound { what: "file in revision", id: format!("{path} (revision {number})") })?;
-        let bytes = self.blobs.read(&file.sha256)?;
-        let text = String::from_utf8_lossy(&bytes);
-        let lines: Vec<&str> = text.split_inclusive('\n').collect();
-        if start == 0 || end < start || end as usize > lines.len() {
-            return Err(ClientError::Rule(CoreError::Invalid {
-                what: "line range",
-                value: format!("{start}-{end}"),
-                reason: "it is outside the file (lines are numbered from 1)",
-            }));
-        }
-        let excerpt = lines[start as usize - 1..end as usize].concat();
-        Ok(Anchor::RevisionLines {
-            revision_id: revision.id,
-            path,
-            start_line: start,
-            end_line: end,
-            side: DiffSide::New,
-            excerpt,
-        })
     }
 
     fn thread_view(&self, thread_id: ThreadId) -> Result<ThreadView> {
@@ -558,73 +533,6 @@ impl Client {
         .map(drop)
     }
 
-    /// Publishes a review of revision `number`.
-    pub fn publish_review(
-        &self,
-        spec_id: SpecId,
-        number: u32,
-        verdict: Verdict,
-        summary: &str,
-        criteria: Vec<CriterionCheck>,
-    ) -> Result<ReviewId> {
-        self.review(spec_id, number, verdict, summary, |_| Ok(criteria))
-    }
-
-    /// Publishes a review of revision `number` whose criteria are named by their position in
-    /// the spec (from 1, as `spec show` lists them): those in `met` hold, those in `not_met`
-    /// do not, the rest are unchecked. The positions are resolved in the review's write.
-    pub fn publish_review_by_position(
-        &self,
-        spec_id: SpecId,
-        number: u32,
-        verdict: Verdict,
-        summary: &str,
-        met: &[usize],
-        not_met: &[usize],
-    ) -> Result<ReviewId> {
-        self.review(spec_id, number, verdict, summary, |spec| {
-            let mut checks: Vec<CriterionCheck> = spec
-                .criteria
-                .iter()
-                .map(|c| CriterionCheck { criterion_id: c.id, status: AcceptanceStatus::Unchecked })
-                .collect();
-            for (positions, status) in [(met, AcceptanceStatus::Met), (not_met, AcceptanceStatus::NotMet)] {
-                for &position in positions {
-                    let check = position
-                        .checked_sub(1)
-                        .and_then(|i| checks.get_mut(i))
-                        .ok_or(ClientError::NoSuchCriterion { position, count: spec.criteria.len() })?;
-                    check.status = status;
-                }
-            }
-            Ok(checks)
-        })
-    }
-
-    fn review(
-        &self,
-        spec_id: SpecId,
-        number: u32,
-        verdict: Verdict,
-        summary: &str,
-        checks: impl FnOnce(&Spec) -> Result<Vec<CriterionCheck>>,
-    ) -> Result<ReviewId> {
-        let review_id: ReviewId = new_id(self.now());
-        self.write_deciding(|tx| {
-            // Revision numbers can change when a sync confirms them: resolve it in the write.
-            let revision = revision_in(tx, spec_id, number)?;
-            Ok(vec![Mutation::PublishReview {
-                review_id,
-                revision_id: revision.id,
-                spec_id,
-                verdict,
-                summary: summary.to_owned(),
-                criteria: checks(&spec_in(tx, spec_id)?)?,
-            }])
-        })?;
-        Ok(review_id)
-    }
-
     /// Summaries of the specs in a workspace (all workspaces when `None`).
     pub fn list_specs(&self, workspace: Option<WorkspaceId>) -> Result<Vec<SpecSummary>> {
         read::spec_summaries(&self.conn(), workspace)
@@ -648,6 +556,7 @@ impl Client {
             revisions: revisions.iter().map(RevisionSummary::from).collect(),
             threads: read::threads(&tx, spec_id)?,
             reviews: read::reviews(&tx, spec_id)?,
+            drafts: reviewing::draft_count(&tx, spec_id)?,
             pending_changes: pending,
             spec,
         };

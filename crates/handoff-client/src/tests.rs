@@ -65,7 +65,7 @@ fn every_kind_of_change_is_stored_queued_and_survives_reopening() {
             1,
             Verdict::RequestChanges,
             "Close",
-            vec![CriterionCheck { criterion_id: first, status: AcceptanceStatus::Met }],
+            vec![CriterionInput { position: 1, status: AcceptanceStatus::Met, note: String::new(), evidence: None }],
         )
         .expect("review");
     }

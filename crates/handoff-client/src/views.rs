@@ -53,6 +53,11 @@ pub struct ThreadView {
     pub events: u32,
     /// Its comments, oldest first.
     pub comments: Vec<Comment>,
+    /// Resolves, reopens and claims, oldest first.
+    pub history: Vec<ThreadHistoryEntry>,
+    /// The revision that claims to address it, while the claim waits for a reviewer (the
+    /// thread is open and nothing happened to it since the claim).
+    pub claimed_in: Option<u32>,
 }
 
 /// A revision without its manifest, for timelines.
@@ -116,6 +121,8 @@ pub struct SpecDetail {
     pub threads: Vec<ThreadView>,
     /// Its reviews, newest first.
     pub reviews: Vec<Review>,
+    /// This user's unpublished review comments on it.
+    pub drafts: u32,
     /// Local changes to it not yet answered by the server.
     pub pending_changes: u32,
 }

@@ -121,8 +121,40 @@ pub(crate) fn apply(tx: &Transaction<'_>, m: &Mutation, actor: &Actor, at: Times
                 check(role, Action::ReadSpec, false)?;
             }
             spec.status.check_transition(*to, role)?;
+            if *to == SpecStatus::Accepted {
+                let (revisions, reviews) = read::ledger_inputs(tx, spec_id)?;
+                handoff_core::ledger::check_acceptance(&spec.criteria, &revisions, &reviews)?;
+            }
             apply_to_spec(&mut spec, m, at);
             save_spec(tx, &spec)
+        }
+        AcceptWithOverride { from, reason, .. } => {
+            let role = role_in(tx, spec.workspace_id, actor)?;
+            check_override(role, spec.status, *from)?;
+            let (revisions, _) = read::ledger_inputs(tx, spec_id)?;
+            let latest = revisions.iter().max_by_key(|r| r.number).map(|r| r.id);
+            apply_to_spec(&mut spec, m, at);
+            save_spec(tx, &spec)?;
+            upsert_override(
+                tx,
+                &AcceptanceOverride { spec_id, revision_id: latest, by: actor.email.clone(), reason: reason.clone(), at },
+            )
+        }
+        SetFileViewed { revision_id, path, sha256, viewed, .. } => {
+            check_spec_action(tx, &spec, actor, Action::ReadSpec)?;
+            revision_file(tx, spec_id, *revision_id, path)?;
+            upsert_viewed(
+                tx,
+                &ViewedFile {
+                    spec_id,
+                    reviewer: actor.email.clone(),
+                    path: path.clone(),
+                    sha256: sha256.clone(),
+                    revision_id: *revision_id,
+                    viewed: *viewed,
+                    at,
+                },
+            )
         }
         CreateDeliverable { deliverable_id, .. } => {
             check_spec_action(tx, &spec, actor, Action::Deliver)?;
@@ -157,40 +189,16 @@ pub(crate) fn apply(tx: &Transaction<'_>, m: &Mutation, actor: &Actor, at: Times
                 created_by: actor.email.clone(),
                 created_at: at,
             };
-            insert_revision(tx, &revision)
+            insert_revision(tx, &revision)?;
+            for t in addresses {
+                thread_in_spec(tx, *t, spec_id)?;
+                append_history(tx, *t, ThreadHistoryKind::Claim, actor, at, Some(*revision_id))?;
+            }
+            Ok(())
         }
         CreateThread { thread_id, anchor, comment_id, body, .. } => {
             check_spec_action(tx, &spec, actor, Action::Discuss)?;
-            if let Anchor::RevisionLines { revision_id, path, .. } = anchor {
-                let has_file: bool = tx.query_row(
-                    "SELECT EXISTS (SELECT 1 FROM revision_files f JOIN revisions r ON r.id = f.revision_id
-                     WHERE f.revision_id = ?1 AND f.path = ?2 AND r.spec_id = ?3)",
-                    params![revision_id.to_string(), path, spec_id.to_string()],
-                    |r| r.get(0),
-                )?;
-                if !has_file {
-                    return Err(not_found("file in that revision", path));
-                }
-            }
-            let thread = Thread {
-                id: *thread_id,
-                spec_id,
-                anchor: anchor.clone(),
-                resolved: false,
-                created_by: actor.email.clone(),
-                created_at: at,
-            };
-            upsert_thread(tx, &thread, 0)?;
-            let comment = Comment {
-                id: *comment_id,
-                thread_id: *thread_id,
-                author: actor.email.clone(),
-                body: body.clone(),
-                created_at: at,
-                edited_at: None,
-                redacted: false,
-            };
-            upsert_comment(tx, &comment, spec_id)
+            open_thread(tx, spec_id, *thread_id, anchor, *comment_id, body, actor, at)
         }
         AddComment { comment_id, thread_id, body, .. } => {
             check_spec_action(tx, &spec, actor, Action::Discuss)?;
@@ -225,13 +233,23 @@ pub(crate) fn apply(tx: &Transaction<'_>, m: &Mutation, actor: &Actor, at: Times
             Ok(())
         }
         SetThreadState { thread_id, event, .. } => {
-            check_spec_action(tx, &spec, actor, Action::Discuss)?;
+            let role = check_spec_action(tx, &spec, actor, Action::Discuss)?;
             thread_in_spec(tx, *thread_id, spec_id)?;
+            if *event == ThreadEventKind::Resolve {
+                let opened_by: String =
+                    tx.query_row("SELECT created_by FROM threads WHERE id = ?1", [thread_id.to_string()], |r| r.get(0))?;
+                let assigned = spec.assignees.contains(&actor.email);
+                handoff_core::lifecycle::check_resolve(role, assigned, opened_by == actor.email)?;
+            }
             tx.execute(
                 "UPDATE threads SET resolved = ?1, events = events + 1 WHERE id = ?2",
                 params![matches!(event, ThreadEventKind::Resolve), thread_id.to_string()],
             )?;
-            Ok(())
+            let kind = match event {
+                ThreadEventKind::Resolve => ThreadHistoryKind::Resolve,
+                ThreadEventKind::Reopen => ThreadHistoryKind::Reopen,
+            };
+            append_history(tx, *thread_id, kind, actor, at, None)
         }
         PublishReview { review_id, revision_id, verdict, summary, criteria, .. } => {
             check_spec_action(tx, &spec, actor, Action::Review)?;
@@ -250,7 +268,49 @@ pub(crate) fn apply(tx: &Transaction<'_>, m: &Mutation, actor: &Actor, at: Times
                 reviewer: actor.email.clone(),
                 verdict: *verdict,
                 summary: summary.clone(),
+                criteria: criteria.iter().cloned().map(CriterionVerdict::from).collect(),
+                threads: vec![],
+                replies: vec![],
+                published_at: at,
+            };
+            upsert_review(tx, &review)
+        }
+        PublishReviewV2 { review_id, revision_id, verdict, summary, criteria, threads, replies, .. } => {
+            check_spec_action(tx, &spec, actor, Action::Review)?;
+            let in_spec: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM revisions WHERE id = ?1 AND spec_id = ?2)",
+                params![revision_id.to_string(), spec_id.to_string()],
+                |r| r.get(0),
+            )?;
+            if !in_spec {
+                return Err(not_found("revision", revision_id));
+            }
+            for t in threads {
+                open_thread(tx, spec_id, t.thread_id, &t.anchor, t.comment_id, &t.body, actor, at)?;
+            }
+            for r in replies {
+                thread_in_spec(tx, r.thread_id, spec_id)?;
+                let comment = Comment {
+                    id: r.comment_id,
+                    thread_id: r.thread_id,
+                    author: actor.email.clone(),
+                    body: r.body.clone(),
+                    created_at: at,
+                    edited_at: None,
+                    redacted: false,
+                };
+                upsert_comment(tx, &comment, spec_id)?;
+            }
+            let review = Review {
+                id: *review_id,
+                revision_id: *revision_id,
+                spec_id,
+                reviewer: actor.email.clone(),
+                verdict: *verdict,
+                summary: summary.clone(),
                 criteria: criteria.clone(),
+                threads: threads.iter().map(|t| t.thread_id).collect(),
+                replies: replies.iter().map(|r| r.comment_id).collect(),
                 published_at: at,
             };
             upsert_review(tx, &review)
@@ -284,6 +344,107 @@ fn thread_in_spec(tx: &Transaction<'_>, thread_id: ThreadId, spec_id: SpecId) ->
         Some(s) if s == spec_id.to_string() => Ok(()),
         _ => Err(not_found("thread", thread_id)),
     }
+}
+
+/// Opens a thread with its first comment (a plain thread, or one a review publishes).
+#[allow(clippy::too_many_arguments)]
+fn open_thread(
+    tx: &Transaction<'_>,
+    spec_id: SpecId,
+    thread_id: ThreadId,
+    anchor: &Anchor,
+    comment_id: CommentId,
+    body: &str,
+    actor: &Actor,
+    at: Timestamp,
+) -> Result<()> {
+    if let Anchor::RevisionLines { revision_id, path, .. } = anchor {
+        revision_file(tx, spec_id, *revision_id, path)?;
+    }
+    let thread = Thread { id: thread_id, spec_id, anchor: anchor.clone(), resolved: false, created_by: actor.email.clone(), created_at: at };
+    upsert_thread(tx, &thread, 0, &[])?;
+    let comment =
+        Comment { id: comment_id, thread_id, author: actor.email.clone(), body: body.to_owned(), created_at: at, edited_at: None, redacted: false };
+    upsert_comment(tx, &comment, spec_id)
+}
+
+/// Checks that `path` is a file of revision `revision_id` of the spec.
+fn revision_file(tx: &Transaction<'_>, spec_id: SpecId, revision_id: RevisionId, path: &str) -> Result<()> {
+    let has_file: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM revision_files f JOIN revisions r ON r.id = f.revision_id
+         WHERE f.revision_id = ?1 AND f.path = ?2 AND r.spec_id = ?3)",
+        params![revision_id.to_string(), path, spec_id.to_string()],
+        |r| r.get(0),
+    )?;
+    if !has_file {
+        return Err(not_found("file in that revision", path));
+    }
+    Ok(())
+}
+
+/// Only an owner accepts by override, and only along an edge to accepted that exists from
+/// where the spec is.
+pub(crate) fn check_override(role: Role, status: SpecStatus, from: SpecStatus) -> Result<()> {
+    if role != Role::Owner {
+        return Err(ClientError::Rule(CoreError::NotAllowed {
+            role,
+            action: "accept a spec by override".into(),
+            assigned: false,
+        }));
+    }
+    if status != from {
+        return Err(ClientError::Rule(CoreError::Invalid {
+            what: "status change",
+            value: format!("{from} → accepted"),
+            reason: "the spec is no longer in the status the change started from",
+        }));
+    }
+    from.check_transition(SpecStatus::Accepted, role)?;
+    Ok(())
+}
+
+/// Appends an entry to a thread's history (the local, optimistic copy; the server's replaces
+/// it on the next pull).
+fn append_history(
+    tx: &Transaction<'_>,
+    thread_id: ThreadId,
+    kind: ThreadHistoryKind,
+    actor: &Actor,
+    at: Timestamp,
+    revision_id: Option<RevisionId>,
+) -> Result<()> {
+    let entry = ThreadHistoryEntry { kind, by: actor.email.clone(), at, revision_id };
+    let entry = serde_json::to_string(&entry).map_err(|e| ClientError::Corrupt(e.to_string()))?;
+    tx.prepare_cached("UPDATE threads SET history = json_insert(history, '$[#]', json(?2)) WHERE id = ?1")?
+        .execute(params![thread_id.to_string(), entry])?;
+    Ok(())
+}
+
+/// Inserts or replaces a reviewer's viewed mark on a file.
+pub(crate) fn upsert_viewed(tx: &Transaction<'_>, v: &ViewedFile) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO viewed_files (spec_id, reviewer, path, sha256, revision_id, viewed, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        v.spec_id.to_string(),
+        v.reviewer,
+        v.path,
+        v.sha256,
+        v.revision_id.to_string(),
+        v.viewed,
+        v.at.as_millis()
+    ])?;
+    Ok(())
+}
+
+/// Inserts or replaces a spec's acceptance override.
+pub(crate) fn upsert_override(tx: &Transaction<'_>, o: &AcceptanceOverride) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO acceptance_overrides (spec_id, revision_id, by, reason, at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![o.spec_id.to_string(), o.revision_id.map(|r| r.to_string()), o.by, o.reason, o.at.as_millis()])?;
+    Ok(())
 }
 
 fn own_comment(tx: &Transaction<'_>, comment_id: CommentId, actor: &Actor) -> Result<()> {
@@ -394,13 +555,19 @@ pub(crate) fn insert_revision(tx: &Transaction<'_>, r: &Revision) -> Result<()> 
     Ok(())
 }
 
-/// Inserts or replaces a thread with its event count.
-pub(crate) fn upsert_thread(tx: &Transaction<'_>, t: &Thread, events: u32) -> Result<()> {
+fn to_json(v: &impl serde::Serialize) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| ClientError::Corrupt(e.to_string()))
+}
+
+/// Inserts or replaces a thread with its event count and history.
+pub(crate) fn upsert_thread(tx: &Transaction<'_>, t: &Thread, events: u32, history: &[ThreadHistoryEntry]) -> Result<()> {
     let anchor = serde_json::to_string(&t.anchor).map_err(|e| ClientError::Corrupt(e.to_string()))?;
+    let history = serde_json::to_string(history).map_err(|e| ClientError::Corrupt(e.to_string()))?;
     tx.prepare_cached(
-        "INSERT INTO threads (id, spec_id, anchor, resolved, events, created_by, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT (id) DO UPDATE SET anchor = excluded.anchor, resolved = excluded.resolved, events = excluded.events",
+        "INSERT INTO threads (id, spec_id, anchor, resolved, events, created_by, created_at, history)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (id) DO UPDATE SET anchor = excluded.anchor, resolved = excluded.resolved, events = excluded.events,
+                                        history = excluded.history",
     )?
     .execute(params![
         t.id.to_string(),
@@ -409,7 +576,8 @@ pub(crate) fn upsert_thread(tx: &Transaction<'_>, t: &Thread, events: u32) -> Re
         t.resolved,
         events,
         t.created_by,
-        t.created_at.as_millis()
+        t.created_at.as_millis(),
+        history
     ])?;
     Ok(())
 }
@@ -456,12 +624,13 @@ pub(crate) fn upsert_comments<'a>(
 
 /// Inserts or replaces a review.
 pub(crate) fn upsert_review(tx: &Transaction<'_>, r: &Review) -> Result<()> {
-    let criteria = serde_json::to_string(&r.criteria).map_err(|e| ClientError::Corrupt(e.to_string()))?;
+    let (criteria, threads, replies) = (to_json(&r.criteria)?, to_json(&r.threads)?, to_json(&r.replies)?);
     let verdict = read::wire_name(&r.verdict)?;
     tx.prepare_cached(
-        "INSERT INTO reviews (id, revision_id, spec_id, reviewer, verdict, summary, criteria, published_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-         ON CONFLICT (id) DO UPDATE SET verdict = excluded.verdict, summary = excluded.summary, criteria = excluded.criteria",
+        "INSERT INTO reviews (id, revision_id, spec_id, reviewer, verdict, summary, criteria, published_at, threads, replies)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (id) DO UPDATE SET verdict = excluded.verdict, summary = excluded.summary, criteria = excluded.criteria,
+                                        threads = excluded.threads, replies = excluded.replies",
     )?
     .execute(params![
         r.id.to_string(),
@@ -472,6 +641,8 @@ pub(crate) fn upsert_review(tx: &Transaction<'_>, r: &Review) -> Result<()> {
         r.summary,
         criteria,
         r.published_at.as_millis(),
+        threads,
+        replies,
     ])?;
     Ok(())
 }

@@ -15,6 +15,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("0001_init", include_str!("../../../../migrations/client/0001_init.sql")),
     ("0002_sync", include_str!("../../../../migrations/client/0002_sync.sql")),
     ("0003_search_docs", include_str!("../../../../migrations/client/0003_search_docs.sql")),
+    ("0004_reviewing", include_str!("../../../../migrations/client/0004_reviewing.sql")),
 ];
 
 /// How long a writer waits for another process (the app and the CLI share a data dir)

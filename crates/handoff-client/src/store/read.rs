@@ -1,9 +1,12 @@
 //! Reads from the local store into the core's entities and the client's views.
 
+use std::collections::HashMap;
+
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use handoff_core::ledger::LedgerRevision;
 use handoff_core::*;
 
 use crate::error::{ClientError, Result};
@@ -195,23 +198,29 @@ pub(crate) fn deliverables(conn: &Connection, spec_id: SpecId) -> Result<Vec<Del
 /// The threads of a spec with their comments, oldest first.
 pub(crate) fn threads(conn: &Connection, spec_id: SpecId) -> Result<Vec<ThreadView>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, anchor, resolved, events, created_by, created_at FROM threads WHERE spec_id = ?1 ORDER BY created_at, id",
+        "SELECT id, anchor, resolved, events, created_by, created_at, history FROM threads WHERE spec_id = ?1
+         ORDER BY created_at, id",
     )?;
     let rows = stmt
         .query_map([spec_id.to_string()], |r| {
             Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, bool>(2)?,
-                r.get::<_, u32>(3)?,
-                r.get::<_, String>(4)?,
-                r.get::<_, i64>(5)?,
+                (r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?, r.get::<_, u32>(3)?),
+                (r.get::<_, String>(4)?, r.get::<_, i64>(5)?, r.get::<_, String>(6)?),
             ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
+    let numbers = revision_numbers(conn, spec_id)?;
     rows.into_iter()
-        .map(|(id, anchor, resolved, events, created_by, created_at)| {
+        .map(|((id, anchor, resolved, events), (created_by, created_at, history))| {
             let thread_id: ThreadId = parse("thread id", &id)?;
+            let history: Vec<ThreadHistoryEntry> = json("thread history", &history)?;
+            // A claim stands until the thread is resolved (confirmed) or reopened after it.
+            let claimed_in = match history.last() {
+                Some(ThreadHistoryEntry { kind: ThreadHistoryKind::Claim, revision_id: Some(r), .. }) if !resolved => {
+                    numbers.get(r).copied()
+                }
+                _ => None,
+            };
             Ok(ThreadView {
                 thread: Thread {
                     id: thread_id,
@@ -223,6 +232,8 @@ pub(crate) fn threads(conn: &Connection, spec_id: SpecId) -> Result<Vec<ThreadVi
                 },
                 events,
                 comments: comments(conn, thread_id)?,
+                history,
+                claimed_in,
             })
         })
         .collect()
@@ -265,25 +276,67 @@ fn comments(conn: &Connection, thread_id: ThreadId) -> Result<Vec<Comment>> {
     .collect()
 }
 
+/// The numbers of a spec's revisions by id.
+pub(crate) fn revision_numbers(conn: &Connection, spec_id: SpecId) -> Result<HashMap<RevisionId, u32>> {
+    let mut stmt = conn.prepare_cached("SELECT id, number FROM revisions WHERE spec_id = ?1")?;
+    let rows = stmt.query_map([spec_id.to_string()], |r| Ok((r.get::<_, String>(0)?, r.get::<_, u32>(1)?)))?;
+    rows.map(|row| {
+        let (id, number) = row?;
+        Ok((parse("revision id", &id)?, number))
+    })
+    .collect()
+}
+
+/// What the acceptance rule reads: a spec's revisions and its reviews.
+pub(crate) fn ledger_inputs(conn: &Connection, spec_id: SpecId) -> Result<(Vec<LedgerRevision>, Vec<Review>)> {
+    let revisions = revision_numbers(conn, spec_id)?.into_iter().map(|(id, number)| LedgerRevision { id, number }).collect();
+    Ok((revisions, reviews(conn, spec_id)?))
+}
+
+/// A spec's acceptance override, if an owner accepted it by one.
+pub(crate) fn acceptance_override(conn: &Connection, spec_id: SpecId) -> Result<Option<AcceptanceOverride>> {
+    let row = conn
+        .query_row(
+            "SELECT revision_id, by, reason, at FROM acceptance_overrides WHERE spec_id = ?1",
+            [spec_id.to_string()],
+            |r| Ok((r.get::<_, Option<String>>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?)),
+        )
+        .optional()?;
+    row.map(|(revision_id, by, reason, at)| {
+        Ok(AcceptanceOverride {
+            spec_id,
+            revision_id: revision_id.map(|r| parse("revision id", &r)).transpose()?,
+            by,
+            reason,
+            at: Timestamp::from_millis(at),
+        })
+    })
+    .transpose()
+}
+
+/// One reviewer's viewed marks on a spec's files: path → the content viewed.
+pub(crate) fn viewed_marks(conn: &Connection, spec_id: SpecId, reviewer: &str) -> Result<HashMap<String, String>> {
+    let mut stmt =
+        conn.prepare_cached("SELECT path, sha256 FROM viewed_files WHERE spec_id = ?1 AND reviewer = ?2 AND viewed = 1")?;
+    let rows = stmt.query_map(params![spec_id.to_string(), reviewer], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
 /// Reviews of a spec, newest first.
 pub(crate) fn reviews(conn: &Connection, spec_id: SpecId) -> Result<Vec<Review>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, revision_id, reviewer, verdict, summary, criteria, published_at FROM reviews
+        "SELECT id, revision_id, reviewer, verdict, summary, criteria, published_at, threads, replies FROM reviews
          WHERE spec_id = ?1 ORDER BY published_at DESC, id",
     )?;
     let rows = stmt.query_map([spec_id.to_string()], |r| {
         Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, String>(5)?,
-            r.get::<_, i64>(6)?,
+            (r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?),
+            (r.get::<_, String>(4)?, r.get::<_, String>(5)?, r.get::<_, i64>(6)?),
+            (r.get::<_, String>(7)?, r.get::<_, String>(8)?),
         ))
     })?;
     rows.map(|row| {
-        let (id, revision_id, reviewer, verdict, summary, criteria, published_at) = row?;
+        let ((id, revision_id, reviewer, verdict), (summary, criteria, published_at), (threads, replies)) = row?;
         Ok(Review {
             id: parse("review id", &id)?,
             revision_id: parse("revision id", &revision_id)?,
@@ -292,6 +345,8 @@ pub(crate) fn reviews(conn: &Connection, spec_id: SpecId) -> Result<Vec<Review>>
             verdict: json("verdict", &format!("\"{verdict}\""))?,
             summary,
             criteria: json("review criteria", &criteria)?,
+            threads: json("review threads", &threads)?,
+            replies: json("review replies", &replies)?,
             published_at: Timestamp::from_millis(published_at),
         })
     })

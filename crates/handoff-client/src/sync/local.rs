@@ -189,6 +189,8 @@ fn record_key(r: &Record) -> (&'static str, String) {
         Record::Thread(t) => ("thread", t.thread.id.to_string()),
         Record::Comment(c) => ("comment", c.id.to_string()),
         Record::Review(r) => ("review", format!("{}/{}", r.revision_id, r.reviewer)),
+        Record::ViewedFile(v) => ("viewed_file", format!("{}/{}/{}", v.spec_id, v.reviewer, v.path)),
+        Record::AcceptanceOverride(o) => ("acceptance_override", o.spec_id.to_string()),
         Record::Conflict(c) => ("conflict", c.id.to_string()),
     }
 }
@@ -206,7 +208,7 @@ fn kind_rank(r: &Record) -> u8 {
         Record::Revision(_) => 4,
         Record::Thread(_) => 5,
         Record::Comment(_) => COMMENT_RANK,
-        Record::Review(_) => 7,
+        Record::Review(_) | Record::ViewedFile(_) | Record::AcceptanceOverride(_) => 7,
         Record::Conflict(_) => 8,
     }
 }
@@ -264,7 +266,7 @@ fn materialize(tx: &Transaction<'_>, scope: &Scope, r: &Record) -> Result<()> {
                 apply::insert_revision(tx, r)?;
             }
         }
-        Record::Thread(t) => apply::upsert_thread(tx, &t.thread, t.events)?,
+        Record::Thread(t) => apply::upsert_thread(tx, &t.thread, t.events, &t.history)?,
         Record::Comment(c) => {
             let spec_id = match scope {
                 Scope::Spec(s) => *s,
@@ -280,6 +282,8 @@ fn materialize(tx: &Transaction<'_>, scope: &Scope, r: &Record) -> Result<()> {
             ])?;
             apply::upsert_review(tx, r)?;
         }
+        Record::ViewedFile(v) => apply::upsert_viewed(tx, v)?,
+        Record::AcceptanceOverride(o) => apply::upsert_override(tx, o)?,
         Record::Conflict(c) => {
             let json = serde_json::to_string(c).map_err(corrupt)?;
             tx.prepare_cached("INSERT OR REPLACE INTO conflicts (id, spec_id, record) VALUES (?1, ?2, ?3)")?.execute(params![

@@ -267,7 +267,10 @@ async fn apply(db: &mut dyn Sql, tx: &mut Tx<'_>, env: &MutationEnvelope) -> Res
         | Mutation::EditComment { .. }
         | Mutation::RedactComment { .. }
         | Mutation::SetThreadState { .. } => Some(Action::Discuss),
-        Mutation::PublishReview { .. } => Some(Action::Review),
+        Mutation::PublishReview { .. } | Mutation::PublishReviewV2 { .. } => Some(Action::Review),
+        // Anyone who reads the spec keeps their own viewed marks; an override is checked
+        // inside (owners only).
+        Mutation::SetFileViewed { .. } | Mutation::AcceptWithOverride { .. } => None,
         _ => Some(Action::EditSpec),
     };
     if let Some(action) = action
@@ -304,6 +307,13 @@ async fn apply(db: &mut dyn Sql, tx: &mut Tx<'_>, env: &MutationEnvelope) -> Res
         Mutation::PublishReview { review_id, revision_id, verdict, summary, criteria, .. } => {
             review::publish(cx, review_id, revision_id, verdict, summary, criteria).await
         }
+        Mutation::PublishReviewV2 { review_id, revision_id, verdict, summary, criteria, threads, replies, .. } => {
+            review::publish_v2(cx, review_id, revision_id, verdict, summary, criteria, threads, replies).await
+        }
+        Mutation::SetFileViewed { revision_id, path, sha256, viewed, .. } => {
+            review::set_viewed(cx, revision_id, path, sha256, *viewed).await
+        }
+        Mutation::AcceptWithOverride { from, reason, .. } => spec::accept_override(cx, from, reason).await,
         Mutation::CreateSpec { .. } => Err(ServerError::Internal("spec.create reached the spec dispatcher".into())),
     }
 }

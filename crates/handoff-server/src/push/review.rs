@@ -1,10 +1,11 @@
-//! Reviews: one per (revision, reviewer), the newest by HLC wins.
+//! Reviews: one per (revision, reviewer), the newest by HLC wins; a v2 review's comments are
+//! published with it, all or nothing. Viewed marks: one per (spec, reviewer, path).
 
 use handoff_core::protocol::{ApiErrorCode, ConflictDetail, Outcome, Record};
 use handoff_core::*;
 
 use super::records::{Lww, Meta, load, lww, record_conflict};
-use super::{Ctx, rejected};
+use super::{Ctx, rejected, thread};
 use crate::error::Result;
 
 /// `review.publish`: an older review by the same reviewer is kept as a conflict record.
@@ -19,8 +20,61 @@ pub(super) async fn publish(
     if load(cx.db, "revision", &revision_id.to_string(), &cx.scope, |_| Some(())).await?.is_none() {
         return Ok(rejected(ApiErrorCode::NotFound, format!("this spec has no revision {revision_id}")));
     }
-    // One review per (revision, reviewer): the key is the pair, the newest wins.
-    let key = format!("{revision_id}/{}", cx.email);
+    let review = Review {
+        id: *review_id,
+        revision_id: *revision_id,
+        spec_id: cx.spec_id,
+        reviewer: cx.email.to_owned(),
+        verdict: *verdict,
+        summary: summary.to_owned(),
+        criteria: criteria.iter().cloned().map(CriterionVerdict::from).collect(),
+        threads: vec![],
+        replies: vec![],
+        published_at: cx.env.created_at,
+    };
+    put_review(cx, review).await
+}
+
+/// `review.publish_v2`: everything is checked before anything is written, so a refused
+/// review leaves nothing behind. Its comments are written even when an older stamp loses the
+/// verdict to a later review by the same reviewer (that verdict goes to a conflict record):
+/// a comment is never lost.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn publish_v2(
+    cx: &mut Ctx<'_, '_>,
+    review_id: &ReviewId,
+    revision_id: &RevisionId,
+    verdict: &Verdict,
+    summary: &str,
+    criteria: &[CriterionVerdict],
+    threads: &[ReviewThread],
+    replies: &[ReviewReply],
+) -> Result<Outcome> {
+    if load(cx.db, "revision", &revision_id.to_string(), &cx.scope, |_| Some(())).await?.is_none() {
+        return Ok(rejected(ApiErrorCode::NotFound, format!("this spec has no revision {revision_id}")));
+    }
+    let mut ids = std::collections::HashSet::new();
+    let unique = threads.iter().all(|t| ids.insert(t.thread_id.to_string()) && ids.insert(t.comment_id.to_string()))
+        && replies.iter().all(|r| ids.insert(r.comment_id.to_string()));
+    if !unique {
+        return Ok(rejected(ApiErrorCode::Invalid, "two comments of this review share an id"));
+    }
+    for t in threads {
+        if let Some(refused) = thread::check_new(cx, &t.thread_id, &t.anchor, &t.comment_id).await? {
+            return Ok(refused);
+        }
+    }
+    for r in replies {
+        if let Some(refused) = thread::check_reply(cx, &r.comment_id, &r.thread_id).await? {
+            return Ok(refused);
+        }
+    }
+    for t in threads {
+        thread::write_new(cx, &t.thread_id, &t.anchor, &t.comment_id, &t.body).await?;
+    }
+    for r in replies {
+        thread::write_reply(cx, &r.comment_id, &r.thread_id, &r.body, r.seen_events).await?;
+    }
     let review = Review {
         id: *review_id,
         revision_id: *revision_id,
@@ -29,8 +83,18 @@ pub(super) async fn publish(
         verdict: *verdict,
         summary: summary.to_owned(),
         criteria: criteria.to_vec(),
+        threads: threads.iter().map(|t| t.thread_id).collect(),
+        replies: replies.iter().map(|r| r.comment_id).collect(),
         published_at: cx.env.created_at,
     };
+    put_review(cx, review).await
+}
+
+/// Stores a reviewer's review of a revision under the pair's key, the newest by HLC winning.
+async fn put_review(cx: &mut Ctx<'_, '_>, review: Review) -> Result<Outcome> {
+    let revision_id = review.revision_id;
+    // One review per (revision, reviewer): the key is the pair, the newest wins.
+    let key = format!("{revision_id}/{}", cx.email);
     let (old, mut rmeta) = match load(cx.db, "review", &key, &cx.scope, |r| match r {
         Record::Review(r) => Some(r),
         _ => None,
@@ -59,4 +123,46 @@ pub(super) async fn publish(
             })
         }
     }
+}
+
+/// `file.set_viewed`: the file must be in the revision with that content; the newest mark by
+/// HLC wins, and an older one is simply dropped (nothing of value is lost).
+pub(super) async fn set_viewed(
+    cx: &mut Ctx<'_, '_>,
+    revision_id: &RevisionId,
+    path: &str,
+    sha256: &str,
+    viewed: bool,
+) -> Result<Outcome> {
+    let revision = load(cx.db, "revision", &revision_id.to_string(), &cx.scope, |r| match r {
+        Record::Revision(r) => Some(r),
+        _ => None,
+    })
+    .await?;
+    let Some((revision, _)) = revision else {
+        return Ok(rejected(ApiErrorCode::NotFound, format!("this spec has no revision {revision_id}")));
+    };
+    if !revision.files.iter().any(|f| f.path == path && f.sha256 == sha256) {
+        return Ok(rejected(ApiErrorCode::NotFound, format!("revision {} has no file {path:?} with that content", revision.number)));
+    }
+    let key = format!("{}/{}/{path}", cx.spec_id, cx.email);
+    let mut meta = match load(cx.db, "viewed_file", &key, &cx.scope, |_| Some(())).await? {
+        Some(((), m)) => m,
+        None => Meta::new(),
+    };
+    if let Lww::Loses = lww(&meta, "viewed", &cx.stamp) {
+        return Ok(Outcome::Applied);
+    }
+    meta.insert("viewed".into(), cx.stamp);
+    let mark = ViewedFile {
+        spec_id: cx.spec_id,
+        reviewer: cx.email.to_owned(),
+        path: path.to_owned(),
+        sha256: sha256.to_owned(),
+        revision_id: *revision_id,
+        viewed,
+        at: cx.env.created_at,
+    };
+    cx.tx.put(cx.db, "viewed_file", &key, &cx.spec, &Record::ViewedFile(mark), &meta).await?;
+    Ok(Outcome::Applied)
 }

@@ -73,5 +73,12 @@ pub(super) async fn create_revision(
         created_at: cx.env.created_at,
     };
     cx.tx.put(cx.db, "revision", &id, &cx.spec, &Record::Revision(r), &Meta::new()).await?;
+    // Each addressed thread records the claim, in server order with its resolves and reopens.
+    for t in addresses {
+        if let Some((mut tr, meta)) = super::thread::load_thread(cx, t).await? {
+            super::thread::push_history(cx, &mut tr, ThreadHistoryKind::Claim, Some(*revision_id));
+            cx.tx.put(cx.db, "thread", &t.to_string(), &cx.spec, &Record::Thread(tr), &meta).await?;
+        }
+    }
     Ok(Outcome::Applied)
 }

@@ -85,10 +85,65 @@ pub(super) async fn set_status(cx: &mut Ctx<'_, '_>, from: &SpecStatus, to: &Spe
     if let Err(e) = from.check_transition(*to, cx.role) {
         return Ok(rejected_core(&e));
     }
+    if *to == SpecStatus::Accepted {
+        let (revisions, reviews) = ledger_inputs(cx).await?;
+        if let Err(e) = ledger::check_acceptance(&cx.spec.criteria, &revisions, &reviews) {
+            return Ok(rejected_core(&e));
+        }
+    }
     apply_to_spec(&mut cx.spec, cx.m, cx.now);
     cx.meta.insert("status".into(), cx.stamp);
     cx.tx.put(cx.db, "spec", &cx.spec_id_s, &cx.spec, &Record::Spec(cx.spec.clone()), &cx.meta).await?;
     Ok(Outcome::Applied)
+}
+
+/// `spec.accept_override`: an owner accepts without a settling review; the override is
+/// recorded beside the spec, with the latest revision and the reason.
+pub(super) async fn accept_override(cx: &mut Ctx<'_, '_>, from: &SpecStatus, reason: &str) -> Result<Outcome> {
+    if cx.role != Role::Owner {
+        let e = CoreError::NotAllowed { role: cx.role, action: "accept a spec by override".into(), assigned: false };
+        return Ok(rejected_core(&e));
+    }
+    if cx.spec.status != *from {
+        return Ok(rejected(
+            ApiErrorCode::Invalid,
+            format!("the spec is {} now, not {from}: this acceptance was made on an outdated view", cx.spec.status),
+        ));
+    }
+    if let Err(e) = from.check_transition(SpecStatus::Accepted, cx.role) {
+        return Ok(rejected_core(&e));
+    }
+    let (revisions, _) = ledger_inputs(cx).await?;
+    let record = AcceptanceOverride {
+        spec_id: cx.spec_id,
+        revision_id: revisions.iter().max_by_key(|r| r.number).map(|r| r.id),
+        by: cx.email.to_owned(),
+        reason: reason.to_owned(),
+        at: cx.now,
+    };
+    apply_to_spec(&mut cx.spec, cx.m, cx.now);
+    cx.meta.insert("status".into(), cx.stamp);
+    cx.tx.put(cx.db, "spec", &cx.spec_id_s, &cx.spec, &Record::Spec(cx.spec.clone()), &cx.meta).await?;
+    let key = cx.spec_id_s.clone();
+    cx.tx.put(cx.db, "acceptance_override", &key, &cx.spec, &Record::AcceptanceOverride(record), &Meta::new()).await?;
+    Ok(Outcome::Applied)
+}
+
+/// The spec's revisions and reviews, as the acceptance rule reads them.
+async fn ledger_inputs(cx: &mut Ctx<'_, '_>) -> Result<(Vec<ledger::LedgerRevision>, Vec<Review>)> {
+    let mut revisions = Vec::new();
+    for data in queries::records_of_kind(cx.db, &cx.scope, "revision").await? {
+        if let Record::Revision(r) = serde_json::from_str(&data)? {
+            revisions.push(ledger::LedgerRevision { id: r.id, number: r.number });
+        }
+    }
+    let mut reviews = Vec::new();
+    for data in queries::records_of_kind(cx.db, &cx.scope, "review").await? {
+        if let Record::Review(r) = serde_json::from_str(&data)? {
+            reviews.push(r);
+        }
+    }
+    Ok((revisions, reviews))
 }
 
 /// `spec.edit_section`: a 3-way merge with what was stored since the author's `base`.

@@ -2,13 +2,14 @@
 //! redacted, resolved and reopened.
 
 use handoff_core::protocol::{ApiErrorCode, ConflictDetail, Outcome, Record, ThreadRecord};
+use handoff_core::lifecycle;
 use handoff_core::*;
 use serde_json::json;
 
 use super::records::{Lww, Meta, exists, load, lww, record_conflict};
-use super::{Ctx, rejected};
+use super::{Ctx, rejected, rejected_core};
 use crate::auth::new_id;
-use crate::error::Result;
+use crate::error::{Result, ServerError};
 use crate::storage::{Sql, queries};
 
 /// `thread.create`: the thread with its first comment, anchored to something of this spec.
@@ -19,26 +20,64 @@ pub(super) async fn create(
     comment_id: &CommentId,
     body: &str,
 ) -> Result<Outcome> {
+    if let Some(refused) = check_new(cx, thread_id, anchor, comment_id).await? {
+        return Ok(refused);
+    }
+    write_new(cx, thread_id, anchor, comment_id, body).await?;
+    Ok(Outcome::Applied)
+}
+
+/// Why a new thread cannot be opened (its ids are taken, its anchor names something this spec
+/// lacks), or `None` when it can.
+pub(super) async fn check_new(
+    cx: &mut Ctx<'_, '_>,
+    thread_id: &ThreadId,
+    anchor: &Anchor,
+    comment_id: &CommentId,
+) -> Result<Option<Outcome>> {
     let (tid, cid) = (thread_id.to_string(), comment_id.to_string());
     if exists(cx.db, "thread", &tid).await? {
-        return Ok(rejected(ApiErrorCode::AlreadyExists, format!("thread {tid} already exists")));
+        return Ok(Some(rejected(ApiErrorCode::AlreadyExists, format!("thread {tid} already exists"))));
     }
     if exists(cx.db, "comment", &cid).await? {
-        return Ok(rejected(ApiErrorCode::AlreadyExists, format!("comment {cid} already exists")));
+        return Ok(Some(rejected(ApiErrorCode::AlreadyExists, format!("comment {cid} already exists"))));
     }
     match anchor {
-        Anchor::RevisionLines { revision_id, .. }
-            if load(cx.db, "revision", &revision_id.to_string(), &cx.scope, |_| Some(())).await?.is_none() =>
-        {
-            return Ok(rejected(ApiErrorCode::NotFound, format!("this spec has no revision {revision_id}")));
+        Anchor::RevisionLines { revision_id, path, .. } => {
+            let revision = load(cx.db, "revision", &revision_id.to_string(), &cx.scope, |r| match r {
+                Record::Revision(r) => Some(r),
+                _ => None,
+            })
+            .await?;
+            match revision {
+                None => return Ok(Some(rejected(ApiErrorCode::NotFound, format!("this spec has no revision {revision_id}")))),
+                Some((r, _)) if !r.files.iter().any(|f| f.path == *path) => {
+                    return Ok(Some(rejected(
+                        ApiErrorCode::NotFound,
+                        format!("revision {} has no file {path:?}", r.number),
+                    )));
+                }
+                Some(_) => {}
+            }
         }
         Anchor::Deliverable { deliverable_id }
             if load(cx.db, "deliverable", &deliverable_id.to_string(), &cx.scope, |_| Some(())).await?.is_none() =>
         {
-            return Ok(rejected(ApiErrorCode::NotFound, format!("this spec has no deliverable {deliverable_id}")));
+            return Ok(Some(rejected(ApiErrorCode::NotFound, format!("this spec has no deliverable {deliverable_id}"))));
         }
         _ => {}
     }
+    Ok(None)
+}
+
+/// Writes a new thread and its first comment, checked by [`check_new`].
+pub(super) async fn write_new(
+    cx: &mut Ctx<'_, '_>,
+    thread_id: &ThreadId,
+    anchor: &Anchor,
+    comment_id: &CommentId,
+    body: &str,
+) -> Result<()> {
     let thread = Thread {
         id: *thread_id,
         spec_id: cx.spec_id,
@@ -56,9 +95,24 @@ pub(super) async fn create(
         edited_at: None,
         redacted: false,
     };
-    cx.tx.put(cx.db, "thread", &tid, &cx.spec, &Record::Thread(ThreadRecord { thread, events: 0 }), &Meta::new()).await?;
-    cx.tx.put(cx.db, "comment", &cid, &cx.spec, &Record::Comment(comment), &Meta::new()).await?;
-    Ok(Outcome::Applied)
+    let record = Record::Thread(ThreadRecord { thread, events: 0, history: vec![] });
+    cx.tx.put(cx.db, "thread", &thread_id.to_string(), &cx.spec, &record, &Meta::new()).await?;
+    cx.tx.put(cx.db, "comment", &comment_id.to_string(), &cx.spec, &Record::Comment(comment), &Meta::new()).await?;
+    Ok(())
+}
+
+/// A thread of this spec with its field clocks.
+pub(super) async fn load_thread(cx: &mut Ctx<'_, '_>, thread_id: &ThreadId) -> Result<Option<(ThreadRecord, Meta)>> {
+    load(cx.db, "thread", &thread_id.to_string(), &cx.scope, |r| match r {
+        Record::Thread(t) => Some(t),
+        _ => None,
+    })
+    .await
+}
+
+/// Appends an entry to a thread's history, as the server records it now.
+pub(super) fn push_history(cx: &Ctx<'_, '_>, tr: &mut ThreadRecord, kind: ThreadHistoryKind, revision_id: Option<RevisionId>) {
+    tr.history.push(ThreadHistoryEntry { kind, by: cx.email.to_owned(), at: cx.now, revision_id });
 }
 
 /// `comment.add`: a reply written without having seen the thread's resolve reopens it.
@@ -69,25 +123,45 @@ pub(super) async fn add_comment(
     body: &str,
     seen_events: u32,
 ) -> Result<Outcome> {
-    let tid = thread_id.to_string();
-    let Some((mut tr, tmeta)) = load(cx.db, "thread", &tid, &cx.scope, |r| match r {
-        Record::Thread(t) => Some(t),
-        _ => None,
-    })
-    .await?
-    else {
-        return Ok(rejected(ApiErrorCode::NotFound, format!("this spec has no thread {tid}")));
-    };
+    if let Some(refused) = check_reply(cx, comment_id, thread_id).await? {
+        return Ok(refused);
+    }
+    write_reply(cx, comment_id, thread_id, body, seen_events).await?;
+    Ok(Outcome::Applied)
+}
+
+/// Why a reply cannot be added (no such thread here, the id is taken), or `None`.
+pub(super) async fn check_reply(cx: &mut Ctx<'_, '_>, comment_id: &CommentId, thread_id: &ThreadId) -> Result<Option<Outcome>> {
+    if load_thread(cx, thread_id).await?.is_none() {
+        return Ok(Some(rejected(ApiErrorCode::NotFound, format!("this spec has no thread {thread_id}"))));
+    }
     let cid = comment_id.to_string();
     if exists(cx.db, "comment", &cid).await? {
-        return Ok(rejected(ApiErrorCode::AlreadyExists, format!("comment {cid} already exists")));
+        return Ok(Some(rejected(ApiErrorCode::AlreadyExists, format!("comment {cid} already exists"))));
     }
+    Ok(None)
+}
+
+/// Writes a reply checked by [`check_reply`], reopening a resolved thread whose resolve its
+/// author had not seen.
+pub(super) async fn write_reply(
+    cx: &mut Ctx<'_, '_>,
+    comment_id: &CommentId,
+    thread_id: &ThreadId,
+    body: &str,
+    seen_events: u32,
+) -> Result<()> {
+    let tid = thread_id.to_string();
+    let Some((mut tr, tmeta)) = load_thread(cx, thread_id).await? else {
+        return Err(ServerError::Internal(format!("thread {tid} vanished inside its push")));
+    };
     if tr.thread.resolved && seen_events < tr.events {
         // A reply written without having seen the resolve: the question is open again.
         let event: ThreadEventId = new_id(cx.now)?;
         queries::insert_thread_event(cx.db, &event.to_string(), &tid, "reopen", cx.email, cx.now.as_millis()).await?;
         tr.events += 1;
         tr.thread.resolved = false;
+        push_history(cx, &mut tr, ThreadHistoryKind::Reopen, None);
         cx.tx.put(cx.db, "thread", &tid, &cx.spec, &Record::Thread(tr), &tmeta).await?;
     }
     let comment = Comment {
@@ -99,8 +173,8 @@ pub(super) async fn add_comment(
         edited_at: None,
         redacted: false,
     };
-    cx.tx.put(cx.db, "comment", &cid, &cx.spec, &Record::Comment(comment), &Meta::new()).await?;
-    Ok(Outcome::Applied)
+    cx.tx.put(cx.db, "comment", &comment_id.to_string(), &cx.spec, &Record::Comment(comment), &Meta::new()).await?;
+    Ok(())
 }
 
 /// `comment.edit`: by its author only, last writer wins.
@@ -159,7 +233,8 @@ pub(super) async fn redact_comment(cx: &mut Ctx<'_, '_>, comment_id: &CommentId,
     Ok(Outcome::Applied)
 }
 
-/// `thread.set_state`: resolve or reopen, each event recorded once by its id.
+/// `thread.set_state`: resolve or reopen, each event recorded once by its id. Resolving is
+/// for owners, reviewers and whoever opened the thread; a contractor claims instead.
 pub(super) async fn set_state(
     cx: &mut Ctx<'_, '_>,
     event_id: &ThreadEventId,
@@ -175,15 +250,22 @@ pub(super) async fn set_state(
     else {
         return Ok(rejected(ApiErrorCode::NotFound, format!("this spec has no thread {tid}")));
     };
-    let kind = match event {
-        ThreadEventKind::Resolve => "resolve",
-        ThreadEventKind::Reopen => "reopen",
+    if *event == ThreadEventKind::Resolve {
+        let assigned = cx.spec.assignees.iter().any(|a| a == cx.email);
+        if let Err(e) = lifecycle::check_resolve(cx.role, assigned, tr.thread.created_by == cx.email) {
+            return Ok(rejected_core(&e));
+        }
+    }
+    let (kind, history) = match event {
+        ThreadEventKind::Resolve => ("resolve", ThreadHistoryKind::Resolve),
+        ThreadEventKind::Reopen => ("reopen", ThreadHistoryKind::Reopen),
     };
     if !queries::insert_thread_event(cx.db, &event_id.to_string(), &tid, kind, cx.email, cx.now.as_millis()).await? {
         return Ok(rejected(ApiErrorCode::AlreadyExists, format!("thread event {event_id} already exists")));
     }
     tr.events += 1;
     tr.thread.resolved = *event == ThreadEventKind::Resolve;
+    push_history(cx, &mut tr, history, None);
     cx.tx.put(cx.db, "thread", &tid, &cx.spec, &Record::Thread(tr), &tmeta).await?;
     Ok(Outcome::Applied)
 }

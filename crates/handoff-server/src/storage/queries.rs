@@ -120,6 +120,12 @@ pub async fn records_after(db: &mut dyn Sql, scope: &str, after: i64, limit: i64
     rows.iter().map(|r| Ok((r.int(0)?, r.text(1)?))).collect()
 }
 
+/// Every record of one kind in a scope (the data only).
+pub async fn records_of_kind(db: &mut dyn Sql, scope: &str, kind: &str) -> Result<Vec<String>> {
+    let rows = db.query("SELECT data FROM records WHERE scope = $1 AND kind = $2", &[P::Text(scope), P::Text(kind)]).await?;
+    rows.iter().map(|r| r.text(0)).collect()
+}
+
 /// Every record of a scope last written at exactly `version`.
 pub async fn records_at(db: &mut dyn Sql, scope: &str, version: i64) -> Result<Vec<String>> {
     let rows = db.query("SELECT data FROM records WHERE scope = $1 AND version = $2", &[P::Text(scope), P::Int(version)]).await?;
