@@ -13,7 +13,8 @@
 //! # Files
 //! `error.rs` the failures; `session.rs` join, sign-in, sign-out and moving to a new address;
 //! `round.rs` one push/pull round; `blob_transfer.rs` uploads and resumable downloads;
-//! `watch.rs` the keep-in-sync loop; `local.rs` what each answer does to the local store.
+//! `watch.rs` the keep-in-sync loop; `local/` what each answer does to the local store (push
+//! bookkeeping, pulled pages, rebase, adoption; its `mod.rs` lists the files).
 //!
 //! # Async API
 //! [`SyncEngine`]'s network methods are `async` (tokio). The [`Client`] facade stays

@@ -70,6 +70,7 @@ function spans(doc: Doc, from: number, to: number): Span[][] {
 
 self.onmessage = async (e: MessageEvent<{ id: number; type: string; doc: string; lang?: Lang; text?: string; from?: number; to?: number }>) => {
   const m = e.data;
+  // Not IPC, so not attempt(): a worker's failure must go back to the page as a message.
   try {
     if (m.type === "parse" && m.lang && m.text !== undefined) {
       const parser = await parserFor(m.lang);

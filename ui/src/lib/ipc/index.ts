@@ -66,16 +66,26 @@ export function toIpcError(e: unknown): IpcError {
  * or it is a function that words the failure itself (from errorText's helpers).
  */
 export async function attempt(action: () => Promise<unknown>, field?: string | ((e: IpcError) => string)): Promise<string | null> {
+  const err = await attemptTyped(action);
+  if (!err) return null;
+  return typeof field === "function" ? field(err) : errorText(err, field);
+}
+
+/**
+ * Like `attempt`, but resolves to the failure as a typed IpcError, for a screen that acts on
+ * what failed (the diff viewer's Download offer) rather than only showing a message.
+ */
+export async function attemptTyped(action: () => Promise<unknown>): Promise<IpcError | null> {
   try {
     await action();
     return null;
   } catch (e) {
-    const err = toIpcError(e);
-    return typeof field === "function" ? field(err) : errorText(err, field);
+    return toIpcError(e);
   }
 }
 
 async function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
+  // Rethrows, typed: callers see only IpcError, whatever Tauri threw.
   try {
     return await invoke<T>(command, args);
   } catch (e) {

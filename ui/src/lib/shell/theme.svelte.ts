@@ -5,6 +5,7 @@ export type ThemeChoice = "system" | "light" | "dark";
 const KEY = "handoff.theme";
 
 function stored(): ThemeChoice {
+  // Synchronous and not IPC, so not attempt(): localStorage throws where storage is disabled.
   try {
     const v = localStorage.getItem(KEY);
     return v === "light" || v === "dark" ? v : "system";

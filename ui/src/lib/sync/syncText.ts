@@ -74,6 +74,7 @@ export function serverUrlProblem(url: string): string | null {
   const u = url.trim();
   if (!u) return "Enter the server's address, like https://handoff.example.com.";
   let parsed: URL;
+  // Not IPC, so not attempt(): the URL constructor is the parser, and it throws on non-URLs.
   try {
     parsed = new URL(u);
   } catch {

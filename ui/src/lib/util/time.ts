@@ -5,6 +5,7 @@
 export function viewerLocale(): string {
   const langs = typeof navigator !== "undefined" ? navigator.languages : undefined;
   const first = langs && langs.length > 0 ? langs[0] : undefined;
+  // Synchronous and not IPC, so not attempt(): a malformed browser locale throws RangeError.
   try {
     return first ? Intl.getCanonicalLocales(first)[0] ?? "en-US" : "en-US";
   } catch {

@@ -1,0 +1,49 @@
+//! The sync engine's local side: reading the outbox for a push, recording the server's
+//! answers, and applying pulled pages, each in one transaction.
+//!
+//!
+//! # Files
+//! `push.rs` what to send and what the answers do to the outbox; `pull.rs` cursors and pulled
+//! pages; `rebase.rs` rebuilding a spec with its pending edits on top (the rebase rule is
+//! documented there); `materialize.rs` server records into the visible tables; `adopt.rs` the
+//! offline workspace moved into a joined one; `snapshot.rs` a canonical dump for comparisons.
+
+mod adopt;
+mod materialize;
+mod pull;
+mod push;
+mod rebase;
+mod snapshot;
+#[cfg(test)]
+mod tests;
+
+use rusqlite::Connection;
+
+use handoff_core::time::MAX_CLOCK_DRIFT_MS;
+use handoff_core::*;
+
+use crate::error::{ClientError, Result};
+use crate::outbox::{meta_get, meta_set};
+use crate::store::read;
+
+pub(crate) use adopt::adopt_local_workspace;
+pub use pull::PullTally;
+pub(crate) use pull::{Pulled, apply_pull, cursors};
+pub use push::PushTally;
+pub(crate) use push::{blob_hashes, envelopes, note_push_failure, pending_ids, record_push_results};
+pub(crate) use rebase::rebuild_dirty;
+
+fn corrupt(e: impl std::fmt::Display) -> ClientError {
+    ClientError::Corrupt(e.to_string())
+}
+
+/// Catches the store's HLC up with the server's, inside the caller's transaction.
+pub(crate) fn observe_hlc(tx: &Connection, remote: Hlc, now: Timestamp) -> Result<()> {
+    let last: Hlc = match meta_get(tx, "hlc")? {
+        Some(s) => read::json("hlc", &s)?,
+        None => Hlc::ZERO,
+    };
+    let mut clock = HlcClock::resume(last);
+    clock.observe(remote, now, MAX_CLOCK_DRIFT_MS);
+    meta_set(tx, "hlc", &serde_json::to_string(&clock.last()).map_err(corrupt)?)
+}
