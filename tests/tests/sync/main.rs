@@ -8,5 +8,6 @@ mod http_e2e;
 mod files;
 mod process;
 mod procs;
+mod reviewing;
 mod sim;
 mod support;

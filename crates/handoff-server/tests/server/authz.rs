@@ -37,6 +37,8 @@ const KINDS: &[&str] = &[
     "comment.redact",
     "thread.set_state",
     "review.publish",
+    "review.publish_v2",
+    "file.set_viewed",
 ];
 
 fn action_of(kind: &str) -> Action {
@@ -45,7 +47,8 @@ fn action_of(kind: &str) -> Action {
         "spec.assign" | "spec.unassign" => Action::AssignSpec,
         "deliverable.create" | "revision.create" => Action::Deliver,
         "thread.create" | "comment.add" | "comment.edit" | "comment.redact" | "thread.set_state" => Action::Discuss,
-        "review.publish" => Action::Review,
+        "review.publish" | "review.publish_v2" => Action::Review,
+        "file.set_viewed" => Action::ReadSpec,
         _ => Action::EditSpec,
     }
 }
@@ -165,6 +168,31 @@ fn mutation(kind: &str, f: &Fixture, n: u128, reviewer_email: &str) -> Mutation 
             summary: "ok".into(),
             criteria: vec![],
         },
+        "review.publish_v2" => Mutation::PublishReviewV2 {
+            review_id: id(n + 58),
+            revision_id: f.revision,
+            spec_id,
+            verdict: Verdict::Comment,
+            summary: "ok".into(),
+            criteria: vec![],
+            threads: vec![ReviewThread {
+                thread_id: id(n + 59),
+                comment_id: id(n + 61),
+                anchor: Anchor::RevisionLines {
+                    revision_id: f.revision,
+                    path: "a.txt".into(),
+                    start_line: 1,
+                    end_line: 1,
+                    side: DiffSide::New,
+                    excerpt: String::new(),
+                },
+                body: "Why?".into(),
+            }],
+            replies: vec![],
+        },
+        "file.set_viewed" => {
+            Mutation::SetFileViewed { spec_id, revision_id: f.revision, path: "a.txt".into(), sha256: f.blob.clone(), viewed: true }
+        }
         other => panic!("unknown kind {other}"),
     }
 }

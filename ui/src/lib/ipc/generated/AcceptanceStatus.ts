@@ -3,4 +3,4 @@
 /**
  * How a revision stands against one acceptance criterion.
  */
-export type AcceptanceStatus = "unchecked" | "met" | "not_met";
+export type AcceptanceStatus = "unchecked" | "met" | "not_met" | "not_applicable";

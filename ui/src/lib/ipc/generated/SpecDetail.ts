@@ -40,6 +40,10 @@ threads: Array<ThreadView>,
  */
 reviews: Array<Review>, 
 /**
+ * This user's unpublished review comments on it.
+ */
+drafts: number, 
+/**
  * Local changes to it not yet answered by the server.
  */
 pending_changes: number, };
