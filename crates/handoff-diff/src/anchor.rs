@@ -115,8 +115,11 @@ fn carry_with(anchor: &Anchor, diff: &TextDiff<'_>, new_path: &str) -> AnchorPos
     let in_range = b < old_len;
     let exact = in_range
         && text_matches(diff, &anchor.text, a..b + 1)
+        // Every line unchanged, and nothing inserted between them: a line replaced inside the
+        // range by one of the same count keeps both ends and their distance, so the ends alone
+        // do not tell.
+        && (a..=b).all(|i| diff.old_to_new(i).is_some())
         && match (diff.old_to_new(a), diff.old_to_new(b)) {
-            // Unchanged ends with the same distance between them means nothing changed inside.
             (Some(na), Some(nb)) => nb - na == b - a,
             _ => false,
         };
@@ -223,6 +226,7 @@ mod tests {
             ("lines above removed", "c\nd\ne\n", 4, 5, "d\ne\n", (Current, Some((2, 3)))),
             ("anchored line edited", "a\nB\nc\nd\ne\n", 2, 2, "b\n", (Outdated, Some((2, 2)))),
             ("line inserted inside range", "a\nb\nX\nc\nd\ne\n", 2, 3, "b\nc\n", (Outdated, Some((2, 4)))),
+            ("line replaced inside range", "a\nb\nX\nd\ne\n", 2, 4, "b\nc\nd\n", (Outdated, Some((2, 4)))),
             ("anchored lines deleted", "a\nd\ne\n", 2, 3, "b\nc\n", (Outdated, Some((2, 2)))),
             ("deleted at the end", "a\nb\nc\n", 4, 5, "d\ne\n", (Outdated, Some((3, 3)))),
             ("file emptied", "", 1, 1, "a\n", (Outdated, None)),
