@@ -20,6 +20,7 @@ pub mod reviewing;
 mod search;
 mod store;
 pub mod sync;
+pub mod thread_places;
 pub mod views;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
@@ -36,6 +37,7 @@ pub use credentials::{CredentialError, TokenStore};
 pub use error::{ClientError, Result};
 pub use sync::{JoinParams, Joined, Progress, SyncEngine, SyncError, SyncReport};
 pub use reviewing::{CriterionInput, DraftView, LineTarget, ViewedFiles};
+pub use thread_places::{PlacedThread, Placement};
 pub use views::*;
 
 use store::apply::{self, Actor};
