@@ -50,6 +50,13 @@ fn export_into(dir: &Path) -> Result<(), ts_rs::ExportError> {
         d::FileView::export_all(&cfg)?;
         d::DiffRow::export_all(&cfg)?;
     }
+    handoff_client::DraftView::export_all(&cfg)?;
+    handoff_client::LineTarget::export_all(&cfg)?;
+    handoff_client::CriterionInput::export_all(&cfg)?;
+    handoff_client::ViewedFiles::export_all(&cfg)?;
+    handoff_client::PlacedThread::export_all(&cfg)?;
+    handoff_core::ledger::Ledger::export_all(&cfg)?;
+    handoff_core::Verdict::export_all(&cfg)?;
     NewSpecInput::export_all(&cfg)?;
     ThreadTargetInput::export_all(&cfg)?;
     let mut names: Vec<String> = std::fs::read_dir(dir)?

@@ -69,7 +69,7 @@ pub(crate) fn changed(app: &AppHandle, spec_id: Option<SpecId>) {
 
 /// [`call`] for a command that changes `spec_id`: on success the UI hears of it and the
 /// background sync is nudged.
-async fn write<T, F>(app: &AppHandle, state: &State<'_, AppState>, spec_id: SpecId, f: F) -> Result<T, IpcError>
+pub(crate) async fn write<T, F>(app: &AppHandle, state: &State<'_, AppState>, spec_id: SpecId, f: F) -> Result<T, IpcError>
 where
     T: Send + 'static,
     F: FnOnce(&Client) -> handoff_client::Result<T> + Send + 'static,

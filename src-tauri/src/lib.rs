@@ -9,6 +9,7 @@ pub mod commands;
 pub mod diff_commands;
 pub mod error;
 pub mod input;
+pub mod review_commands;
 pub mod store_watch;
 pub mod sync;
 
@@ -117,6 +118,19 @@ pub fn run() -> ExitCode {
             diff_commands::diff_file,
             diff_commands::diff_rows,
             diff_commands::diff_file_text,
+            review_commands::draft_line_comment,
+            review_commands::draft_reply,
+            review_commands::edit_draft,
+            review_commands::delete_draft,
+            review_commands::drafts,
+            review_commands::publish_review,
+            review_commands::ledger,
+            review_commands::accept_with_override,
+            review_commands::confirm_claim,
+            review_commands::reopen_claim,
+            review_commands::set_file_viewed,
+            review_commands::viewed_files,
+            review_commands::threads_on_pair,
         ])
         .run(tauri::generate_context!());
     match result {

@@ -279,7 +279,8 @@ pub async fn publish(app: &AppHandle, online: Option<bool>, error: Option<IpcErr
     let mut next = SyncState { signed_in, online, error, download_error, ..SyncState::default() };
     if let Ok(client) = state.client()
         && let Ok((status, downloads)) =
-            blocking(move || Ok((client.status().map_err(IpcError::from)?, client.downloads_status().map_err(IpcError::from)?))).await
+            blocking(move || Ok((client.status().map_err(IpcError::from)?, client.downloads_status().map_err(IpcError::from)?)))
+                .await
     {
         next.pending = status.pending;
         next.attention = status.attention;

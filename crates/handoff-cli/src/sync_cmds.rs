@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use handoff_client::sync::{ProgressFn, SyncOptions};
 use handoff_client::sync::{DownloadReport, RevisionDownload};
+use handoff_client::sync::{ProgressFn, SyncOptions};
 use handoff_client::{AttentionItem, Client, CredentialError, JoinParams, Progress, SyncEngine, SyncReport, place};
 use handoff_core::SpecId;
 
@@ -251,7 +251,10 @@ pub fn status(client: &Arc<Client>, out: &Printer) -> Result<()> {
         store: &'a handoff_client::StoreStatus,
         downloads: &'a handoff_client::sync::DownloadsStatus,
     }
-    out.print_json_or(&Status { store: &s, downloads: &downloads }, &format!("{}{}", out.status_text(&s), downloads_text(&downloads)))
+    out.print_json_or(
+        &Status { store: &s, downloads: &downloads },
+        &format!("{}{}", out.status_text(&s), downloads_text(&downloads)),
+    )
 }
 
 /// What is queued and held back, as `handoff status` says it.
@@ -277,8 +280,10 @@ fn held_back_text(held: &[RevisionDownload]) -> String {
     if held.is_empty() {
         return String::new();
     }
-    let list: Vec<String> =
-        held.iter().map(|r| format!("revision {} of '{}' ({})", r.revision, r.spec_title, size(r.bytes_total - r.bytes_here))).collect();
+    let list: Vec<String> = held
+        .iter()
+        .map(|r| format!("revision {} of '{}' ({})", r.revision, r.spec_title, size(r.bytes_total - r.bytes_here)))
+        .collect();
     format!(
         "\nheld back by the download limit (`handoff settings --download-limit`): {}; `handoff fetch SPEC REV` downloads one now",
         list.join(", ")
@@ -297,7 +302,10 @@ pub fn fetch(client: &Arc<Client>, out: &Printer, spec: SpecId, revision: Option
     let report = runtime()?.block_on(engine.fetch_revision_files(spec, revision));
     clear_progress();
     let report = report?;
-    out.print_json_or(&report, &if report.blobs == 0 { "every file is here already".to_owned() } else { format!("downloaded {}", downloaded(&report)) })
+    out.print_json_or(
+        &report,
+        &if report.blobs == 0 { "every file is here already".to_owned() } else { format!("downloaded {}", downloaded(&report)) },
+    )
 }
 
 /// Downloads the files of these revisions that are not here yet, when a server is joined and

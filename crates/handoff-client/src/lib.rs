@@ -35,8 +35,8 @@ pub use clock::{Clock, SystemClock};
 pub use code::Code;
 pub use credentials::{CredentialError, TokenStore};
 pub use error::{ClientError, Result};
-pub use sync::{JoinParams, Joined, Progress, SyncEngine, SyncError, SyncReport};
 pub use reviewing::{CriterionInput, DraftView, LineTarget, ViewedFiles};
+pub use sync::{JoinParams, Joined, Progress, SyncEngine, SyncError, SyncReport};
 pub use thread_places::{PlacedThread, Placement};
 pub use views::*;
 
@@ -551,13 +551,22 @@ impl Client {
         let revisions = read::revisions(&tx, spec_id)?;
         let pending: u32 = tx.query_row("SELECT COUNT(*) FROM outbox WHERE spec_id = ?1", [spec_id.to_string()], |r| r.get(0))?;
         let assigned = spec.assignees.contains(&actor.email);
+        let mut threads = read::threads(&tx, spec_id)?;
+        for t in &mut threads {
+            t.may_resolve = lifecycle::may_resolve(role, assigned, t.thread.created_by == actor.email);
+        }
+        let (ledger_revisions, reviews) = read::ledger_inputs(&tx, spec_id)?;
+        let ready = matches!(
+            handoff_core::ledger::acceptance(&spec.criteria, &ledger_revisions, &reviews),
+            handoff_core::ledger::Acceptance::Ready { .. }
+        );
         let detail = SpecDetail {
-            permissions: SpecPermissions::of(role, assigned, spec.status),
+            permissions: SpecPermissions::of(role, assigned, spec.status).with_acceptance(ready, role),
             role,
             deliverables: read::deliverables(&tx, spec_id)?,
             revisions: revisions.iter().map(RevisionSummary::from).collect(),
-            threads: read::threads(&tx, spec_id)?,
-            reviews: read::reviews(&tx, spec_id)?,
+            threads,
+            reviews,
             drafts: reviewing::draft_count(&tx, spec_id)?,
             pending_changes: pending,
             spec,
@@ -611,7 +620,12 @@ impl Client {
 
     /// A thread with its comments.
     pub fn thread(&self, thread_id: ThreadId) -> Result<ThreadView> {
-        self.thread_view(thread_id)
+        let t = self.thread_view(thread_id)?;
+        self.spec_detail(t.thread.spec_id)?
+            .threads
+            .into_iter()
+            .find(|v| v.thread.id == thread_id)
+            .ok_or_else(|| ClientError::NotFound { what: "thread", id: thread_id.to_string() })
     }
 
     /// Full-text search over specs, criteria, comments and file paths.

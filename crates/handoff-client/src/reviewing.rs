@@ -317,10 +317,11 @@ impl Client {
         let path = validate::normalize_path(path)?;
         self.write_deciding(|tx| {
             let revision = revision_in(tx, spec_id, number)?;
-            let file = revision.files.iter().find(|f| f.path == path).ok_or_else(|| ClientError::NotFound {
-                what: "file in revision",
-                id: format!("{path} (revision {number})"),
-            })?;
+            let file = revision
+                .files
+                .iter()
+                .find(|f| f.path == path)
+                .ok_or_else(|| ClientError::NotFound { what: "file in revision", id: format!("{path} (revision {number})") })?;
             Ok(vec![Mutation::SetFileViewed {
                 spec_id,
                 revision_id: revision.id,
@@ -339,8 +340,7 @@ impl Client {
         let revision = revision_in(&conn, spec_id, number)?;
         let me = Self::actor(&conn)?.email;
         let marks = read::viewed_marks(&conn, spec_id, &me)?;
-        let viewed =
-            revision.files.iter().filter(|f| marks.get(&f.path) == Some(&f.sha256)).map(|f| f.path.clone()).collect();
+        let viewed = revision.files.iter().filter(|f| marks.get(&f.path) == Some(&f.sha256)).map(|f| f.path.clone()).collect();
         Ok(ViewedFiles { viewed, total: revision.files.len() })
     }
 

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use handoff_core::*;
 use handoff_diff::{AnchorState, ManifestFile, RevisionDiffOptions, carry_anchors, diff_revisions};
 
-use crate::error::{ClientError, Result};
 use crate::Client;
+use crate::error::{ClientError, Result};
 
 /// How a thread sits on the pair on screen.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,7 +104,11 @@ impl Client {
             if made_on == to {
                 out.extend(anchors.into_iter().map(|a| placed(&a, current(&a.path, DiffSide::New, a.start, a.end))));
             } else if made_on > to {
-                out.extend(anchors.into_iter().map(|a| placed(&a, Placement::Later { path: a.path.clone(), excerpt: a.excerpt.clone() })));
+                out.extend(
+                    anchors
+                        .into_iter()
+                        .map(|a| placed(&a, Placement::Later { path: a.path.clone(), excerpt: a.excerpt.clone() })),
+                );
             } else {
                 out.extend(self.carry(spec_id, made_on, from, to, anchors)?);
             }
@@ -116,14 +120,19 @@ impl Client {
     fn carry(&self, spec_id: SpecId, made_on: u32, from: u32, to: u32, anchors: Vec<LineAnchor>) -> Result<Vec<PlacedThread>> {
         let (old, new) = (self.revision(spec_id, made_on)?.files, self.revision(spec_id, to)?.files);
         let manifest = |files: &[ManifestEntry]| -> Vec<ManifestFile> {
-            files.iter().map(|f| ManifestFile { path: f.path.clone(), sha256: f.sha256.clone(), size: f.size, executable: f.executable }).collect()
+            files
+                .iter()
+                .map(|f| ManifestFile { path: f.path.clone(), sha256: f.sha256.clone(), size: f.size, executable: f.executable })
+                .collect()
         };
         let (old, new) = (manifest(&old), manifest(&new));
         let mut contents: HashMap<String, Vec<u8>> = HashMap::new();
         let anchored: std::collections::HashSet<&str> = anchors.iter().map(|a| a.path.as_str()).collect();
         // Only what the anchors need: their files, and the new files that differ (candidates
         // for where a renamed file went).
-        let wanted = old.iter().filter(|f| anchored.contains(f.path.as_str()))
+        let wanted = old
+            .iter()
+            .filter(|f| anchored.contains(f.path.as_str()))
             .chain(new.iter().filter(|f| !old.iter().any(|o| o.path == f.path && o.sha256 == f.sha256)));
         for f in wanted {
             if !contents.contains_key(&f.sha256) && self.blobs().contains(&f.sha256) {
@@ -134,7 +143,12 @@ impl Client {
             .map_err(|e| ClientError::Corrupt(e.to_string()))?;
         let wanted: Vec<handoff_diff::Anchor> = anchors
             .iter()
-            .map(|a| handoff_diff::Anchor { path: a.path.clone(), start: a.start as usize, end: a.end as usize, text: a.excerpt.clone() })
+            .map(|a| handoff_diff::Anchor {
+                path: a.path.clone(),
+                start: a.start as usize,
+                end: a.end as usize,
+                text: a.excerpt.clone(),
+            })
             .collect();
         let positions = carry_anchors(&wanted, &diff, &&contents).map_err(|e| ClientError::Corrupt(e.to_string()))?;
         Ok(anchors
@@ -223,7 +237,8 @@ mod tests {
         let readme = thread(&c, spec, 1, at(1, "README.md", 1, 1, DiffSide::New));
         let later = thread(&c, spec, 3, at(3, "notes.txt", 2, 2, DiffSide::New));
         let old_notes = thread(&c, spec, 2, at(1, "notes.txt", 2, 2, DiffSide::Old));
-        let excerpt = |from: usize, to: usize| -> String { faq_new.split_inclusive('\n').skip(from - 1).take(to - from + 1).collect() };
+        let excerpt =
+            |from: usize, to: usize| -> String { faq_new.split_inclusive('\n').skip(from - 1).take(to - from + 1).collect() };
         let cur = |path: &str, side, start, end| Placement::Current { path: path.into(), side, start, end };
         use DiffSide::{New, Old};
         type Case = (&'static str, (u32, u32), ThreadId, Placement);
@@ -243,7 +258,12 @@ mod tests {
                 readme,
                 Placement::FileRemoved { path: "README.md".into(), excerpt: "Build it.\n".into() },
             ),
-            ("a thread made on a later revision", (1, 2), later, Placement::Later { path: "notes.txt".into(), excerpt: "b\n".into() }),
+            (
+                "a thread made on a later revision",
+                (1, 2),
+                later,
+                Placement::Later { path: "notes.txt".into(), excerpt: "b\n".into() },
+            ),
             ("made on the old side of an earlier pair", (2, 3), old_notes, cur("notes.txt", New, 2, 2)),
         ];
         for (name, (from, to), id, want) in cases {

@@ -58,6 +58,9 @@ pub struct ThreadView {
     /// The revision that claims to address it, while the claim waits for a reviewer (the
     /// thread is open and nothing happened to it since the claim).
     pub claimed_in: Option<u32>,
+    /// Whether this user may resolve it (owners, reviewers, whoever opened it), by
+    /// `handoff_core::lifecycle::may_resolve`.
+    pub may_resolve: bool,
 }
 
 /// A revision without its manifest, for timelines.

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    AcceptanceOverride, AcceptanceStatus, CoreError, Criterion, CriterionId, Evidence, Review, ReviewId, RevisionId,
-    Timestamp, Verdict,
+    AcceptanceOverride, AcceptanceStatus, CoreError, Criterion, CriterionId, Evidence, Review, ReviewId, RevisionId, Timestamp,
+    Verdict,
 };
 
 /// A revision as the ledger needs it.
@@ -178,10 +178,7 @@ pub fn acceptance(criteria: &[Criterion], revisions: &[LedgerRevision], reviews:
         return not_yet(format!("{} requested changes on revision {}", r.reviewer, latest.number));
     }
     let unsettled = |r: &Review| -> Vec<&Criterion> {
-        criteria
-            .iter()
-            .filter(|c| !r.criteria.iter().any(|v| v.criterion_id == c.id && v.status.settles()))
-            .collect()
+        criteria.iter().filter(|c| !r.criteria.iter().any(|v| v.criterion_id == c.id && v.status.settles())).collect()
     };
     let approving: Vec<&&Review> = on_latest.iter().filter(|r| r.verdict == Verdict::Approve).collect();
     if let Some(r) = approving.iter().rev().find(|r| unsettled(r).is_empty()) {
@@ -261,7 +258,12 @@ mod tests {
         let cases: Vec<Case> = vec![
             ("nothing delivered", 0, vec![], Err("no revision has been delivered")),
             ("no review", 2, vec![], Err("revision 2 has no approving review")),
-            ("approval on an older revision", 2, vec![review(1, 101, a, Approve, 1, &[(10, Met), (11, Met)])], Err("revision 2 has no approving review")),
+            (
+                "approval on an older revision",
+                2,
+                vec![review(1, 101, a, Approve, 1, &[(10, Met), (11, Met)])],
+                Err("revision 2 has no approving review"),
+            ),
             ("every criterion met", 2, vec![review(1, 102, a, Approve, 1, &[(10, Met), (11, NotApplicable)])], Ok(a)),
             (
                 "one criterion unchecked",
@@ -309,10 +311,10 @@ mod tests {
         let l = ledger(&criteria, &revs(2), &reviews, None);
         assert_eq!(l.rows.len(), 2);
         assert_eq!((l.rows[0].text.as_str(), l.rows[0].removed), ("imports", false));
-        assert_eq!(l.rows[0].cells.iter().map(|c| c.iter().map(|e| e.status).collect::<Vec<_>>()).collect::<Vec<_>>(), vec![
-            vec![NotMet],
-            vec![Met]
-        ]);
+        assert_eq!(
+            l.rows[0].cells.iter().map(|c| c.iter().map(|e| e.status).collect::<Vec<_>>()).collect::<Vec<_>>(),
+            vec![vec![NotMet], vec![Met]]
+        );
         assert_eq!(l.rows[0].latest.as_ref().map(|e| e.status), Some(Met));
         assert_eq!((l.rows[1].text.as_str(), l.rows[1].removed), ("criterion 12 as reviewed", true));
         assert!(matches!(l.acceptance, Acceptance::Ready { revision_number: 2, .. }));

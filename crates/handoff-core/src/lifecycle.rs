@@ -234,6 +234,9 @@ pub struct SpecPermissions {
     pub review: bool,
     /// The statuses the member may move the spec to from where it is.
     pub next_statuses: Vec<SpecStatus>,
+    /// Accepted is out of reach by review (the ledger is not settled) but this member is an
+    /// owner who may accept by override, with a reason.
+    pub accept_by_override: bool,
 }
 
 impl SpecPermissions {
@@ -248,7 +251,19 @@ impl SpecPermissions {
             discuss: can(Action::Discuss),
             review: can(Action::Review),
             next_statuses: if can(Action::ReadSpec) { status.next_for(role) } else { Vec::new() },
+            accept_by_override: false,
         }
+    }
+
+    /// Folds in whether the acceptance ledger is settled (`crate::ledger::acceptance`): when
+    /// it is not, accepted is not offered, and an owner who could move there is offered the
+    /// override instead.
+    pub fn with_acceptance(mut self, ready: bool, role: Role) -> Self {
+        if !ready && let Some(i) = self.next_statuses.iter().position(|s| *s == SpecStatus::Accepted) {
+            self.next_statuses.remove(i);
+            self.accept_by_override = role == Role::Owner;
+        }
+        self
     }
 }
 
@@ -330,6 +345,14 @@ mod tests {
         assert_eq!(contractor.next_statuses, vec![SpecStatus::InProgress]);
         let stranger = SpecPermissions::of(Role::Contractor, false, SpecStatus::Ready);
         assert!(!stranger.deliver && !stranger.discuss && stranger.next_statuses.is_empty());
+        let in_review = |role| SpecPermissions::of(role, false, SpecStatus::InReview);
+        assert!(in_review(Role::Reviewer).next_statuses.contains(&SpecStatus::Accepted));
+        let unsettled = in_review(Role::Reviewer).with_acceptance(false, Role::Reviewer);
+        assert!(!unsettled.next_statuses.contains(&SpecStatus::Accepted) && !unsettled.accept_by_override);
+        let owner = in_review(Role::Owner).with_acceptance(false, Role::Owner);
+        assert!(!owner.next_statuses.contains(&SpecStatus::Accepted) && owner.accept_by_override);
+        let settled = in_review(Role::Owner).with_acceptance(true, Role::Owner);
+        assert!(settled.next_statuses.contains(&SpecStatus::Accepted) && !settled.accept_by_override);
         let reviewer = SpecPermissions::of(Role::Reviewer, false, SpecStatus::Delivered);
         assert!(reviewer.edit && reviewer.review && !reviewer.deliver);
         assert_eq!(reviewer.next_statuses, vec![SpecStatus::InReview]);

@@ -661,13 +661,7 @@ mod tests {
                 }],
                 replies: vec![ReviewReply { comment_id: id(15), thread_id, body: "Still open".into(), seen_events: 1 }],
             },
-            Mutation::SetFileViewed {
-                spec_id,
-                revision_id: id(7),
-                path: "a.rs".into(),
-                sha256: "0".repeat(64),
-                viewed: true,
-            },
+            Mutation::SetFileViewed { spec_id, revision_id: id(7), path: "a.rs".into(), sha256: "0".repeat(64), viewed: true },
             Mutation::AcceptWithOverride { spec_id, from: SpecStatus::InReview, reason: "Client signed off by mail".into() },
         ]
     }

@@ -258,11 +258,7 @@ fn a_disk_that_fills_up_mid_download_is_named_and_the_store_is_unharmed() {
     // The blob store on a 1 MB file system; the whatwg files are 4 MB each.
     let blobs = gus.data.join("blobs");
     std::fs::create_dir_all(&blobs).expect("blobs");
-    let mounted = Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
-        .arg(&blobs)
-        .status()
-        .expect("run mount");
+    let mounted = Command::new("mount").args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"]).arg(&blobs).status().expect("run mount");
     assert!(mounted.success(), "this test mounts a 1 MB tmpfs and needs root, as CI has");
     let unmount = Unmount(blobs.clone());
 

@@ -4,8 +4,8 @@
 //! Replay a simulation seed: `HANDOFF_SIM_SEED=123 cargo test -p handoff-tests --test sync sim`.
 //! More seeds: `HANDOFF_SIM_SEEDS=10000 cargo test -p handoff-tests --test sync sim -- --nocapture`.
 
-mod http_e2e;
 mod files;
+mod http_e2e;
 mod process;
 mod procs;
 mod reviewing;

@@ -141,4 +141,3 @@ pub fn wait_until(mut cond: impl FnMut() -> bool) -> bool {
     }
     false
 }
-

@@ -56,13 +56,25 @@ fn a_review_drafted_and_published_offline_reaches_the_contractor_whole_and_drive
     let (contractor, contractor_email, contractor_code) = person("cole", "contractor");
     let (reviewer, reviewer_email, reviewer_code) = person("rae", "reviewer");
     server.start();
-    for (cli, email, code) in [(&owner, &owner_email, &owner_code), (&contractor, &contractor_email, &contractor_code), (&reviewer, &reviewer_email, &reviewer_code)] {
+    for (cli, email, code) in [
+        (&owner, &owner_email, &owner_code),
+        (&contractor, &contractor_email, &contractor_code),
+        (&reviewer, &reviewer_email, &reviewer_code),
+    ] {
         cli.ok(&["join", "--server", &url, "--invite", code, "--email", email, "--name", email]);
     }
     let spec = owner
         .ok(&[
-            "spec", "new", "--title", "FAQ rewrite", "--criterion", "Every question has an answer", "--criterion",
-            "Links work", "--criterion", "Translated to French",
+            "spec",
+            "new",
+            "--title",
+            "FAQ rewrite",
+            "--criterion",
+            "Every question has an answer",
+            "--criterion",
+            "Links work",
+            "--criterion",
+            "Translated to French",
         ])
         .trim()
         .to_owned();
@@ -99,7 +111,8 @@ fn a_review_drafted_and_published_offline_reaches_the_contractor_whole_and_drive
         .ok(&["comment", &spec, "2", "--file", "docs/faq-draft.md", "--lines", "1", "--side", "old", "--text", "Title?"])
         .trim()
         .to_owned();
-    let dropped = reviewer.ok(&["comment", &spec, "2", "--file", "README.md", "--lines", "1", "--text", "typo"]).trim().to_owned();
+    let dropped =
+        reviewer.ok(&["comment", &spec, "2", "--file", "README.md", "--lines", "1", "--text", "typo"]).trim().to_owned();
     reviewer.ok(&["draft", "delete", &dropped]);
     reviewer.ok(&["draft", "edit", &old_line, "--text", "Keep the old title: people search for it."]);
     let bad = reviewer.run(&["comment", &spec, "2", "--file", "docs/faq.md", "--lines", "2000-2001", "--text", "x"]);
@@ -118,9 +131,19 @@ fn a_review_drafted_and_published_offline_reaches_the_contractor_whole_and_drive
 
     // Published offline: drafts become one queued review; nothing is sent yet.
     reviewer.ok(&[
-        "review", &spec, "2", "--verdict", "request-changes", "--summary", "Close; two remarks.", "--criterion",
-        "1=met:all 80 questions answered@docs/faq.md:10-40", "--criterion", "2=not-met:the short link is dead",
-        "--criterion", "3=na",
+        "review",
+        &spec,
+        "2",
+        "--verdict",
+        "request-changes",
+        "--summary",
+        "Close; two remarks.",
+        "--criterion",
+        "1=met:all 80 questions answered@docs/faq.md:10-40",
+        "--criterion",
+        "2=not-met:the short link is dead",
+        "--criterion",
+        "3=na",
     ]);
     assert_eq!(reviewer.json(&["drafts", &spec]).as_array().map(Vec::len), Some(0), "published drafts are drafts no more");
     reviewer.ok(&["spec", "status", &spec, "changes_requested"]);
@@ -224,4 +247,63 @@ fn a_review_drafted_and_published_offline_reaches_the_contractor_whole_and_drive
     let ledger = contractor.json(&["ledger", &spec]);
     assert_eq!(ledger["override_"]["reason"], "Client signed off by mail", "{ledger}");
     assert_eq!(contractor.json(&["spec", "show", &spec])["spec"]["status"], "accepted");
+}
+
+#[test]
+fn two_reviewers_partitioned_each_publish_a_review_of_the_same_revision_and_both_stand() {
+    let (cli_bin, server_bin) = binaries();
+    let dir = tempfile::tempdir().expect("root");
+    let root = dir.path();
+    let mut server = Server { bin: server_bin, data: root.join("server"), port: free_port(), child: None };
+    let url = format!("http://127.0.0.1:{}", server.port);
+    let mut people = Vec::new();
+    for (name, role) in [("ana", "owner"), ("cole", "contractor"), ("rae", "reviewer"), ("ray", "reviewer")] {
+        let email = format!("{name}@partition.io");
+        let code = server.invite(&email, role);
+        people.push((Cli { bin: cli_bin.clone(), data: root.join(name) }, email, code));
+    }
+    server.start();
+    for (cli, email, code) in &people {
+        cli.ok(&["join", "--server", &url, "--invite", code, "--email", email, "--name", email]);
+    }
+    let [(owner, _, _), (contractor, contractor_email, _), (rae, _, _), (ray, _, _)] = &people[..] else { panic!("four people") };
+    let spec = owner.ok(&["spec", "new", "--title", "Partitioned", "--criterion", "Builds"]).trim().to_owned();
+    owner.ok(&["spec", "assign", &spec, contractor_email]);
+    owner.ok(&["spec", "status", &spec, "ready"]);
+    owner.sync();
+    contractor.sync();
+    let r1 = root.join("r1");
+    write(&r1, "docs/faq.md", &fixture("faq-md.new"));
+    contractor.ok(&["spec", "status", &spec, "in_progress"]);
+    contractor.ok(&["deliver", &spec, &r1.to_string_lossy()]);
+    contractor.ok(&["spec", "status", &spec, "delivered"]);
+    contractor.sync();
+    rae.sync();
+    ray.sync();
+    server.kill();
+
+    // Each reviewer, cut off from the other, comments on the same lines and publishes.
+    for (who, verdict, status) in [(rae, "approve", "1=met"), (ray, "request-changes", "1=not-met:fails on a clean checkout")] {
+        who.ok(&["comment", &spec, "1", "--file", "docs/faq.md", "--lines", "1-2", "--text", "Heading?"]);
+        who.ok(&["review", &spec, "1", "--verdict", verdict, "--criterion", status]);
+    }
+    server.start();
+    rae.sync();
+    ray.sync();
+    rae.sync();
+    contractor.sync();
+    server.kill();
+
+    for who in [rae, ray, contractor] {
+        let detail = who.json(&["spec", "show", &spec]);
+        let reviews = detail["reviews"].as_array().expect("reviews");
+        assert_eq!(reviews.len(), 2, "both reviews stand: {detail}");
+        assert_eq!(detail["threads"].as_array().map(Vec::len), Some(2), "both reviews' threads: {detail}");
+        let ledger = who.json(&["ledger", &spec]);
+        let cell: Vec<&str> =
+            ledger["rows"][0]["cells"][0].as_array().expect("cell").iter().filter_map(|e| e["status"].as_str()).collect();
+        assert_eq!(cell.len(), 2, "the cell holds both reviewers' statuses: {ledger}");
+        assert!(cell.contains(&"met") && cell.contains(&"not_met"), "{ledger}");
+        assert_eq!(ledger["acceptance"]["reason"], "ray@partition.io requested changes on revision 1", "{ledger}");
+    }
 }

@@ -185,11 +185,53 @@ fn local_op(rng: &mut Rng, c: &mut SimClient, contractors: &[String], work: &Pat
             }
             Err(e) => Err(e),
         },
+        (17, Some(s)) => match client.spec_detail(s) {
+            // Claims, viewed marks and overrides: the reviewing loop around a review.
+            Ok(d) => match (rng.below(3), d.revisions.iter().map(|r| r.number).max()) {
+                (0, _) => {
+                    let mut open: Vec<_> = d.threads.iter().filter(|t| !t.thread.resolved).map(|t| t.thread.id).collect();
+                    open.sort();
+                    let dir = work.join(format!("claim-{n}"));
+                    let _ = std::fs::create_dir_all(&dir);
+                    let _ = std::fs::write(dir.join("main.rs"), format!("fn main() {{ {n} }}\n"));
+                    let addresses = rng.pick(&open).map(|t| vec![*t]).unwrap_or_default();
+                    client.deliver(s, &dir, &format!("claim {n}"), addresses).map(drop)
+                }
+                (1, Some(newest)) => client.set_file_viewed(s, newest, "main.rs", rng.chance(0.8)),
+                _ if d.permissions.accept_by_override => client.accept_with_override(s, &format!("override {n}")),
+                _ => Ok(()),
+            },
+            Err(e) => Err(e),
+        },
         (_, Some(s)) => match client.revisions(s) {
             Ok(revs) => match rng.pick(&revs) {
                 Some(r) => {
                     let verdict = [Verdict::Approve, Verdict::RequestChanges, Verdict::Comment][rng.below(3) as usize];
-                    client.publish_review(s, r.number, verdict, &format!("review {n}"), vec![]).map(drop)
+                    // Line comments drafted on the revision go out with the review, as one unit
+                    // (this client may not have the files yet: then it reviews without them).
+                    for line in 1..=rng.below(3) {
+                        let target = handoff_client::LineTarget {
+                            revision: r.number,
+                            path: "main.rs".into(),
+                            start: 1,
+                            end: 1,
+                            side: DiffSide::New,
+                        };
+                        let _ = client.draft_line_comment(s, r.number, target, &format!("remark {} {n}.{line}", c.email));
+                    }
+                    let criteria = match client.spec_detail(s) {
+                        Ok(d) => (1..=d.spec.criteria.len())
+                            .map(|position| handoff_client::CriterionInput {
+                                position,
+                                status: [AcceptanceStatus::Met, AcceptanceStatus::NotMet, AcceptanceStatus::NotApplicable]
+                                    [rng.below(3) as usize],
+                                note: format!("note {n}"),
+                                evidence: None,
+                            })
+                            .collect(),
+                        Err(_) => vec![],
+                    };
+                    client.publish_review(s, r.number, verdict, &format!("review {n}"), criteria).map(drop)
                 }
                 None => Ok(()),
             },
@@ -208,6 +250,27 @@ fn assert_dense_revisions(snapshot: &serde_json::Value, who: &str, seed: u64) {
             numbers.sort_unstable();
             let want: Vec<u64> = (1..=numbers.len() as u64).collect();
             assert_eq!(numbers, want, "seed {seed}: {who}: revision numbers of deliverable {d} are not dense and unique");
+        }
+    }
+}
+
+/// A published review is seen whole: every thread it opened is there with its first comment.
+fn assert_reviews_whole(snapshot: &serde_json::Value, who: &str, seed: u64) {
+    for spec in snapshot["specs"].as_array().into_iter().flatten() {
+        let threads: BTreeMap<&str, usize> = spec["threads"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|t| Some((t["thread"]["id"].as_str()?, t["comments"].as_array().map_or(0, Vec::len))))
+            .collect();
+        for review in spec["reviews"].as_array().into_iter().flatten() {
+            for t in review["threads"].as_array().into_iter().flatten().filter_map(|t| t.as_str()) {
+                assert!(
+                    threads.get(t).is_some_and(|comments| *comments >= 1),
+                    "seed {seed}: {who} sees review {} without its thread {t}",
+                    review["id"]
+                );
+            }
         }
     }
 }
@@ -399,6 +462,7 @@ async fn run(seed: u64, steps: u32) {
             );
         }
         assert_dense_revisions(&snap, who, seed);
+        assert_reviews_whole(&snap, who, seed);
         assert_search_index_current(c.dir.path(), who, seed);
         let text = snap.to_string();
         assert!(!text.contains("<<<<<<<") && !text.contains(">>>>>>>"), "seed {seed}: {who}: conflict markers in stored text");

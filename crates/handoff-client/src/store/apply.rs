@@ -361,10 +361,24 @@ fn open_thread(
     if let Anchor::RevisionLines { revision_id, path, .. } = anchor {
         revision_file(tx, spec_id, *revision_id, path)?;
     }
-    let thread = Thread { id: thread_id, spec_id, anchor: anchor.clone(), resolved: false, created_by: actor.email.clone(), created_at: at };
+    let thread = Thread {
+        id: thread_id,
+        spec_id,
+        anchor: anchor.clone(),
+        resolved: false,
+        created_by: actor.email.clone(),
+        created_at: at,
+    };
     upsert_thread(tx, &thread, 0, &[])?;
-    let comment =
-        Comment { id: comment_id, thread_id, author: actor.email.clone(), body: body.to_owned(), created_at: at, edited_at: None, redacted: false };
+    let comment = Comment {
+        id: comment_id,
+        thread_id,
+        author: actor.email.clone(),
+        body: body.to_owned(),
+        created_at: at,
+        edited_at: None,
+        redacted: false,
+    };
     upsert_comment(tx, &comment, spec_id)
 }
 

@@ -234,6 +234,8 @@ pub(crate) fn threads(conn: &Connection, spec_id: SpecId) -> Result<Vec<ThreadVi
                 comments: comments(conn, thread_id)?,
                 history,
                 claimed_in,
+                // Filled in by the callers that know who is looking.
+                may_resolve: false,
             })
         })
         .collect()
@@ -318,7 +320,8 @@ pub(crate) fn acceptance_override(conn: &Connection, spec_id: SpecId) -> Result<
 pub(crate) fn viewed_marks(conn: &Connection, spec_id: SpecId, reviewer: &str) -> Result<HashMap<String, String>> {
     let mut stmt =
         conn.prepare_cached("SELECT path, sha256 FROM viewed_files WHERE spec_id = ?1 AND reviewer = ?2 AND viewed = 1")?;
-    let rows = stmt.query_map(params![spec_id.to_string(), reviewer], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+    let rows =
+        stmt.query_map(params![spec_id.to_string(), reviewer], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

@@ -107,7 +107,11 @@ impl DownloadsStatus {
 /// would take the total over `limit` is held back whole (a half-downloaded revision helps
 /// no reviewer), and later, smaller ones may still fit. Content shared between revisions is
 /// counted once. `here(sha, size)` says how much of a blob is on this machine.
-pub fn plan(mut revisions: Vec<RevisionNeed>, here: impl Fn(&str, u64) -> BlobHere, limit: u64) -> (Vec<RevisionNeed>, DownloadsStatus) {
+pub fn plan(
+    mut revisions: Vec<RevisionNeed>,
+    here: impl Fn(&str, u64) -> BlobHere,
+    limit: u64,
+) -> (Vec<RevisionNeed>, DownloadsStatus) {
     revisions.retain(|r| prefetched_status(r.spec_status));
     newest_first(&mut revisions);
     let mut counted: BTreeSet<String> = BTreeSet::new();
@@ -457,7 +461,10 @@ mod tests {
     #[test]
     fn revisions_already_here_are_not_queued_and_partial_downloads_count() {
         let a: SpecId = new_id(Timestamp::from_millis(1));
-        let revs = vec![rev(a, SpecStatus::ChangesRequested, 1, 10, &[("x", 600), ("e", 0)]), rev(a, SpecStatus::ChangesRequested, 2, 20, &[("y", 400)])];
+        let revs = vec![
+            rev(a, SpecStatus::ChangesRequested, 1, 10, &[("x", 600), ("e", 0)]),
+            rev(a, SpecStatus::ChangesRequested, 2, 20, &[("y", 400)]),
+        ];
         let here = |sha: &str, _size: u64| match sha {
             "x" | "e" => BlobHere::Whole,
             "y" => BlobHere::Part(100),

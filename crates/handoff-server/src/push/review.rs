@@ -143,7 +143,10 @@ pub(super) async fn set_viewed(
         return Ok(rejected(ApiErrorCode::NotFound, format!("this spec has no revision {revision_id}")));
     };
     if !revision.files.iter().any(|f| f.path == path && f.sha256 == sha256) {
-        return Ok(rejected(ApiErrorCode::NotFound, format!("revision {} has no file {path:?} with that content", revision.number)));
+        return Ok(rejected(
+            ApiErrorCode::NotFound,
+            format!("revision {} has no file {path:?} with that content", revision.number),
+        ));
     }
     let key = format!("{}/{}/{path}", cx.spec_id, cx.email);
     let mut meta = match load(cx.db, "viewed_file", &key, &cx.scope, |_| Some(())).await? {

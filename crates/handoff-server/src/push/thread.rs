@@ -1,8 +1,8 @@
 //! Discussion threads and their comments: created, replied to, edited (last writer wins),
 //! redacted, resolved and reopened.
 
-use handoff_core::protocol::{ApiErrorCode, ConflictDetail, Outcome, Record, ThreadRecord};
 use handoff_core::lifecycle;
+use handoff_core::protocol::{ApiErrorCode, ConflictDetail, Outcome, Record, ThreadRecord};
 use handoff_core::*;
 use serde_json::json;
 
@@ -52,10 +52,7 @@ pub(super) async fn check_new(
             match revision {
                 None => return Ok(Some(rejected(ApiErrorCode::NotFound, format!("this spec has no revision {revision_id}")))),
                 Some((r, _)) if !r.files.iter().any(|f| f.path == *path) => {
-                    return Ok(Some(rejected(
-                        ApiErrorCode::NotFound,
-                        format!("revision {} has no file {path:?}", r.number),
-                    )));
+                    return Ok(Some(rejected(ApiErrorCode::NotFound, format!("revision {} has no file {path:?}", r.number))));
                 }
                 Some(_) => {}
             }

@@ -190,9 +190,13 @@ fn mutation(kind: &str, f: &Fixture, n: u128, reviewer_email: &str) -> Mutation 
             }],
             replies: vec![],
         },
-        "file.set_viewed" => {
-            Mutation::SetFileViewed { spec_id, revision_id: f.revision, path: "a.txt".into(), sha256: f.blob.clone(), viewed: true }
-        }
+        "file.set_viewed" => Mutation::SetFileViewed {
+            spec_id,
+            revision_id: f.revision,
+            path: "a.txt".into(),
+            sha256: f.blob.clone(),
+            viewed: true,
+        },
         other => panic!("unknown kind {other}"),
     }
 }

@@ -11,7 +11,7 @@
 mod support;
 
 mod authz;
-mod reviews;
 mod e2e;
+mod reviews;
 mod routes;
 mod suite;

@@ -24,8 +24,10 @@ async fn in_review() -> Case {
     let w = World::sqlite().await;
     let mut owner = Device::new(1);
     let blob = sha(FILE.as_bytes());
-    let (s, _) =
-        w.app.call_raw(Method::PUT, &format!("/v1/blobs/{blob}"), Some(&w.owner.token), Some(FILE.as_bytes().to_vec()), true).await;
+    let (s, _) = w
+        .app
+        .call_raw(Method::PUT, &format!("/v1/blobs/{blob}"), Some(&w.owner.token), Some(FILE.as_bytes().to_vec()), true)
+        .await;
     assert_eq!(s, StatusCode::NO_CONTENT);
     let (spec, deliverable, revision) = (id(1), id(2), id(3));
     let file = ManifestEntry { path: "a.txt".into(), sha256: blob, size: FILE.len() as u64, executable: false };
@@ -134,14 +136,21 @@ async fn who_resolves_and_what_a_claim_records() {
     let (mut rd, mut cd) = (Device::new(2), Device::new(3));
     let r = review(&c, 100, Verdict::RequestChanges, AcceptanceStatus::NotMet, vec![line_thread(110, c.revision, "a.txt")]);
     assert_eq!(c.w.app.push_ok(&c.w.reviewer.token, rd.id, &[rd.env(r)]).await[0], Outcome::Applied);
-    let own = Mutation::CreateThread { thread_id: id(130), spec_id: c.spec, anchor: Anchor::Spec, comment_id: id(131), body: "Q?".into() };
+    let own = Mutation::CreateThread {
+        thread_id: id(130),
+        spec_id: c.spec,
+        anchor: Anchor::Spec,
+        comment_id: id(131),
+        body: "Q?".into(),
+    };
     let resolve = |n: u128, thread: u128| Mutation::SetThreadState {
         event_id: id(n),
         thread_id: id(thread),
         spec_id: c.spec,
         event: ThreadEventKind::Resolve,
     };
-    let out = c.w.app.push_ok(&c.w.contractor.token, cd.id, &[cd.env(own), cd.env(resolve(140, 110)), cd.env(resolve(141, 130))]).await;
+    let out =
+        c.w.app.push_ok(&c.w.contractor.token, cd.id, &[cd.env(own), cd.env(resolve(140, 110)), cd.env(resolve(141, 130))]).await;
     assert_eq!(out[0], Outcome::Applied);
     rejected_with(&out[1], ApiErrorCode::Forbidden, "claims it instead");
     assert_eq!(out[2], Outcome::Applied, "a contractor resolves a thread they opened");
@@ -168,10 +177,13 @@ async fn who_resolves_and_what_a_claim_records() {
         .expect("thread 110");
     let got: Vec<(ThreadHistoryKind, &str, Option<RevisionId>)> =
         history.iter().map(|h| (h.kind, h.by.as_str(), h.revision_id)).collect();
-    assert_eq!(got, vec![
-        (ThreadHistoryKind::Claim, c.w.contractor.email.as_str(), Some(id(150))),
-        (ThreadHistoryKind::Resolve, c.w.reviewer.email.as_str(), None),
-    ]);
+    assert_eq!(
+        got,
+        vec![
+            (ThreadHistoryKind::Claim, c.w.contractor.email.as_str(), Some(id(150))),
+            (ThreadHistoryKind::Resolve, c.w.reviewer.email.as_str(), None),
+        ]
+    );
     let _ = &mut c.owner;
 }
 
@@ -201,7 +213,10 @@ async fn acceptance_takes_a_settling_approval_or_an_owners_override() {
         _ => None,
     });
     let over = over.expect("the override reaches the contractor");
-    assert_eq!((over.by.as_str(), over.reason.as_str(), over.revision_id), (c.w.owner.email.as_str(), "Signed off by the client", Some(c.revision)));
+    assert_eq!(
+        (over.by.as_str(), over.reason.as_str(), over.revision_id),
+        (c.w.owner.email.as_str(), "Signed off by the client", Some(c.revision))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

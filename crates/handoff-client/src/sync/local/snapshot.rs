@@ -17,7 +17,8 @@ impl crate::Client {
 
 /// A canonical dump of everything synced and visible, for comparing two stores (tests, the
 /// simulation) and for support bundles: specs with criteria and assignees, deliverables,
-/// revisions with manifests, threads with comments, reviews, conflicts and members.
+/// revisions with manifests, threads with comments and history, reviews, viewed marks,
+/// acceptance overrides, conflicts and members.
 pub(crate) fn snapshot(conn: &Connection) -> Result<serde_json::Value> {
     let mut specs = Vec::new();
     let ids: Vec<String> = {
@@ -38,7 +39,15 @@ pub(crate) fn snapshot(conn: &Connection) -> Result<serde_json::Value> {
             let mut stmt = conn.prepare("SELECT record FROM conflicts WHERE spec_id = ?1 ORDER BY id")?;
             stmt.query_map([&id], |r| r.get::<_, String>(0))?.collect::<Result<_, _>>()?
         };
+        let viewed: Vec<(String, String, String, String, bool)> = {
+            let mut stmt = conn.prepare(
+                "SELECT reviewer, path, sha256, revision_id, viewed FROM viewed_files WHERE spec_id = ?1 ORDER BY reviewer, path",
+            )?;
+            stmt.query_map([&id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?.collect::<Result<_, _>>()?
+        };
         specs.push(serde_json::json!({
+            "acceptance_override": read::acceptance_override(conn, spec_id)?,
+            "viewed_files": viewed,
             "spec": spec,
             "deliverables": read::deliverables(conn, spec_id)?,
             "revisions": read::revisions(conn, spec_id)?,

@@ -30,4 +30,9 @@ review: boolean,
 /**
  * The statuses the member may move the spec to from where it is.
  */
-next_statuses: Array<SpecStatus>, };
+next_statuses: Array<SpecStatus>, 
+/**
+ * Accepted is out of reach by review (the ledger is not settled) but this member is an
+ * owner who may accept by override, with a reason.
+ */
+accept_by_override: boolean, };

@@ -27,4 +27,9 @@ history: Array<ThreadHistoryEntry>,
  * The revision that claims to address it, while the claim waits for a reviewer (the
  * thread is open and nothing happened to it since the claim).
  */
-claimed_in: number | null, };
+claimed_in: number | null, 
+/**
+ * Whether this user may resolve it (owners, reviewers, whoever opened it), by
+ * `handoff_core::lifecycle::may_resolve`.
+ */
+may_resolve: boolean, };
