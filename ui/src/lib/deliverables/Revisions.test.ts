@@ -80,8 +80,8 @@ describe("Revisions", () => {
     mockIPC(() => null, { shouldMockEvents: true });
     const rev = review("v1", "r1", 1_700_000_100_000);
     rev.criteria = [
-      { criterion_id: "c1", status: "met" },
-      { criterion_id: "c2", status: "not_met" },
+      { criterion_id: "c1", text: "", status: "met", note: "", evidence: null },
+      { criterion_id: "c2", text: "", status: "not_met", note: "", evidence: null },
     ];
     render(Revisions, {
       specId: SPEC,

@@ -4,7 +4,7 @@ import type { Review, ThreadView } from "../ipc";
 export const SPEC = "0190e0e0-0000-7000-8000-000000000001";
 
 export function review(id: string, revision: string, at: number, verdict: Review["verdict"] = "request_changes"): Review {
-  return { id, revision_id: revision, spec_id: SPEC, reviewer: "rev@example.com", verdict, summary: `review ${id}`, criteria: [], published_at: at };
+  return { id, revision_id: revision, spec_id: SPEC, reviewer: "rev@example.com", verdict, summary: `review ${id}`, criteria: [], threads: [], replies: [], published_at: at };
 }
 
 export function lineThread(id: string, revision: string, path: string, line: number): ThreadView {
@@ -19,6 +19,9 @@ export function lineThread(id: string, revision: string, path: string, line: num
     },
     events: 0,
     comments: [{ id: `${id}-c`, thread_id: id, author: "rev@example.com", body: `about ${path}`, created_at: 1, edited_at: null, redacted: false }],
-  } as ThreadView;
+    history: [],
+    claimed_in: null,
+    may_resolve: true,
+  };
 }
 

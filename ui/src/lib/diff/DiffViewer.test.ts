@@ -42,11 +42,12 @@ function detail(): SpecDetail {
       updated_at: 1,
     },
     role: "owner",
-    permissions: { edit: true, assign: true, deliver: true, discuss: true, review: true, next_statuses: [] },
+    permissions: { edit: true, assign: true, deliver: true, discuss: true, review: true, next_statuses: [], accept_by_override: false },
     deliverables: [],
     revisions: [revision(1), revision(2), revision(3)],
     threads: [],
     reviews: [],
+    drafts: 0,
     pending_changes: 0,
   };
 }

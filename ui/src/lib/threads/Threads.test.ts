@@ -15,6 +15,9 @@ const thread: ThreadView = {
   thread: { id: "t1", spec_id: SPEC, anchor: { kind: "spec" }, resolved: false, created_by: "ana@example.com", created_at: 1 },
   events: 0,
   comments: [{ id: "c1", thread_id: "t1", author: "ana@example.com", body: "Header row?", created_at: 1, edited_at: null, redacted: false }],
+  history: [],
+  claimed_in: null,
+  may_resolve: true,
 };
 
 describe("Threads", () => {
@@ -43,5 +46,24 @@ describe("Threads", () => {
     await fireEvent.click(screen.getByRole("button", { name: "Ask" }));
     expect(await screen.findByRole("alert")).toHaveTextContent("comment must not be empty");
     expect(screen.getByLabelText("New question")).toHaveValue("   ");
+  });
+
+  it("offers a contractor no Resolve on someone else's thread, and a reviewer Confirm on a claim", async () => {
+    mockIPC(() => null);
+    const theirs = { ...thread, may_resolve: false };
+    const { unmount } = render(Threads, { specId: SPEC, threads: [theirs] });
+    expect(screen.queryByRole("button", { name: "Resolve" })).toBeNull();
+    unmount();
+    const calls: [string, unknown][] = [];
+    mockIPC((cmd, args) => {
+      calls.push([cmd, args]);
+      return null;
+    });
+    const claimed = { ...thread, claimed_in: 3, history: [{ kind: "claim" as const, by: "cole@example.com", at: 5, revision_id: "r3" }] };
+    render(Threads, { specId: SPEC, threads: [claimed] });
+    expect(screen.getByTestId("claimed")).toHaveTextContent("Addressed in r3 (claimed)");
+    expect(screen.getByText(/cole@example.com claimed it addressed/)).toBeInTheDocument();
+    await fireEvent.click(screen.getByTestId("confirm-claim"));
+    await vi.waitFor(() => expect(calls).toContainEqual(["confirm_claim", { spec_id: SPEC, thread_id: "t1" }]));
   });
 });
