@@ -228,6 +228,8 @@ async function main() {
     // Once the highlighter has parsed both sides, before any scrolling: what opening costs.
     await until(b, async () => (await b.$$("[data-testid=diff-scroll] [class*=tok-]")).length > 0, "syntax colours", 60_000).catch(() => {});
     await b.pause(1000);
+    const coloured = () => b.execute(() => document.querySelectorAll("[data-testid=diff-scroll] [class*=tok-]").length);
+    report("syntax-coloured tokens on screen at the top", await coloured(), "");
     report("total RSS with the diff open, before scrolling", totalRssMiB(pid), "MiB");
     report("total PSS with the diff open, before scrolling", totalPssMiB(pid), "MiB");
     report(`  by process (RSS/PSS MiB): ${rssByProcess(pid)}`, "", "");
@@ -239,6 +241,8 @@ async function main() {
     report("scroll frame interval max", sorted[sorted.length - 1], "ms", "≤ 50 ms");
     report("frames over 16.7 ms (a missed 60 Hz frame)", frames.filter((f) => f > 16.7).length, "");
     await b.pause(1000);
+    // The highlighter parses as far as asked: the last screen is coloured too.
+    report("syntax-coloured tokens on screen at the bottom", await coloured(), "");
     const open = totalRssMiB(pid);
     const openPss = totalPssMiB(pid);
     report("total RSS with the diff open (after scrolling it all)", open, "MiB");
