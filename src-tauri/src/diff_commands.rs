@@ -6,6 +6,7 @@
 use handoff_client::review_diff::{DefaultDiff, DiffLayout, DiffPair, DiffRow, DiffSummary, FileSide, FileView, GapExpansion};
 use handoff_core::SpecId;
 use tauri::State;
+use tauri::ipc::Response;
 
 use crate::AppState;
 use crate::commands::call;
@@ -53,14 +54,12 @@ pub async fn diff_rows(
     call(&state, move |c| c.diff_rows(pair, file, layout, &expanded, start, count)).await
 }
 
-/// One side's whole text, for the syntax highlighter; `None` when binary or absent.
+/// One side's whole text as UTF-8 bytes, for the syntax highlighter; empty when binary or
+/// absent. Raw bytes rather than a JSON string: a 4 MB file would otherwise be escaped here,
+/// then parsed into a string on the UI thread only to be copied to the highlighter's worker.
 #[tauri::command(rename_all = "snake_case")]
 #[tracing::instrument(skip(state))]
-pub async fn diff_file_text(
-    state: State<'_, AppState>,
-    pair: DiffPair,
-    file: u32,
-    side: FileSide,
-) -> Result<Option<String>, IpcError> {
-    call(&state, move |c| c.diff_file_text(pair, file, side)).await
+pub async fn diff_file_text(state: State<'_, AppState>, pair: DiffPair, file: u32, side: FileSide) -> Result<Response, IpcError> {
+    let text = call(&state, move |c| c.diff_file_text(pair, file, side)).await?;
+    Ok(Response::new(text.map(String::into_bytes).unwrap_or_default()))
 }

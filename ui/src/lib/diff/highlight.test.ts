@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { escapeHtml, languageFor, lineHtml } from "./highlight";
+import { lineSpans } from "./spans";
 
 describe("languageFor", () => {
   it("picks a parser by extension, plain text otherwise", () => {
@@ -24,16 +25,20 @@ describe("lineHtml", () => {
   });
   it("combines syntax spans with word emphasis", () => {
     // "let x = 1;" with `let` a keyword and `1` both a number and the changed word.
-    const html = lineHtml("let x = 1;", [[8, 9]], [
-      [0, 3, "tok-keyword"],
-      [8, 9, "tok-number"],
-    ]);
+    const html = lineHtml(
+      "let x = 1;",
+      [[8, 9]],
+      lineSpans([
+        [0, 3, "tok-keyword"],
+        [8, 9, "tok-number"],
+      ]),
+    );
     expect(html).toBe('<span class="tok-keyword">let</span> x = <span class="tok-number em">1</span>;');
   });
   it("emphasis may cross a token boundary", () => {
-    expect(lineHtml("ab cd", [[1, 4]], [[0, 2, "k"]])).toBe('<span class="k">a</span><span class="k em">b</span><span class="em"> c</span>d');
+    expect(lineHtml("ab cd", [[1, 4]], lineSpans([[0, 2, "k"]]))).toBe('<span class="k">a</span><span class="k em">b</span><span class="em"> c</span>d');
   });
   it("ignores ranges past the text (a cut line)", () => {
-    expect(lineHtml("abc", [[2, 10]], [[5, 9, "k"]])).toBe('ab<span class="em">c</span>');
+    expect(lineHtml("abc", [[2, 10]], lineSpans([[5, 9, "k"]]))).toBe('ab<span class="em">c</span>');
   });
 });

@@ -1,7 +1,8 @@
 // Syntax highlighting for the diff viewer: lezer parsers run in a Web Worker that parses a
-// whole file once (per-line highlighting gets multi-line strings and comments wrong) and then
-// answers the token spans of the lines on screen. This module picks the language and turns a
-// line's text, word emphasis and spans into HTML.
+// file from its start (per-line highlighting gets multi-line strings and comments wrong), only
+// as far as the lines asked for, and answers the token spans of the lines on screen. This
+// module picks the language and turns a line's text, word emphasis and spans into HTML.
+import type { LineSpans } from "./spans";
 
 /** Languages with a parser; anything else is plain text. */
 export type Lang = "js" | "jsx" | "ts" | "tsx" | "rust" | "html" | "css" | "json" | "markdown" | "python";
@@ -36,9 +37,6 @@ export function languageFor(path: string): Lang | null {
   return BY_EXTENSION[name.slice(dot + 1)] ?? null;
 }
 
-/** A highlighted range of a line: `[start, end, classes]`, offsets in UTF-16 units from the line start. */
-export type Span = [number, number, string];
-
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
 /** Text made safe to put into HTML. */
@@ -51,35 +49,40 @@ export function escapeHtml(text: string): string {
  * in a span with its token classes (and `em` inside a word-level change). Spans and emphasis
  * are sorted and non-overlapping among themselves; anything past the text is ignored.
  */
-export function lineHtml(text: string, emphasis: readonly (readonly [number, number])[], spans: readonly Span[] = []): string {
-  if (emphasis.length === 0 && spans.length === 0) return escapeHtml(text);
-  const cuts = new Set<number>([0, text.length]);
+export function lineHtml(text: string, emphasis: readonly (readonly [number, number])[], spans?: LineSpans): string {
+  const data = spans?.data;
+  const count = data ? data.length >> 2 : 0;
+  if (emphasis.length === 0 && count === 0) return escapeHtml(text);
   const clamp = (n: number) => Math.max(0, Math.min(text.length, n));
-  for (const [s, e] of emphasis) cuts.add(clamp(s)).add(clamp(e));
-  for (const [s, e] of spans) cuts.add(clamp(s)).add(clamp(e));
-  const points = [...cuts].sort((a, b) => a - b);
+  const cuts = [0, text.length];
+  for (const [s, e] of emphasis) cuts.push(clamp(s), clamp(e));
+  for (let k = 0; k < count; k++) cuts.push(clamp(data?.[k * 4 + 1] ?? 0), clamp(data?.[k * 4 + 2] ?? 0));
+  cuts.sort((a, b) => a - b);
   let out = "";
   let si = 0;
   let ei = 0;
-  for (let k = 0; k + 1 < points.length; k++) {
-    const a = points[k] ?? 0;
-    const b = points[k + 1] ?? 0;
+  for (let k = 0; k + 1 < cuts.length; k++) {
+    const a = cuts[k] ?? 0;
+    const b = cuts[k + 1] ?? 0;
     if (a >= b) continue;
-    while (si < spans.length && (spans[si]?.[1] ?? 0) <= a) si++;
+    while (si < count && (data?.[si * 4 + 2] ?? 0) <= a) si++;
     while (ei < emphasis.length && (emphasis[ei]?.[1] ?? 0) <= a) ei++;
-    const span = spans[si];
+    const token = si < count && (data?.[si * 4 + 1] ?? 0) <= a ? spans?.classes[data?.[si * 4 + 3] ?? -1] : undefined;
     const em = emphasis[ei];
-    const classes = [span && span[0] <= a ? span[2] : "", em && em[0] <= a ? "em" : ""].filter(Boolean).join(" ");
+    const inEm = !!em && em[0] <= a;
+    const classes = token ? (inEm ? `${token} em` : token) : inEm ? "em" : "";
     const piece = escapeHtml(text.slice(a, b));
     out += classes ? `<span class="${escapeHtml(classes)}">${piece}</span>` : piece;
   }
   return out;
 }
 
-type Reply = { id: number; ok: true; lines?: Span[][] } | { id: number; ok: false; error: string };
+type Reply =
+  | { id: number; ok: true; data?: Int32Array; classes?: string[] }
+  | { id: number; ok: false; error: string };
 
 /**
- * The worker's client: parse a document once, then ask for the spans of line ranges. One
+ * The worker's client: open a document once, then ask for the spans of line ranges. One
  * worker for the app, made on first use; requests are answered in order.
  */
 export class Highlighter {
@@ -87,7 +90,7 @@ export class Highlighter {
   private next = 1;
   private waiting = new Map<number, { resolve: (r: Reply) => void }>();
 
-  private post(message: Record<string, unknown>): Promise<Reply> {
+  private post(message: Record<string, unknown>, transfer: Transferable[] = []): Promise<Reply> {
     if (typeof Worker === "undefined") return Promise.resolve({ id: 0, ok: false, error: "no workers here" });
     if (!this.worker) {
       this.worker = new Worker(new URL("./highlight.worker.ts", import.meta.url), { type: "module" });
@@ -100,19 +103,22 @@ export class Highlighter {
     const worker = this.worker;
     return new Promise((resolve) => {
       this.waiting.set(id, { resolve });
-      worker.postMessage({ ...message, id });
+      worker.postMessage({ ...message, id }, transfer);
     });
   }
 
-  /** Parses `text` as document `doc` (replacing any document of that name). */
-  async parse(doc: string, lang: Lang, text: string): Promise<boolean> {
-    return (await this.post({ type: "parse", doc, lang, text })).ok;
+  /**
+   * Hands the worker document `doc`'s UTF-8 text (the buffer moves to the worker, no copy);
+   * it is parsed later, as far as lines are asked for.
+   */
+  async open(doc: string, lang: Lang, bytes: ArrayBuffer): Promise<boolean> {
+    return (await this.post({ type: "open", doc, lang, bytes }, [bytes])).ok;
   }
 
-  /** Spans of lines `[from, to)` (0-based) of a parsed document; null if it is not parsed. */
-  async spans(doc: string, from: number, to: number): Promise<Span[][] | null> {
+  /** Spans of lines `[from, to)` (0-based) as `(line - from, start, end, class)` quads; null if the document is not open. */
+  async spans(doc: string, from: number, to: number): Promise<{ data: Int32Array; classes: string[] } | null> {
     const r = await this.post({ type: "spans", doc, from, to });
-    return r.ok ? (r.lines ?? []) : null;
+    return r.ok ? { data: r.data ?? new Int32Array(0), classes: r.classes ?? [] } : null;
   }
 
   /** Forgets a document. */
@@ -124,15 +130,15 @@ export class Highlighter {
 /** The app's one highlighter. */
 export const highlighter = new Highlighter();
 
-/** Documents parsed (or being parsed), most recent last; a few are kept, older ones dropped. */
+/** Documents opened (or being opened), most recent last; a few are kept, older ones dropped. */
 const parsed = new Map<string, Promise<boolean>>();
 const DOCS_KEPT = 4;
 
 /**
- * Parses a document once: later calls for the same name share the first parse. `load` gives
- * its text (null: nothing to highlight, such as a binary side).
+ * Opens a document in the worker once: later calls for the same name share the first. `load`
+ * gives its UTF-8 text (null: nothing to highlight, such as a binary side).
  */
-export function ensureParsed(doc: string, lang: Lang, load: () => Promise<string | null>): Promise<boolean> {
+export function ensureOpen(doc: string, lang: Lang, load: () => Promise<ArrayBuffer | null>): Promise<boolean> {
   const known = parsed.get(doc);
   if (known) {
     parsed.delete(doc);
@@ -141,7 +147,7 @@ export function ensureParsed(doc: string, lang: Lang, load: () => Promise<string
   }
   // Highlighting is an extra: any failure (no worker, a parser error) leaves plain text.
   const job = load()
-    .then((text) => (text === null || text.length > MAX_HIGHLIGHT_CHARS ? false : highlighter.parse(doc, lang, text)))
+    .then((bytes) => (bytes === null || bytes.byteLength > MAX_HIGHLIGHT_BYTES ? false : highlighter.open(doc, lang, bytes)))
     .catch(() => false);
   parsed.set(doc, job);
   while (parsed.size > DOCS_KEPT) {
@@ -154,4 +160,4 @@ export function ensureParsed(doc: string, lang: Lang, load: () => Promise<string
 }
 
 /** Files larger than this are shown without syntax colors (the diff itself has no limit). */
-export const MAX_HIGHLIGHT_CHARS = 16_000_000;
+export const MAX_HIGHLIGHT_BYTES = 16_000_000;

@@ -1,63 +1,91 @@
-// The syntax highlighting worker: parses whole files with lezer and answers the token spans
-// of ranges of lines. Off the UI thread, so a 4 MB file parses without a dropped frame.
-import type { Parser, Tree } from "@lezer/common";
+// The syntax highlighting worker: parses files with lezer, off the UI thread, and answers the
+// token spans of ranges of lines.
+//
+// A file is parsed only as far as the lines asked for (plus a margin), resuming from the
+// previous partial tree when later lines are asked for: opening a 100k-line file at its top
+// parses a few hundred lines, not all of it. The text is kept only until the parse reaches
+// its end; then just the tree remains. Spans go back as one flat Int32Array (transferred, not
+// copied) with a table of class names, so the UI thread makes no small arrays per token.
+import { TreeFragment, type Parser, type Tree } from "@lezer/common";
 import { classHighlighter, highlightTree } from "@lezer/highlight";
-import type { Lang, Span } from "./highlight";
+import type { Lang } from "./highlight";
+import { flatSpans } from "./spans";
+import { parserFor } from "./parsers";
 
-async function parserFor(lang: Lang): Promise<Parser> {
-  switch (lang) {
-    case "js":
-    case "jsx":
-    case "ts":
-    case "tsx": {
-      const { parser } = await import("@lezer/javascript");
-      const dialect = lang === "js" ? "" : lang === "jsx" ? "jsx" : lang === "ts" ? "ts" : "ts jsx";
-      return parser.configure({ dialect });
-    }
-    case "rust":
-      return (await import("@lezer/rust")).parser;
-    case "html":
-      return (await import("@lezer/html")).parser;
-    case "css":
-      return (await import("@lezer/css")).parser;
-    case "json":
-      return (await import("@lezer/json")).parser;
-    case "markdown":
-      return (await import("@lezer/markdown")).parser;
-    case "python":
-      return (await import("@lezer/python")).parser;
-  }
-}
-
-type Doc = { tree: Tree; starts: number[]; length: number };
+type Doc = {
+  parser: Parser;
+  /** The text, until the parse has reached its end. */
+  text: string | null;
+  starts: Int32Array;
+  length: number;
+  /** The tree so far: up to `parsedTo`, or the whole text once `text` is null. */
+  tree: Tree | null;
+  parsedTo: number;
+};
 const docs = new Map<string, Doc>();
 
-function lineStarts(text: string): number[] {
-  const starts = [0];
-  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+/** Past the last line asked for, how far to parse ahead: the next screens come free. */
+const PARSE_AHEAD = 64 * 1024;
+
+function lineStarts(text: string): Int32Array {
+  let n = 1;
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) n++;
+  const starts = new Int32Array(n);
+  let k = 1;
+  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts[k++] = i + 1;
   return starts;
 }
 
-function spans(doc: Doc, from: number, to: number): Span[][] {
+/** Parses `doc` at least up to `pos`, reusing the partial tree parsed so far. */
+function parseTo(doc: Doc, pos: number): Tree | null {
+  if (doc.text === null || doc.parsedTo >= pos) return doc.tree;
+  const text = doc.text;
+  const target = pos + PARSE_AHEAD >= doc.length ? doc.length : pos + PARSE_AHEAD;
+  const fragments = doc.tree ? TreeFragment.addTree(doc.tree, [], true) : [];
+  const parse = doc.parser.startParse(text, fragments);
+  if (target < doc.length) parse.stopAt(target);
+  let tree: Tree | null = null;
+  while (!tree) tree = parse.advance();
+  doc.tree = tree;
+  doc.parsedTo = target;
+  if (target >= doc.length) doc.text = null;
+  return tree;
+}
+
+/** Class strings by index, shared with the UI thread (which keeps its own copy of the table). */
+const classes: string[] = [];
+const classIndex = new Map<string, number>();
+function classId(c: string): number {
+  let id = classIndex.get(c);
+  if (id === undefined) {
+    id = classes.length;
+    classes.push(c);
+    classIndex.set(c, id);
+  }
+  return id;
+}
+
+function spans(doc: Doc, from: number, to: number): Int32Array {
   const first = Math.max(0, from);
   const last = Math.min(to, doc.starts.length);
-  const lines: Span[][] = [];
-  for (let i = first; i < last; i++) lines.push([]);
-  if (last <= first) return lines;
+  if (last <= first) return new Int32Array(0);
   const start = doc.starts[first] ?? 0;
-  const end = doc.starts[last] ?? doc.length;
+  const end = last < doc.starts.length ? (doc.starts[last] ?? doc.length) : doc.length;
+  const tree = parseTo(doc, end);
+  if (!tree) return new Int32Array(0);
+  const out = flatSpans();
   let line = first;
   highlightTree(
-    doc.tree,
+    tree,
     classHighlighter,
-    (f, t, classes) => {
+    (f, t, cls) => {
       // A token may cross lines (a block comment): cut it at each line start.
       while (f < t) {
         while (line + 1 < last && (doc.starts[line + 1] ?? Infinity) <= f) line++;
         const lineStart = doc.starts[line] ?? 0;
         const lineEnd = line + 1 < doc.starts.length ? (doc.starts[line + 1] ?? doc.length) - 1 : doc.length;
         const cut = Math.min(t, lineEnd);
-        if (cut > f) lines[line - first]?.push([f - lineStart, cut - lineStart, classes]);
+        if (cut > f) out.push(line - first, f - lineStart, cut - lineStart, classId(cls));
         if (t <= lineEnd || line + 1 >= last) break;
         f = lineEnd + 1;
       }
@@ -65,21 +93,27 @@ function spans(doc: Doc, from: number, to: number): Span[][] {
     start,
     end,
   );
-  return lines;
+  return out.done();
 }
 
-self.onmessage = async (e: MessageEvent<{ id: number; type: string; doc: string; lang?: Lang; text?: string; from?: number; to?: number }>) => {
+type Message = { id: number; type: string; doc: string; lang?: Lang; bytes?: ArrayBuffer; from?: number; to?: number };
+
+self.onmessage = async (e: MessageEvent<Message>) => {
   const m = e.data;
   // Not IPC, so not attempt(): a worker's failure must go back to the page as a message.
   try {
-    if (m.type === "parse" && m.lang && m.text !== undefined) {
+    if (m.type === "open" && m.lang && m.bytes) {
       const parser = await parserFor(m.lang);
-      docs.set(m.doc, { tree: parser.parse(m.text), starts: lineStarts(m.text), length: m.text.length });
+      const text = new TextDecoder().decode(m.bytes);
+      docs.set(m.doc, { parser, text, starts: lineStarts(text), length: text.length, tree: null, parsedTo: 0 });
       self.postMessage({ id: m.id, ok: true });
     } else if (m.type === "spans") {
       const doc = docs.get(m.doc);
       if (!doc) self.postMessage({ id: m.id, ok: false, error: "not parsed" });
-      else self.postMessage({ id: m.id, ok: true, lines: spans(doc, m.from ?? 0, m.to ?? 0) });
+      else {
+        const data = spans(doc, m.from ?? 0, m.to ?? 0);
+        self.postMessage({ id: m.id, ok: true, data, classes }, { transfer: [data.buffer] });
+      }
     } else if (m.type === "drop") {
       docs.delete(m.doc);
       self.postMessage({ id: m.id, ok: true });

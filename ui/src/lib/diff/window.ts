@@ -8,6 +8,13 @@ export const OVERSCAN = 30;
 /** Rows fetched per request: large enough that a screen needs one or two, small enough to ship fast. */
 export const BLOCK = 200;
 
+/**
+ * Blocks of rows kept: a screen with its overscan spans at most two, and a few more keep a
+ * short scroll back free. Rows are cheap to ask for again; memory held while scrolling a
+ * 100k-row file is not.
+ */
+export const BLOCKS_KEPT = 6;
+
 /** Rows `[start, end)` to paint. */
 export type Range = { start: number; end: number };
 

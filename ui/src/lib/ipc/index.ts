@@ -170,8 +170,8 @@ export const api = {
     call<FileView>("diff_file", { pair, file, layout, expanded }),
   diffRows: (pair: DiffPair, file: number, layout: DiffLayout, expanded: GapExpansion[], start: number, count: number) =>
     call<DiffRow[]>("diff_rows", { pair, file, layout, expanded, start, count }),
-  diffFileText: (pair: DiffPair, file: number, side: FileSide) =>
-    call<string | null>("diff_file_text", { pair, file, side }),
+  /** One side's UTF-8 text as bytes; empty when binary or absent. */
+  diffFileText: (pair: DiffPair, file: number, side: FileSide) => call<ArrayBuffer>("diff_file_text", { pair, file, side }),
   /** Downloads a revision's files now (the command belongs to the sync side of the app). */
   fetchRevisionFiles: (spec_id: SpecId, number: number) => call<unknown>("fetch_revision_files", { spec_id, number }),
 };

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { cleanup, fireEvent, render, screen, within } from "@testing-library/svelte";
+import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import { EditorView } from "@codemirror/view";
 import { vi } from "vitest";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
@@ -170,7 +170,12 @@ describe("SpecView", () => {
     });
     render(SpecView, { specId: SPEC });
     await fireEvent.click(await screen.findByRole("button", { name: "Edit API shape" }));
-    const dom = document.querySelector("section[data-section=api_shape] .cm-editor");
+    // The editor's code loads on the first edit.
+    const dom = await waitFor(() => {
+      const found = document.querySelector("section[data-section=api_shape] .cm-editor");
+      if (!found) throw new Error("the editor is not there yet");
+      return found;
+    });
     const view = dom instanceof HTMLElement ? EditorView.findFromDOM(dom) : null;
     if (!view) throw new Error("no editor");
     view.dispatch({ changes: { from: 0, insert: huge } });
