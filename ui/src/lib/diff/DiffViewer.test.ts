@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { cleanup, fireEvent, render, screen, within } from "@testing-library/svelte";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
-import type { DiffFile, DiffPair, DiffRow, DiffSummary, FileView, RevisionSummary, SpecDetail } from "../ipc";
+import type { DiffFile, DiffPair, DiffRow, DiffSummary, FileView, PlacedThread, RevisionSummary, SpecDetail } from "../ipc";
 import DiffViewer from "./DiffViewer.svelte";
 
 afterEach(() => {
@@ -80,6 +80,8 @@ function rows(): DiffRow[] {
 
 type Call = { cmd: string; args: Record<string, unknown> };
 
+let mockPlaced: PlacedThread[] = [];
+
 function mock(calls: Call[], opts: { files?: DiffFile[]; failSummary?: { code: string; message: string } } = {}) {
   let failing = opts.failSummary;
   mockIPC((cmd, args) => {
@@ -100,6 +102,12 @@ function mock(calls: Call[], opts: { files?: DiffFile[]; failSummary?: { code: s
       case "fetch_revision_files":
         failing = undefined;
         return null;
+      case "threads_on_pair":
+        return mockPlaced;
+      case "drafts":
+        return [];
+      case "viewed_files":
+        return { viewed: [], total: 3 };
     }
     return null;
   });
@@ -144,6 +152,35 @@ describe("DiffViewer", () => {
     expect(scroll).toHaveTextContent("no newline at end of file");
     await fireEvent.click(within(scroll).getAllByRole("button", { name: "All" })[0] as HTMLElement);
     await vi.waitFor(() => expect(last(calls, "diff_file")).toMatchObject({ expanded: [{ gap: 0, top: 4, bottom: 0 }] }));
+  });
+
+  it("drafts a comment on lines picked by mouse or keyboard, marks threads and viewed files", async () => {
+    const calls: Call[] = [];
+    mock(calls);
+    // A thread placed on new line 6 of this file, carried from revision 1.
+    const base = mockPlaced;
+    mockPlaced = [{ thread_id: "t1", made_on: 1, placement: { state: "current", path: "source.html", side: "new", start: 6, end: 6 } }];
+    render(DiffViewer, { props: { target: { spec_id: SPEC, from: 2, to: 3, path: "source.html" } } });
+    const scroll = await screen.findByTestId("diff-scroll");
+    await vi.waitFor(() => expect(scroll.dataset.rowsPainted).toBe("6"));
+    await vi.waitFor(() => expect(within(scroll).getAllByTestId("thread-mark")).toHaveLength(1));
+    await fireEvent.click(within(scroll).getByTestId("line-new-6"));
+    await fireEvent.keyDown(within(scroll).getByTestId("line-new-7"), { key: "Enter", shiftKey: true });
+    const form = await screen.findByTestId("line-comment-form");
+    expect(form).toHaveTextContent("lines 6–7 (new side)");
+    await fireEvent.input(within(form).getByLabelText("Line comment"), { target: { value: "Why a new line?" } });
+    await fireEvent.click(within(form).getByTestId("add-draft"));
+    await vi.waitFor(() =>
+      expect(last(calls, "draft_line_comment")).toEqual({
+        spec_id: SPEC,
+        reviewing: 3,
+        target: { revision: 3, path: "source.html", start: 6, end: 7, side: "new" },
+        body: "Why a new line?",
+      }),
+    );
+    await fireEvent.click(screen.getByTestId("mark-viewed"));
+    await vi.waitFor(() => expect(last(calls, "set_file_viewed")).toEqual({ spec_id: SPEC, number: 3, path: "source.html", viewed: true }));
+    mockPlaced = base;
   });
 
   it("moves between files, toggles the layout and white space from the keyboard", async () => {
