@@ -78,6 +78,32 @@ scenario("screenshots", async () => {
     await (await b.$("button*=← CSV export")).click();
     await until(b, async () => (await b.$("article.spec h1")).isExisting(), "back on the spec");
 
+    // Reviewing: revision 2 → 3, where one thread is current and one outdated (its lines
+    // changed), with the gutter markers and the picked lines of a new comment.
+    await b.execute(() => document.querySelector("[data-revision='3'] [data-testid=open-diff]")?.scrollIntoView());
+    await (await b.$("[data-revision='3'] [data-testid=open-diff]")).click();
+    await until(b, async () => (await b.$$("[data-testid=diff-file]")).length >= 1, "the r2 → r3 file list", 20_000);
+    await (await b.$("[data-testid=diff-file][data-path='lifecycle.rs']")).click();
+    await until(b, async () => (await b.$$("[data-testid=placed-thread]")).length >= 2, "the placed threads", 20_000);
+    await until(b, async () => (await painted()) > 5, "the rows");
+    await shot("15-diff-threads-current-and-outdated");
+    await (await b.$("button*=← CSV export")).click();
+    await until(b, async () => (await b.$("article.spec h1")).isExisting(), "back on the spec");
+    await (await b.$("[data-testid=open-review]")).click();
+    const composer = await b.$("[data-testid=review-composer]");
+    await until(b, async () => (await composer.$$("[data-testid=draft]")).length === 2, "the composer with its drafts");
+    await (await composer.$("input[value=approve]")).click();
+    await (await composer.$("select[aria-label='Status of criterion 1']")).selectByAttribute("value", "met");
+    await (await composer.$("select[aria-label='Status of criterion 4']")).selectByAttribute("value", "met");
+    await (await composer.$("input[aria-label='Note on criterion 4']")).setValue("format_cents() covers display");
+    await b.execute(() => document.querySelector("[data-testid=review-composer]")?.scrollIntoView());
+    await shot("16-review-composer");
+    await b.execute(() => document.querySelector("[data-testid=ledger]")?.scrollIntoView({ block: "end" }));
+    await shot("17-acceptance-ledger");
+    await b.execute(() => document.querySelector("[data-testid=claimed]")?.scrollIntoView({ block: "center" }));
+    await shot("18-claimed-thread");
+    await (await composer.$("button=Close")).click();
+
     // Sync: join a local server as the owner. The demo data was assigned offline to people
     // who are not members there, so the server refuses those changes: they need attention.
     // Then the server stops and work goes on: changes wait to sync.

@@ -63,7 +63,7 @@ fn seed(data: &Path) -> Result<(), String> {
     ])?;
     cli(&["spec", "assign", &spec, "ana.contractor@example.com"])?;
     cli(&["spec", "status", &spec, "ready"])?;
-    let (rev1, rev2) = revision_folders(&root.join("crates/handoff-core/src"), &data.join("revisions"))?;
+    let (rev1, rev2, rev3) = revision_folders(&root.join("crates/handoff-core/src"), &data.join("revisions"))?;
     cli(&["deliver", &spec, &rev1.to_string_lossy(), "--note", "First cut: streaming writer and RFC 4180 quoting"])?;
     cli(&[
         "review",
@@ -81,6 +81,37 @@ fn seed(data: &Path) -> Result<(), String> {
     // Revision 2 (after the review of revision 1): an edited file, a renamed one, a changed
     // binary, for the diff viewer's screenshots.
     cli(&["deliver", &spec, &rev2.to_string_lossy(), "--note", "Amounts in integer cents; validation module renamed"])?;
+    // Reviewing revision 2: two line comments published with criterion statuses; revision 3
+    // changes the lines of one (outdated there) and claims it; two drafts wait on revision 3.
+    cli(&["comment", &spec, "2", "--file", "lifecycle.rs", "--lines", "21-22", "--text", "Say where cents are converted for display."])?;
+    cli(&["comment", &spec, "2", "--file", "lifecycle.rs", "--lines", "60", "--text", "Is this edge reachable from the UI?"])?;
+    cli(&[
+        "review",
+        &spec,
+        "2",
+        "--verdict",
+        "request-changes",
+        "--summary",
+        "Cents end to end now; one display question left.",
+        "--criterion",
+        "1=met:checked against the March export",
+        "--criterion",
+        "2=met@validation.rs:1-20",
+        "--criterion",
+        "3=na:no 100k fixture yet",
+        "--criterion",
+        "4=not-met:display conversion unclear@lifecycle.rs:21-22",
+    ])?;
+    let shown = cli(&["spec", "show", &spec])?;
+    let claimed = shown
+        .lines()
+        .find(|l| l.contains("lifecycle.rs:21-22"))
+        .and_then(|l| l.split_whitespace().next())
+        .ok_or_else(|| format!("no thread on lifecycle.rs:21-22 in: {shown}"))?
+        .to_owned();
+    cli(&["deliver", &spec, &rev3.to_string_lossy(), "--note", "Display conversion documented", "--addresses", &claimed])?;
+    cli(&["comment", &spec, "3", "--file", "lifecycle.rs", "--lines", "22", "--text", "Thanks, this reads well."])?;
+    cli(&["comment", &spec, "3", "--file", "validation.rs", "--lines", "3-4", "--text", "Name the limit's unit."])?;
     let thread =
         cli(&["thread", "new", &spec, "--section", "api_shape", "--text", "Should the date range be inclusive of `to`?"])?;
     cli(&["thread", "reply", &thread, "--text", "Yes: inclusive on both ends, in the workspace's time zone."])?;
@@ -109,13 +140,13 @@ fn seed(data: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// Two revision folders made from `source` (flat, text files): revision 1 is a copy plus a
+/// Three revision folders made from `source` (flat, text files): revision 1 is a copy plus a
 /// small binary; revision 2 edits `lifecycle.rs`, renames `validate.rs` to `validation.rs`
-/// with one line changed, and changes the binary.
-fn revision_folders(source: &Path, into: &Path) -> Result<(std::path::PathBuf, std::path::PathBuf), String> {
-    let (r1, r2) = (into.join("r1"), into.join("r2"));
+/// with one line changed, and changes the binary; revision 3 edits line 22 of `lifecycle.rs`.
+fn revision_folders(source: &Path, into: &Path) -> Result<(std::path::PathBuf, std::path::PathBuf, std::path::PathBuf), String> {
+    let (r1, r2, r3) = (into.join("r1"), into.join("r2"), into.join("r3"));
     let io = |what: &str, p: &Path, e: std::io::Error| format!("cannot {what} {}: {e}", p.display());
-    for dir in [&r1, &r2] {
+    for dir in [&r1, &r2, &r3] {
         std::fs::create_dir_all(dir).map_err(|e| io("create", dir, e))?;
     }
     let entries = std::fs::read_dir(source).map_err(|e| io("read", source, e))?;
@@ -138,12 +169,23 @@ fn revision_folders(source: &Path, into: &Path) -> Result<(std::path::PathBuf, s
             "validate.rs" => ("validation.rs".to_owned(), text.replacen("pub mod limits", "pub mod limits /* per request */", 1)),
             _ => (name, text),
         };
+        let text3 = if name2 == "lifecycle.rs" {
+            let mut lines: Vec<&str> = text2.lines().collect();
+            if lines.len() > 21 {
+                lines[21] = "// Display converts cents with format_cents(), never through f64.";
+            }
+            lines.join("\n") + "\n"
+        } else {
+            text2.clone()
+        };
         std::fs::write(r2.join(&name2), text2).map_err(|e| io("write", &r2, e))?;
+        std::fs::write(r3.join(&name2), text3).map_err(|e| io("write", &r3, e))?;
     }
     let logo = |seed: u8, len: usize| -> Vec<u8> { (0..len).map(|i| (i as u8).wrapping_mul(seed)).collect() };
     std::fs::write(r1.join("logo.png"), logo(7, 1536)).map_err(|e| io("write", &r1, e))?;
     std::fs::write(r2.join("logo.png"), logo(11, 2304)).map_err(|e| io("write", &r2, e))?;
-    Ok((r1, r2))
+    std::fs::write(r3.join("logo.png"), logo(11, 2304)).map_err(|e| io("write", &r3, e))?;
+    Ok((r1, r2, r3))
 }
 
 pub fn screenshots(_args: &[String]) -> Result<(), String> {

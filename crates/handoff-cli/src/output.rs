@@ -74,9 +74,15 @@ fn when(t: Timestamp) -> String {
     format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
 }
 
+/// An id shortened for reading, still long enough to resolve: ids made in the same
+/// millisecond (a review's threads) share their first 13 characters, so the version and
+/// 12 random bits are kept too.
 fn short(id: &impl ToString) -> String {
-    id.to_string().chars().take(13).collect()
+    id.to_string().chars().take(SHORT_ID).collect()
 }
+
+/// Characters of an id that [`short`] keeps.
+const SHORT_ID: usize = 23;
 
 impl Printer {
     fn emit<T: Serialize + ?Sized>(&self, value: &T, text: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<()> {
@@ -108,12 +114,12 @@ impl Printer {
             if specs.is_empty() {
                 return writeln!(o, "no specs yet: create one with `handoff spec new --title ...`");
             }
-            writeln!(o, "{:<13}  {:<17}  {:>4}  {:>4}  {:>4}  TITLE", "ID", "STATUS", "CRIT", "REVS", "OPEN")?;
+            writeln!(o, "{:<SHORT_ID$}  {:<17}  {:>4}  {:>4}  {:>4}  TITLE", "ID", "STATUS", "CRIT", "REVS", "OPEN")?;
             for s in specs {
                 let pending = if s.pending_changes > 0 { format!("  ({} unsent)", s.pending_changes) } else { String::new() };
                 writeln!(
                     o,
-                    "{:<13}  {:<17}  {:>4}  {:>4}  {:>4}  {}{}",
+                    "{:<SHORT_ID$}  {:<17}  {:>4}  {:>4}  {:>4}  {}{}",
                     short(&s.id),
                     s.status.as_str(),
                     s.criteria,

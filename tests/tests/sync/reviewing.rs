@@ -307,3 +307,26 @@ fn two_reviewers_partitioned_each_publish_a_review_of_the_same_revision_and_both
         assert_eq!(ledger["acceptance"]["reason"], "ray@partition.io requested changes on revision 1", "{ledger}");
     }
 }
+
+/// The ids `spec show` prints resolve, even for threads one review opened in the same
+/// millisecond (they share their time prefix).
+#[test]
+fn printed_thread_ids_of_one_review_resolve() {
+    let (cli_bin, _) = binaries();
+    let dir = tempfile::tempdir().expect("root");
+    let me = Cli { bin: cli_bin, data: dir.path().join("me") };
+    let spec = me.ok(&["spec", "new", "--title", "Short ids"]).trim().to_owned();
+    let r1 = dir.path().join("r1");
+    write(&r1, "a.txt", "one\ntwo\nthree\n");
+    me.ok(&["deliver", &spec, &r1.to_string_lossy()]);
+    for line in ["1", "2", "3"] {
+        me.ok(&["comment", &spec, "1", "--file", "a.txt", "--lines", line, "--text", "why?"]);
+    }
+    me.ok(&["review", &spec, "1", "--verdict", "comment"]);
+    let shown = me.ok(&["spec", "show", &spec]);
+    let ids: Vec<&str> = shown.lines().filter(|l| l.contains("a.txt:")).filter_map(|l| l.split_whitespace().next()).collect();
+    assert_eq!(ids.len(), 3, "{shown}");
+    for id in ids {
+        assert!(me.ok(&["thread", "show", id]).contains("why?"), "{id} resolves");
+    }
+}
