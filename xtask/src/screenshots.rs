@@ -83,7 +83,17 @@ fn seed(data: &Path) -> Result<(), String> {
     cli(&["deliver", &spec, &rev2.to_string_lossy(), "--note", "Amounts in integer cents; validation module renamed"])?;
     // Reviewing revision 2: two line comments published with criterion statuses; revision 3
     // changes the lines of one (outdated there) and claims it; two drafts wait on revision 3.
-    cli(&["comment", &spec, "2", "--file", "lifecycle.rs", "--lines", "21-22", "--text", "Say where cents are converted for display."])?;
+    cli(&[
+        "comment",
+        &spec,
+        "2",
+        "--file",
+        "lifecycle.rs",
+        "--lines",
+        "21-22",
+        "--text",
+        "Say where cents are converted for display.",
+    ])?;
     cli(&["comment", &spec, "2", "--file", "lifecycle.rs", "--lines", "60", "--text", "Is this edge reachable from the UI?"])?;
     cli(&[
         "review",

@@ -253,14 +253,7 @@ pub(crate) fn apply(tx: &Transaction<'_>, m: &Mutation, actor: &Actor, at: Times
         }
         PublishReview { review_id, revision_id, verdict, summary, criteria, .. } => {
             check_spec_action(tx, &spec, actor, Action::Review)?;
-            let in_spec: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM revisions WHERE id = ?1 AND spec_id = ?2)",
-                params![revision_id.to_string(), spec_id.to_string()],
-                |r| r.get(0),
-            )?;
-            if !in_spec {
-                return Err(not_found("revision", revision_id));
-            }
+            revision_in_spec(tx, *revision_id, spec_id)?;
             let review = Review {
                 id: *review_id,
                 revision_id: *revision_id,
@@ -277,14 +270,7 @@ pub(crate) fn apply(tx: &Transaction<'_>, m: &Mutation, actor: &Actor, at: Times
         }
         PublishReviewV2 { review_id, revision_id, verdict, summary, criteria, threads, replies, .. } => {
             check_spec_action(tx, &spec, actor, Action::Review)?;
-            let in_spec: bool = tx.query_row(
-                "SELECT EXISTS (SELECT 1 FROM revisions WHERE id = ?1 AND spec_id = ?2)",
-                params![revision_id.to_string(), spec_id.to_string()],
-                |r| r.get(0),
-            )?;
-            if !in_spec {
-                return Err(not_found("revision", revision_id));
-            }
+            revision_in_spec(tx, *revision_id, spec_id)?;
             for t in threads {
                 open_thread(tx, spec_id, t.thread_id, &t.anchor, t.comment_id, &t.body, actor, at)?;
             }
@@ -380,6 +366,19 @@ fn open_thread(
         redacted: false,
     };
     upsert_comment(tx, &comment, spec_id)
+}
+
+/// Checks that `revision_id` is a revision of the spec.
+fn revision_in_spec(tx: &Transaction<'_>, revision_id: RevisionId, spec_id: SpecId) -> Result<()> {
+    let in_spec: bool = tx.query_row(
+        "SELECT EXISTS (SELECT 1 FROM revisions WHERE id = ?1 AND spec_id = ?2)",
+        params![revision_id.to_string(), spec_id.to_string()],
+        |r| r.get(0),
+    )?;
+    if !in_spec {
+        return Err(not_found("revision", revision_id));
+    }
+    Ok(())
 }
 
 /// Checks that `path` is a file of revision `revision_id` of the spec.

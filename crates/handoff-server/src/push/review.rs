@@ -20,19 +20,8 @@ pub(super) async fn publish(
     if load(cx.db, "revision", &revision_id.to_string(), &cx.scope, |_| Some(())).await?.is_none() {
         return Ok(rejected(ApiErrorCode::NotFound, format!("this spec has no revision {revision_id}")));
     }
-    let review = Review {
-        id: *review_id,
-        revision_id: *revision_id,
-        spec_id: cx.spec_id,
-        reviewer: cx.email.to_owned(),
-        verdict: *verdict,
-        summary: summary.to_owned(),
-        criteria: criteria.iter().cloned().map(CriterionVerdict::from).collect(),
-        threads: vec![],
-        replies: vec![],
-        published_at: cx.env.created_at,
-    };
-    put_review(cx, review).await
+    let criteria = criteria.iter().cloned().map(CriterionVerdict::from).collect();
+    put_review(cx, review_of(cx, review_id, revision_id, verdict, summary, criteria, vec![], vec![])).await
 }
 
 /// `review.publish_v2`: everything is checked before anything is written, so a refused
@@ -75,19 +64,34 @@ pub(super) async fn publish_v2(
     for r in replies {
         thread::write_reply(cx, &r.comment_id, &r.thread_id, &r.body, r.seen_events).await?;
     }
-    let review = Review {
+    let (thread_ids, reply_ids) = (threads.iter().map(|t| t.thread_id).collect(), replies.iter().map(|r| r.comment_id).collect());
+    put_review(cx, review_of(cx, review_id, revision_id, verdict, summary, criteria.to_vec(), thread_ids, reply_ids)).await
+}
+
+/// The review the mutation's author publishes.
+#[allow(clippy::too_many_arguments)]
+fn review_of(
+    cx: &Ctx<'_, '_>,
+    review_id: &ReviewId,
+    revision_id: &RevisionId,
+    verdict: &Verdict,
+    summary: &str,
+    criteria: Vec<CriterionVerdict>,
+    threads: Vec<ThreadId>,
+    replies: Vec<CommentId>,
+) -> Review {
+    Review {
         id: *review_id,
         revision_id: *revision_id,
         spec_id: cx.spec_id,
         reviewer: cx.email.to_owned(),
         verdict: *verdict,
         summary: summary.to_owned(),
-        criteria: criteria.to_vec(),
-        threads: threads.iter().map(|t| t.thread_id).collect(),
-        replies: replies.iter().map(|r| r.comment_id).collect(),
+        criteria,
+        threads,
+        replies,
         published_at: cx.env.created_at,
-    };
-    put_review(cx, review).await
+    }
 }
 
 /// Stores a reviewer's review of a revision under the pair's key, the newest by HLC winning.

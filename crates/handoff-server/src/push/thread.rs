@@ -83,7 +83,16 @@ pub(super) async fn write_new(
         created_by: cx.email.to_owned(),
         created_at: cx.env.created_at,
     };
-    let comment = Comment {
+    let comment = new_comment(cx, comment_id, thread_id, body);
+    let record = Record::Thread(ThreadRecord { thread, events: 0, history: vec![] });
+    cx.tx.put(cx.db, "thread", &thread_id.to_string(), &cx.spec, &record, &Meta::new()).await?;
+    cx.tx.put(cx.db, "comment", &comment_id.to_string(), &cx.spec, &Record::Comment(comment), &Meta::new()).await?;
+    Ok(())
+}
+
+/// A new comment by the mutation's author.
+fn new_comment(cx: &Ctx<'_, '_>, comment_id: &CommentId, thread_id: &ThreadId, body: &str) -> Comment {
+    Comment {
         id: *comment_id,
         thread_id: *thread_id,
         author: cx.email.to_owned(),
@@ -91,11 +100,7 @@ pub(super) async fn write_new(
         created_at: cx.env.created_at,
         edited_at: None,
         redacted: false,
-    };
-    let record = Record::Thread(ThreadRecord { thread, events: 0, history: vec![] });
-    cx.tx.put(cx.db, "thread", &thread_id.to_string(), &cx.spec, &record, &Meta::new()).await?;
-    cx.tx.put(cx.db, "comment", &comment_id.to_string(), &cx.spec, &Record::Comment(comment), &Meta::new()).await?;
-    Ok(())
+    }
 }
 
 /// A thread of this spec with its field clocks.
@@ -161,15 +166,7 @@ pub(super) async fn write_reply(
         push_history(cx, &mut tr, ThreadHistoryKind::Reopen, None);
         cx.tx.put(cx.db, "thread", &tid, &cx.spec, &Record::Thread(tr), &tmeta).await?;
     }
-    let comment = Comment {
-        id: *comment_id,
-        thread_id: *thread_id,
-        author: cx.email.to_owned(),
-        body: body.to_owned(),
-        created_at: cx.env.created_at,
-        edited_at: None,
-        redacted: false,
-    };
+    let comment = new_comment(cx, comment_id, thread_id, body);
     cx.tx.put(cx.db, "comment", &comment_id.to_string(), &cx.spec, &Record::Comment(comment), &Meta::new()).await?;
     Ok(())
 }
