@@ -59,6 +59,28 @@ describe("Revisions", () => {
     expect(screen.queryByLabelText("Folder to deliver")).not.toBeInTheDocument();
   });
 
+  it("lets the contractor tick the open threads the revision addresses", async () => {
+    const calls: [string, unknown][] = [];
+    mockIPC(
+      (cmd, args) => {
+        calls.push([cmd, args]);
+        return cmd === "deliver" ? revision("r2", 2) : null;
+      },
+      { shouldMockEvents: true },
+    );
+    const open = lineThread("t-open", "r1", "src/a.rs", 3);
+    const done = { ...lineThread("t-done", "r1", "src/b.rs", 4) };
+    done.thread = { ...done.thread, resolved: true };
+    render(Revisions, { specId: SPEC, revisions: [revision("r1", 1)], threads: [open, done] });
+    await openTypedFolder("/tmp/r2");
+    const ticks = screen.getAllByTestId("address-thread");
+    expect(ticks).toHaveLength(1);
+    expect(ticks[0]).toHaveTextContent("src/a.rs:3");
+    await fireEvent.click(within(ticks[0] as HTMLElement).getByRole("checkbox"));
+    await fireEvent.click(screen.getByRole("button", { name: "Deliver" }));
+    await vi.waitFor(() => expect(calls).toContainEqual(["deliver", { spec_id: SPEC, dir: "/tmp/r2", summary: "", addresses: ["t-open"] }]));
+  });
+
   it("explains a folder over the file limit and keeps the path and summary", async () => {
     mockIPC(
       (cmd) => {
