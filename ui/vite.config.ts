@@ -9,8 +9,6 @@ export default defineConfig({
   clearScreen: false,
   server: { port: 5173, strictPort: true },
   build: { target: "safari16", outDir: "dist", emptyOutDir: true, chunkSizeWarningLimit: 1500 },
-  // ES module workers can split: the highlighter loads only the parsers a file needs.
-  worker: { format: "es" },
   test: {
     environment: "jsdom",
     setupFiles: ["./src/test-setup.ts"],

@@ -2,7 +2,8 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { scenario, startApp, stop, until } from "./lib.mjs";
-import { createSpec, freePort, invite, joinInApp, startServer, stopServer, tempDir, untilBar } from "./server.mjs";
+import { revisionFolders } from "./revisions.mjs";
+import { cli, createSpec, freePort, invite, joinInApp, startServer, stopServer, tempDir, untilBar } from "./server.mjs";
 
 const out = process.env.HANDOFF_SCREENSHOTS_DIR;
 if (!out) throw new Error("HANDOFF_SCREENSHOTS_DIR is not set");
@@ -113,6 +114,38 @@ scenario("screenshots", async () => {
       await joinInApp(b, server.url, invite(serverDir, "owner@example.com"), "owner@example.com", "Olu");
       await untilBar(b, (s) => s.online === "true" && s.pending === 0, "the first sync");
       await until(b, async () => (await b.$("[data-testid=attention-badge]")).isExisting(), "the attention badge", 20_000);
+
+      // Downloads held back: the app's download limit set to 1 MB on its account screen, then
+      // a contractor delivers a 4 MB revision with the CLI and the app syncs it.
+      const limit = await b.$("input[name=download-limit]");
+      if (!(await limit.isExisting())) await (await b.$("button=Account")).click();
+      await until(b, () => limit.isExisting(), "the download limit");
+      await limit.setValue("1");
+      await (await b.$("button=Save limit")).click();
+      await until(b, async () => (await b.$("p*=Saved: up to")).isExisting(), "the saved limit");
+      const ana = tempDir("cli-owner");
+      const cole = tempDir("cli-contractor");
+      const joinWithCli = (dir, email, name, role) =>
+        cli(dir, ["join", "--server", server.url, "--invite", invite(serverDir, email, role), "--email", email, "--name", name]);
+      joinWithCli(ana, "ana@example.com", "Ana", "owner");
+      joinWithCli(cole, "cole@example.com", "Cole", "contractor");
+      const spec = cli(ana, ["spec", "new", "--title", "Upgrade the HTML standard", "--criterion", "Every section renders"]).trim();
+      cli(ana, ["spec", "assign", spec, "cole@example.com"]);
+      cli(ana, ["spec", "status", spec, "ready"]);
+      cli(ana, ["sync"]);
+      cli(cole, ["sync"]);
+      cli(cole, ["spec", "status", spec, "in_progress"]);
+      cli(cole, ["deliver", spec, revisionFolders().r2, "--note", "rebased on upstream"]);
+      cli(cole, ["spec", "status", spec, "delivered"]);
+      cli(cole, ["sync"]);
+      await (await b.$("button=Account")).click();
+      await (await b.$("button=Sync now")).click();
+      await until(b, async () => /download limit/.test(await b.$("[data-testid=downloads]").getText().catch(() => "")), "revisions held back", 30_000);
+      const item = await b.$('//ul[@aria-label="Specs"]//button[contains(., "Upgrade the HTML standard")]');
+      await until(b, () => item.isExisting(), "the delivered spec in the list");
+      await item.click();
+      await until(b, async () => (await b.$("article.spec h1")).isExisting(), "the delivered spec");
+      await shot("15-sync-bar-downloads-held-back");
     } finally {
       await stopServer(server);
     }

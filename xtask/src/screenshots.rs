@@ -207,13 +207,13 @@ pub fn screenshots(_args: &[String]) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(&out);
     std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
     seed(&data)?;
-    // The sync screens (08, 09) join a local handoff-server.
+    // The sync screens (08, 09, 15) join a local handoff-server.
     app::build_sync_binaries()?;
     let bins = app::sync_binaries();
     let mut env: Vec<(&str, &Path)> = bins.iter().map(|(k, v)| (*k, v.as_path())).collect();
     env.push(("HANDOFF_SCREENSHOTS_DIR", &out));
     let script = app::ui_dir().join("e2e/screenshots.mjs");
-    app::webdriver_run(&binary, &script, &data, &env, 240)?;
+    app::webdriver_run(&binary, &script, &data, &env, 360)?;
     eprintln!("xtask: screenshots in {}", out.display());
     Ok(())
 }

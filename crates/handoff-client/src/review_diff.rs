@@ -425,6 +425,16 @@ impl FileModel {
         FileModel { old: Text::new(old), new: Text::new(new), hunks, gaps }
     }
 
+    /// Lines added and removed, as `git diff --numstat` counts them.
+    fn counts(&self) -> (usize, usize) {
+        let rows = self.hunks.iter().flat_map(|h| &h.unified);
+        rows.fold((0, 0), |(a, r), row| match row.kind {
+            DiffRowKind::Added => (a + 1, r),
+            DiffRowKind::Removed => (a, r + 1),
+            _ => (a, r),
+        })
+    }
+
     fn rows(&self, hunk: usize, layout: DiffLayout) -> &[RowRef] {
         match (self.hunks.get(hunk), layout) {
             (Some(h), DiffLayout::Unified) => &h.unified,
@@ -600,19 +610,9 @@ struct PairData {
 }
 
 impl PairData {
-    fn bytes(&self, side: Option<&handoff_diff::FileVersion>) -> Option<&[u8]> {
-        side.and_then(|v| self.contents.get(&v.sha256)).map(Vec::as_slice)
-    }
-
     /// A side's text: `Some("")` for a side that does not exist, `None` when binary.
     fn text(&self, side: &Option<handoff_diff::FileVersion>) -> Option<&str> {
-        match side {
-            None => Some(""),
-            Some(_) => match classify(self.bytes(side.as_ref())?) {
-                Content::Text(t) => Some(t),
-                Content::Binary => None,
-            },
-        }
+        side_text(&self.contents, side)
     }
 
     fn change(&self, file: u32) -> Result<&FileChange> {
@@ -645,6 +645,18 @@ impl PairData {
             }
         });
         Ok(Arc::clone(model))
+    }
+}
+
+/// A side's text among read contents: `Some("")` for a side that does not exist, `None` when
+/// binary (or not read).
+fn side_text<'a>(contents: &'a HashMap<String, Vec<u8>>, side: &Option<handoff_diff::FileVersion>) -> Option<&'a str> {
+    match side {
+        None => Some(""),
+        Some(v) => match classify(contents.get(&v.sha256)?) {
+            Content::Text(t) => Some(t),
+            Content::Binary => None,
+        },
     }
 }
 
@@ -771,9 +783,27 @@ impl Client {
                 contents.insert(f.sha256.clone(), self.blobs().read(&f.sha256)?);
             }
         }
-        let options = RevisionDiffOptions { whitespace: whitespace(pair.ignore_whitespace), ..Default::default() };
-        let changes = diff_revisions(&old, &new, &&contents, &options).map_err(|e| ClientError::Corrupt(e.to_string()))?.files;
-        Ok(PairData { summary: Arc::new(summarize(pair, &changes)), changes, contents, models: Mutex::default() })
+        // The counts come from the rows' own diff below: each text file is line-diffed once,
+        // and the first few files' models (the one the viewer opens first among them) are
+        // kept, so opening a file does not diff it again.
+        let ws = whitespace(pair.ignore_whitespace);
+        let options = RevisionDiffOptions { whitespace: ws, line_counts: false, ..Default::default() };
+        let mut changes = diff_revisions(&old, &new, &&contents, &options).map_err(|e| ClientError::Corrupt(e.to_string()))?.files;
+        let mut kept = VecDeque::new();
+        for (i, change) in changes.iter_mut().enumerate() {
+            if !matches!(change.content, FileContent::Text { .. }) {
+                continue;
+            }
+            let (Some(o), Some(n)) = (side_text(&contents, &change.old), side_text(&contents, &change.new)) else { continue };
+            let model = FileModel::build(o.to_owned(), n.to_owned(), ws);
+            let (added, removed) = model.counts();
+            change.content = FileContent::Text { added, removed };
+            if kept.len() < FILES_KEPT {
+                // Most recently used first: the first file is the one the viewer opens.
+                kept.push_back((i, Arc::new(OnceLock::from(Arc::new(model)))));
+            }
+        }
+        Ok(PairData { summary: Arc::new(summarize(pair, &changes)), changes, contents, models: Mutex::new(kept) })
     }
 
     /// The pair the diff viewer opens on: from the revision this reviewer last reviewed to
@@ -1135,6 +1165,25 @@ mod tests {
             }
             assert_eq!(c.review_diffs.len(), PAIRS_KEPT);
             assert!(!Arc::ptr_eq(&first, &c.diff_summary(pair(id, 1, 2)).expect("recomputed")), "the oldest pair was dropped");
+        }
+
+        #[test]
+        fn the_summary_diff_is_the_one_the_open_file_uses() {
+            let (_data, c, id) = one_file_changed();
+            let s = c.diff_summary(pair(id, 1, 2)).expect("summary");
+            let counted = {
+                let f = &s.files[0];
+                (f.added, f.removed)
+            };
+            let data = c.pair_data(pair(id, 1, 2)).expect("data");
+            let computed = data.models.lock().expect("models").front().and_then(|(i, slot)| (*i == 0).then(|| slot.get().cloned())).flatten();
+            let computed = computed.expect("the first file's rows were built with the counts");
+            assert!(Arc::ptr_eq(&computed, &data.model(0).expect("model")), "opening the file reuses that diff");
+            let (added, removed) = computed.counts();
+            assert_eq!(counted, (added as u32, removed as u32));
+            let (old, new) = (data.text(&data.changes[0].old).expect("old"), data.text(&data.changes[0].new).expect("new"));
+            let stats = TextDiff::new(old, new, &DiffOptions::default()).stats();
+            assert_eq!(counted, (stats.added as u32, stats.removed as u32), "the same counts as the plain line diff");
         }
 
         #[test]

@@ -81,11 +81,21 @@ pub struct RevisionDiffOptions {
     pub rename_limit: usize,
     /// Whitespace handling for line counts.
     pub whitespace: WhitespaceMode,
+    /// Whether text files are line-diffed for their counts. A caller that diffs each text
+    /// itself anyway (to render it) turns this off and fills the counts in from its own diff,
+    /// so no file is diffed twice; `Text` counts are then 0 here.
+    pub line_counts: bool,
 }
 
 impl Default for RevisionDiffOptions {
     fn default() -> Self {
-        RevisionDiffOptions { detect_renames: true, rename_threshold: 50, rename_limit: 1000, whitespace: WhitespaceMode::Exact }
+        RevisionDiffOptions {
+            detect_renames: true,
+            rename_threshold: 50,
+            rename_limit: 1000,
+            whitespace: WhitespaceMode::Exact,
+            line_counts: true,
+        }
     }
 }
 
@@ -253,7 +263,7 @@ fn change<'c>(
 ) -> FileChange {
     let content = match (old, new) {
         (Some(o), Some(n)) if o.sha256 == n.sha256 => FileContent::Unchanged,
-        _ => content_summary(old, new, contents, options.whitespace),
+        _ => content_summary(old, new, contents, options),
     };
     FileChange { status, old: old.map(FileVersion::from), new: new.map(FileVersion::from), similarity, content }
 }
@@ -270,18 +280,19 @@ fn content_summary<'c>(
     old: Option<&ManifestFile>,
     new: Option<&ManifestFile>,
     contents: &impl ContentSource<'c>,
-    whitespace: WhitespaceMode,
+    options: &RevisionDiffOptions,
 ) -> FileContent {
     let sides = load(old, contents).and_then(|o| load(new, contents).map(|n| (o, n)));
     match sides {
         Err(unavailable) => unavailable,
         Ok((Some(Content::Binary), _)) | Ok((_, Some(Content::Binary))) => FileContent::Binary,
+        Ok(_) if !options.line_counts => FileContent::Text { added: 0, removed: 0 },
         Ok((o, n)) => {
             let text = |c: Option<Content<'c>>| match c {
                 Some(Content::Text(t)) => t,
                 _ => "",
             };
-            let stats = TextDiff::new(text(o), text(n), &DiffOptions { whitespace }).stats();
+            let stats = TextDiff::new(text(o), text(n), &DiffOptions { whitespace: options.whitespace }).stats();
             FileContent::Text { added: stats.added, removed: stats.removed }
         }
     }
@@ -596,5 +607,13 @@ mod tests {
         let opts = RevisionDiffOptions { whitespace: WhitespaceMode::IgnoreAll, ..Default::default() };
         let diff = diff_revisions(&o, &n, &&blobs, &opts).expect("valid");
         assert_eq!(summary(&diff), vec!["Modified a->a +0-0"]);
+    }
+
+    #[test]
+    fn without_line_counts_texts_are_classified_but_not_counted() {
+        let (o, n, blobs) = setup(&[("a", b"1\n", false), ("b", b"\0", false)], &[("a", b"2\n", false), ("b", b"\0\x01", false)]);
+        let opts = RevisionDiffOptions { line_counts: false, ..Default::default() };
+        let diff = diff_revisions(&o, &n, &&blobs, &opts).expect("valid");
+        assert_eq!(summary(&diff), vec!["Modified a->a +0-0", "Modified b->b binary"]);
     }
 }

@@ -171,7 +171,12 @@ export const api = {
   diffRows: (pair: DiffPair, file: number, layout: DiffLayout, expanded: GapExpansion[], start: number, count: number) =>
     call<DiffRow[]>("diff_rows", { pair, file, layout, expanded, start, count }),
   /** One side's UTF-8 text as bytes; empty when binary or absent. */
-  diffFileText: (pair: DiffPair, file: number, side: FileSide) => call<ArrayBuffer>("diff_file_text", { pair, file, side }),
+  diffFileText: async (pair: DiffPair, file: number, side: FileSide): Promise<ArrayBuffer> => {
+    const raw = await call<ArrayBuffer | Uint8Array | number[]>("diff_file_text", { pair, file, side });
+    // Raw bytes arrive as an ArrayBuffer over the custom protocol, as an array of numbers
+    // when the IPC falls back to postMessage: the worker is handed a transferable buffer either way.
+    return raw instanceof ArrayBuffer ? raw : new Uint8Array(raw).buffer;
+  },
   /** Downloads a revision's files now (the command belongs to the sync side of the app). */
   fetchRevisionFiles: (spec_id: SpecId, number: number) => call<unknown>("fetch_revision_files", { spec_id, number }),
 };
