@@ -87,7 +87,7 @@ scenario("screenshots", async () => {
     await (await b.$("[data-testid=diff-file][data-path='lifecycle.rs']")).click();
     await until(b, async () => (await b.$$("[data-testid=placed-thread]")).length >= 2, "the placed threads", 20_000);
     await until(b, async () => (await painted()) > 5, "the rows");
-    await shot("15-diff-threads-current-and-outdated");
+    await shot("16-diff-threads-current-and-outdated");
     await (await b.$("button*=← CSV export")).click();
     await until(b, async () => (await b.$("article.spec h1")).isExisting(), "back on the spec");
     await (await b.$("[data-testid=open-review]")).click();
@@ -98,11 +98,11 @@ scenario("screenshots", async () => {
     await (await composer.$("select[aria-label='Status of criterion 4']")).selectByAttribute("value", "met");
     await (await composer.$("input[aria-label='Note on criterion 4']")).setValue("format_cents() covers display");
     await b.execute(() => document.querySelector("[data-testid=review-composer]")?.scrollIntoView());
-    await shot("16-review-composer");
+    await shot("17-review-composer");
     await b.execute(() => document.querySelector("[data-testid=ledger]")?.scrollIntoView({ block: "end" }));
-    await shot("17-acceptance-ledger");
+    await shot("18-acceptance-ledger");
     await b.execute(() => document.querySelector("[data-testid=claimed]")?.scrollIntoView({ block: "center" }));
-    await shot("18-claimed-thread");
+    await shot("19-claimed-thread");
     await (await composer.$("button=Close")).click();
 
     // Sync: join a local server as the owner. The demo data was assigned offline to people
