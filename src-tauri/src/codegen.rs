@@ -55,7 +55,6 @@ fn export_into(dir: &Path) -> Result<(), ts_rs::ExportError> {
     handoff_client::CriterionInput::export_all(&cfg)?;
     handoff_client::ViewedFiles::export_all(&cfg)?;
     handoff_client::PlacedThread::export_all(&cfg)?;
-    handoff_core::ledger::Ledger::export_all(&cfg)?;
     handoff_core::Verdict::export_all(&cfg)?;
     NewSpecInput::export_all(&cfg)?;
     ThreadTargetInput::export_all(&cfg)?;

@@ -124,7 +124,6 @@ pub fn run() -> ExitCode {
             review_commands::delete_draft,
             review_commands::drafts,
             review_commands::publish_review,
-            review_commands::ledger,
             review_commands::accept_with_override,
             review_commands::confirm_claim,
             review_commands::reopen_claim,

@@ -4,7 +4,6 @@
 //! but need no sync.
 
 use handoff_client::{CriterionInput, DraftView, LineTarget, PlacedThread, ViewedFiles};
-use handoff_core::ledger::Ledger;
 use handoff_core::{CommentId, ReviewId, SpecId, ThreadId, Verdict};
 use tauri::{AppHandle, State};
 
@@ -93,13 +92,6 @@ pub async fn publish_review(
     criteria: Vec<CriterionInput>,
 ) -> Result<ReviewId, IpcError> {
     write(&app, &state, spec_id, move |c| c.publish_review(spec_id, number, verdict, &summary, criteria)).await
-}
-
-/// The acceptance ledger.
-#[tauri::command(rename_all = "snake_case")]
-#[tracing::instrument(skip(state))]
-pub async fn ledger(state: State<'_, AppState>, spec_id: SpecId) -> Result<Ledger, IpcError> {
-    call(&state, move |c| c.ledger(spec_id)).await
 }
 
 /// An owner accepts without a settling review, with a reason.

@@ -556,10 +556,9 @@ impl Client {
             t.may_resolve = lifecycle::may_resolve(role, assigned, t.thread.created_by == actor.email);
         }
         let (ledger_revisions, reviews) = read::ledger_inputs(&tx, spec_id)?;
-        let ready = matches!(
-            handoff_core::ledger::acceptance(&spec.criteria, &ledger_revisions, &reviews),
-            handoff_core::ledger::Acceptance::Ready { .. }
-        );
+        let override_ = read::acceptance_override(&tx, spec_id)?;
+        let ledger = handoff_core::ledger::ledger(&spec.criteria, &ledger_revisions, &reviews, override_.as_ref());
+        let ready = matches!(ledger.acceptance, handoff_core::ledger::Acceptance::Ready { .. });
         let detail = SpecDetail {
             permissions: SpecPermissions::of(role, assigned, spec.status).with_acceptance(ready, role),
             role,
@@ -568,6 +567,7 @@ impl Client {
             threads,
             reviews,
             drafts: reviewing::draft_count(&tx, spec_id)?,
+            ledger,
             pending_changes: pending,
             spec,
         };

@@ -126,6 +126,8 @@ pub struct SpecDetail {
     pub reviews: Vec<Review>,
     /// This user's unpublished review comments on it.
     pub drafts: u32,
+    /// The acceptance ledger, read in the same transaction (one answer per screen refresh).
+    pub ledger: handoff_core::ledger::Ledger,
     /// Local changes to it not yet answered by the server.
     pub pending_changes: u32,
 }

@@ -48,6 +48,7 @@ function detail(): SpecDetail {
     threads: [],
     reviews: [],
     drafts: 0,
+    ledger: { revisions: [], rows: [], acceptance: { state: "not_yet", reason: "no revision has been delivered" }, override_: null },
     pending_changes: 0,
   };
 }

@@ -50,6 +50,7 @@ function detail(over: Partial<SpecDetail> = {}): SpecDetail {
     threads: [],
     reviews: [],
     drafts: 0,
+    ledger: { revisions: [], rows: [], acceptance: { state: "not_yet", reason: "no revision has been delivered" }, override_: null },
     pending_changes: 2,
     ...over,
   };
