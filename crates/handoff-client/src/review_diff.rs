@@ -788,7 +788,8 @@ impl Client {
         // kept, so opening a file does not diff it again.
         let ws = whitespace(pair.ignore_whitespace);
         let options = RevisionDiffOptions { whitespace: ws, line_counts: false, ..Default::default() };
-        let mut changes = diff_revisions(&old, &new, &&contents, &options).map_err(|e| ClientError::Corrupt(e.to_string()))?.files;
+        let mut changes =
+            diff_revisions(&old, &new, &&contents, &options).map_err(|e| ClientError::Corrupt(e.to_string()))?.files;
         let mut kept = VecDeque::new();
         for (i, change) in changes.iter_mut().enumerate() {
             if !matches!(change.content, FileContent::Text { .. }) {
@@ -1176,7 +1177,13 @@ mod tests {
                 (f.added, f.removed)
             };
             let data = c.pair_data(pair(id, 1, 2)).expect("data");
-            let computed = data.models.lock().expect("models").front().and_then(|(i, slot)| (*i == 0).then(|| slot.get().cloned())).flatten();
+            let computed = data
+                .models
+                .lock()
+                .expect("models")
+                .front()
+                .and_then(|(i, slot)| (*i == 0).then(|| slot.get().cloned()))
+                .flatten();
             let computed = computed.expect("the first file's rows were built with the counts");
             assert!(Arc::ptr_eq(&computed, &data.model(0).expect("model")), "opening the file reuses that diff");
             let (added, removed) = computed.counts();

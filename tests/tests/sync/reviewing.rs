@@ -226,6 +226,8 @@ fn a_review_drafted_and_published_offline_reaches_the_contractor_whole_and_drive
     assert!(stderr(&refused).contains("may not accept a spec by override"), "{}", stderr(&refused));
     owner.sync();
     owner.ok(&["spec", "status", &spec, "accepted", "--override", "Client signed off by mail"]);
+    // A criterion removed after reviews referenced it: the ledger keeps it, as reviewed.
+    owner.ok(&["spec", "edit", &spec, "--remove-criterion", "3"]);
     owner.sync();
 
     // Viewed marks: the reviewer marks both files of r2 on this machine; on a second device
@@ -246,6 +248,17 @@ fn a_review_drafted_and_published_offline_reaches_the_contractor_whole_and_drive
     // The contractor, offline, reads the accepted spec and the override in the ledger.
     let ledger = contractor.json(&["ledger", &spec]);
     assert_eq!(ledger["override_"]["reason"], "Client signed off by mail", "{ledger}");
+    let removed: Vec<(&str, bool)> = ledger["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|r| Some((r["text"].as_str()?, r["removed"].as_bool()?)))
+        .collect();
+    assert_eq!(
+        removed,
+        [("Every question has an answer", false), ("Links work", false), ("Translated to French", true)],
+        "{ledger}"
+    );
     assert_eq!(contractor.json(&["spec", "show", &spec])["spec"]["status"], "accepted");
 }
 
