@@ -63,3 +63,18 @@ pub async fn diff_file_text(state: State<'_, AppState>, pair: DiffPair, file: u3
     let text = call(&state, move |c| c.diff_file_text(pair, file, side)).await?;
     Ok(Response::new(text.map(String::into_bytes).unwrap_or_default()))
 }
+
+/// The rows showing each of `lines` (side, 1-based line); `None` when hidden. The viewer
+/// draws threads after them.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state, expanded, lines))]
+pub async fn diff_rows_of_lines(
+    state: State<'_, AppState>,
+    pair: DiffPair,
+    file: u32,
+    layout: DiffLayout,
+    expanded: Vec<GapExpansion>,
+    lines: Vec<(FileSide, u32)>,
+) -> Result<Vec<Option<u32>>, IpcError> {
+    call(&state, move |c| c.diff_rows_of_lines(pair, file, layout, &expanded, &lines)).await
+}

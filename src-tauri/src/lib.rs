@@ -118,6 +118,7 @@ pub fn run() -> ExitCode {
             diff_commands::diff_file,
             diff_commands::diff_rows,
             diff_commands::diff_file_text,
+            diff_commands::diff_rows_of_lines,
             review_commands::draft_line_comment,
             review_commands::draft_reply,
             review_commands::edit_draft,

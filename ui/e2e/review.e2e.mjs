@@ -152,9 +152,19 @@ scenario("a review drafted in the app, published offline, reaches the contractor
     if (!outdated.some((t) => t.includes("pages of 500"))) throw new Error(`the outdated thread's excerpt: ${JSON.stringify(outdated)}`);
     await click(b, `//section[@data-testid="diff-viewer"]//button[starts-with(., "← ")]`, "back to the spec");
     await click(b, "[data-testid=confirm-claim]", "Confirm on the claimed thread");
-    await untilBar(b, (s) => s.pending === null || s.pending === 0, "the confirmation sent", 60_000);
-    cli(contractor, ["sync"]);
-    const after = json(contractor, ["spec", "show", spec]).threads.find((t) => t.thread.id === range.thread.id);
+    await until(b, async () => (await texts(b, "[data-testid=claimed]")).length === 0, "the claim confirmed in the app");
+    // Evidence at the contractor, not the sync bar's count (it may not have counted the write yet).
+    let after = null;
+    await until(
+      b,
+      async () => {
+        cli(contractor, ["sync"]);
+        after = json(contractor, ["spec", "show", spec]).threads.find((t) => t.thread.id === range.thread.id);
+        return after?.thread.resolved === true;
+      },
+      "the confirmation at the contractor",
+      60_000,
+    ).catch(() => {});
     const kinds = after.history.map((h) => h.kind).join(",");
     if (!after.thread.resolved || kinds !== "claim,resolve") throw new Error(`the claimed thread at the contractor: ${JSON.stringify(after)}`);
   } catch (e) {

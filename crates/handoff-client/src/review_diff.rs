@@ -569,6 +569,31 @@ impl FileModel {
         })
     }
 
+    /// The row that shows 1-based `line` of `side`, or `None` when it is in hidden context.
+    fn row_of(&self, layout: DiffLayout, expanded: &[GapExpansion], side: FileSide, line: u32) -> Option<usize> {
+        let want = (line as usize).checked_sub(1)?;
+        let mut at = 0usize;
+        for s in self.segments(expanded) {
+            match s {
+                Segment::Context { old, new, len } => {
+                    let first = if side == FileSide::Old { old } else { new };
+                    if (first..first + len).contains(&want) {
+                        return Some(at + want - first);
+                    }
+                }
+                Segment::Marker { .. } => {}
+                Segment::Hunk(i) => {
+                    let cell = |r: &RowRef| if side == FileSide::Old { r.old } else { r.new };
+                    if let Some(k) = self.rows(i, layout).iter().position(|r| cell(r).is_some_and(|c| c.line as usize == want)) {
+                        return Some(at + k);
+                    }
+                }
+            }
+            at += self.segment_len(&s, layout);
+        }
+        None
+    }
+
     /// Rows `start..start + count` of the layout (fewer at the end, at most [`MAX_WINDOW_ROWS`]).
     fn window(&self, layout: DiffLayout, expanded: &[GapExpansion], start: usize, count: usize) -> Vec<DiffRow> {
         let count = count.min(MAX_WINDOW_ROWS);
@@ -856,6 +881,20 @@ impl Client {
         Ok(self.pair_data(pair)?.model(file)?.window(layout, expanded, start as usize, count as usize))
     }
 
+    /// The rows that show each of `lines` (a side and a 1-based line), in this layout with
+    /// these expansions; `None` for a line in hidden context. Threads are drawn after them.
+    pub fn diff_rows_of_lines(
+        &self,
+        pair: DiffPair,
+        file: u32,
+        layout: DiffLayout,
+        expanded: &[GapExpansion],
+        lines: &[(FileSide, u32)],
+    ) -> Result<Vec<Option<u32>>> {
+        let model = self.pair_data(pair)?.model(file)?;
+        Ok(lines.iter().map(|&(side, line)| model.row_of(layout, expanded, side, line).map(|r| r as u32)).collect())
+    }
+
     /// The whole text of one side of a file, for the syntax highlighter (which parses a file
     /// once, as a whole); `None` for a binary side or one that does not exist.
     pub fn diff_file_text(&self, pair: DiffPair, file: u32, side: FileSide) -> Result<Option<String>> {
@@ -908,6 +947,26 @@ mod tests {
             })
             .map(|c| c.line)
             .collect()
+    }
+
+    #[test]
+    fn every_shown_line_maps_to_the_row_that_shows_it() {
+        let old = numbered(300, |_| None);
+        let new = numbered(300, |i| (i % 41 == 0).then(|| format!("changed {i}")));
+        let m = model(&old, &new);
+        for layout in [DiffLayout::Unified, DiffLayout::Split] {
+            let rows = m.window(layout, &[], 0, MAX_WINDOW_ROWS);
+            for (side, pick) in [(FileSide::Old, 0), (FileSide::New, 1)] {
+                for line in 1..=300u32 {
+                    let shown = rows.iter().position(|r| {
+                        let c = if pick == 0 { &r.old } else { &r.new };
+                        c.as_ref().is_some_and(|c| c.line == line)
+                    });
+                    assert_eq!(m.row_of(layout, &[], side, line), shown, "{layout:?} {side:?} line {line}");
+                }
+            }
+        }
+        assert_eq!(m.row_of(DiffLayout::Unified, &[], FileSide::New, 0), None);
     }
 
     #[test]

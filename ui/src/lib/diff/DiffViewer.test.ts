@@ -109,6 +109,9 @@ function mock(calls: Call[], opts: { files?: DiffFile[]; failSummary?: { code: s
         return [];
       case "viewed_files":
         return { viewed: [], total: 3 };
+      case "diff_rows_of_lines":
+        // rows(): new line 6 is row 3, new line 7 row 4.
+        return (a.lines as [string, number][]).map(([side, line]) => (side === "new" && line >= 6 && line <= 7 ? line - 3 : null));
     }
     return null;
   });
@@ -165,6 +168,12 @@ describe("DiffViewer", () => {
     const scroll = await screen.findByTestId("diff-scroll");
     await vi.waitFor(() => expect(scroll.dataset.rowsPainted).toBe("6"));
     await vi.waitFor(() => expect(within(scroll).getAllByTestId("thread-mark")).toHaveLength(1));
+    // The thread's card is drawn between the rows, after the row of its last line.
+    const card = await within(scroll).findByTestId("inline-threads");
+    expect(card.dataset.key).toBe("new:6");
+    expect(card.previousElementSibling?.getAttribute("data-row")).toBe("3");
+    expect(within(card).getAllByTestId("placed-thread")).toHaveLength(1);
+    expect(scroll.dataset.rowsPainted).toBe("6");
     await fireEvent.click(within(scroll).getByTestId("line-new-6"));
     await fireEvent.keyDown(within(scroll).getByTestId("line-new-7"), { key: "Enter", shiftKey: true });
     const form = await screen.findByTestId("line-comment-form");

@@ -146,6 +146,9 @@ export const api = {
     call<null>("set_file_viewed", { spec_id, number, path, viewed }),
   viewedFiles: (spec_id: SpecId, number: number) => call<ViewedFiles>("viewed_files", { spec_id, number }),
   threadsOnPair: (spec_id: SpecId, from: number, to: number) => call<PlacedThread[]>("threads_on_pair", { spec_id, from, to }),
+  /** The rows showing each (side, line) in this layout; null for a line in hidden context. */
+  diffRowsOfLines: (pair: DiffPair, file: number, layout: DiffLayout, expanded: GapExpansion[], lines: [FileSide, number][]) =>
+    call<(number | null)[]>("diff_rows_of_lines", { pair, file, layout, expanded, lines }),
   search: (query: string, limit = 50) => call<SearchHit[]>("search", { query, limit }),
   status: () => call<StoreStatus>("status"),
   outbox: () => call<OutboxEntry[]>("outbox"),

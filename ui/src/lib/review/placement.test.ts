@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { elsewhere, markedLines, pick, placementLabel, threadAt } from "./placement";
+import { cardsAt, elsewhere, markedLines, pick, placementLabel, threadAt } from "./placement";
 import type { PlacedThread } from "../ipc";
 
 const placed: PlacedThread[] = [
@@ -32,5 +32,23 @@ describe("placement", () => {
     expect(e.removed.map((p) => p.thread_id)).toEqual(["c"]);
     expect(e.later.map((p) => p.thread_id)).toEqual(["d"]);
     expect(placementLabel(placed[1]!)).toBe("src/old.rs, near line 7 · made on revision 1");
+  });
+
+  it("groups the open file's threads and drafts by the line their card follows", () => {
+    const draft = {
+      id: "d1",
+      spec_id: "s",
+      revision_id: "r3",
+      revision_number: 3,
+      thread_id: null,
+      anchor: { kind: "revision_lines" as const, revision_id: "r3", path: "src/a.rs", start_line: 4, end_line: 5, side: "new" as const, excerpt: "" },
+      body: "x",
+      created_at: 1,
+      updated_at: 1,
+    };
+    expect(cardsAt(placed, [draft], "src/a.rs", "src/old.rs")).toEqual([
+      { side: "new", line: 5, ids: ["a", "d1"], height: 10 },
+      { side: "old", line: 7, ids: ["b"], height: 5 },
+    ]);
   });
 });

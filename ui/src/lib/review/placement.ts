@@ -1,6 +1,6 @@
 // Where threads sit on the diff on screen, and the lines a reviewer picks. Pure: tested
 // without a DOM.
-import type { PlacedThread } from "../ipc";
+import type { DraftView, PlacedThread } from "../ipc";
 
 /** Lines picked on one side of the diff for a comment (1-based, inclusive). */
 export type Picked = { side: "old" | "new"; start: number; end: number };
@@ -63,4 +63,39 @@ export function placementLabel(p: PlacedThread): string {
     case "later":
       return `${pl.path} · made on revision ${p.made_on}, newer than this comparison`;
   }
+}
+
+/** Rows a card takes per thread or draft between the diff's rows (it scrolls inside past that). */
+export const CARD_ROWS = 5;
+/** The most rows one line's cards take. */
+export const MAX_CARD_ROWS = 15;
+
+/** Threads and drafts on the open file, grouped by the line their card follows. */
+export function cardsAt(
+  placed: PlacedThread[],
+  drafts: DraftView[],
+  path: string,
+  oldPath: string | null,
+): { side: "old" | "new"; line: number; ids: string[]; height: number }[] {
+  const groups = new Map<string, { side: "old" | "new"; line: number; ids: string[]; height: number }>();
+  const add = (side: "old" | "new", line: number, id: string) => {
+    const key = `${side}:${line}`;
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = { side, line, ids: [], height: 0 }));
+    g.ids.push(id);
+    g.height = Math.min(MAX_CARD_ROWS, g.ids.length * CARD_ROWS);
+  };
+  for (const p of placed) {
+    const pl = p.placement;
+    if (pl.state !== "current" && pl.state !== "outdated") continue;
+    if (!(pl.side === "new" ? pl.path === path : pl.path === (oldPath ?? path))) continue;
+    const end = pl.state === "current" ? pl.end : pl.lines?.[1];
+    if (end !== undefined) add(pl.side, end, p.thread_id);
+  }
+  for (const d of drafts) {
+    const a = d.anchor;
+    if (a?.kind !== "revision_lines" || (a.path !== path && a.path !== oldPath)) continue;
+    add(a.side, a.end_line, d.id);
+  }
+  return [...groups.values()].sort((a, b) => (a.side === b.side ? a.line - b.line : a.side < b.side ? -1 : 1));
 }
