@@ -87,19 +87,31 @@ fn corrupt(e: impl std::fmt::Display) -> ClientError {
 }
 
 fn draft_in(conn: &Connection, id: CommentId) -> Result<DraftView> {
-    read_drafts(conn, "d.id = ?1", &id.to_string())?
-        .pop()
-        .ok_or_else(|| ClientError::NotFound { what: "draft", id: id.to_string() })
+    read_drafts(conn, Drafts::One(id))?.pop().ok_or_else(|| ClientError::NotFound { what: "draft", id: id.to_string() })
 }
 
-fn read_drafts(conn: &Connection, filter: &str, value: &str) -> Result<Vec<DraftView>> {
+/// Which drafts to read.
+enum Drafts {
+    One(CommentId),
+    OfSpec(SpecId),
+    OfRevision(RevisionId),
+    All,
+}
+
+fn read_drafts(conn: &Connection, which: Drafts) -> Result<Vec<DraftView>> {
+    let (filter, value) = match which {
+        Drafts::One(id) => ("d.id = ?1", Some(id.to_string())),
+        Drafts::OfSpec(id) => ("d.spec_id = ?1", Some(id.to_string())),
+        Drafts::OfRevision(id) => ("d.revision_id = ?1", Some(id.to_string())),
+        Drafts::All => ("TRUE", None),
+    };
     let sql = format!(
         "SELECT d.id, d.spec_id, d.revision_id, r.number, d.thread_id, d.anchor, d.body, d.created_at, d.updated_at
          FROM review_drafts d JOIN revisions r ON r.id = d.revision_id
          WHERE {filter} ORDER BY d.created_at, d.id"
     );
     let mut stmt = conn.prepare(&sql)?;
-    let rows = stmt.query_map([value], |r| {
+    let rows = stmt.query_map(rusqlite::params_from_iter(value), |r| {
         Ok((
             (r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, u32>(3)?),
             (r.get::<_, Option<String>>(4)?, r.get::<_, Option<String>>(5)?, r.get::<_, String>(6)?),
@@ -200,8 +212,8 @@ impl Client {
     /// Drafts of one spec (every spec when `None`), oldest first.
     pub fn drafts(&self, spec_id: Option<SpecId>) -> Result<Vec<DraftView>> {
         match spec_id {
-            Some(s) => read_drafts(&self.conn(), "d.spec_id = ?1", &s.to_string()),
-            None => read_drafts(&self.conn(), "?1 = ?1", ""),
+            Some(s) => read_drafts(&self.conn(), Drafts::OfSpec(s)),
+            None => read_drafts(&self.conn(), Drafts::All),
         }
     }
 
@@ -231,7 +243,7 @@ impl Client {
                 let revision = revision_in(tx, spec_id, number)?;
                 let spec = spec_in(tx, spec_id)?;
                 let criteria = criterion_verdicts(&spec, criteria)?;
-                let drafts = read_drafts(tx, "d.revision_id = ?1", &revision.id.to_string())?;
+                let drafts = read_drafts(tx, Drafts::OfRevision(revision.id))?;
                 let mut threads = Vec::new();
                 let mut replies = Vec::new();
                 for d in drafts {

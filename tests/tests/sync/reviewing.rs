@@ -119,6 +119,7 @@ fn a_review_drafted_and_published_offline_reaches_the_contractor_whole_and_drive
     assert!(!bad.status.success() && stderr(&bad).contains("outside the file"), "{}", stderr(&bad));
     let drafts = reviewer.json(&["drafts", &spec]);
     assert_eq!(drafts.as_array().map(Vec::len), Some(2), "two drafts kept: {drafts}");
+    assert_eq!(reviewer.json(&["drafts"]), drafts, "every spec's drafts are this spec's here");
     let anchor = &drafts[1]["anchor"];
     assert_eq!((anchor["path"].as_str(), anchor["side"].as_str()), (Some("docs/faq-draft.md"), Some("old")), "{drafts}");
     assert_eq!(anchor["excerpt"].as_str(), Some(lines(&faq_old, 1, 1).as_str()));
