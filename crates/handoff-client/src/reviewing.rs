@@ -7,7 +7,7 @@
 //! `review.publish_v2` mutation and deletes those drafts in the same transaction, so a draft is
 //! either still a draft or part of a queued review, never both or neither.
 
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, Transaction, params};
 use serde::{Deserialize, Serialize};
 
 use handoff_core::ledger::{self, Ledger};
@@ -433,8 +433,5 @@ fn delete_published(tx: &Transaction<'_>, ids: &[CommentId]) -> Result<()> {
 
 /// How many drafts wait on this spec (the app's "Review (3 drafts)").
 pub(crate) fn draft_count(conn: &Connection, spec_id: SpecId) -> Result<u32> {
-    Ok(conn
-        .query_row("SELECT COUNT(*) FROM review_drafts WHERE spec_id = ?1", [spec_id.to_string()], |r| r.get(0))
-        .optional()?
-        .unwrap_or(0))
+    Ok(conn.query_row("SELECT COUNT(*) FROM review_drafts WHERE spec_id = ?1", [spec_id.to_string()], |r| r.get(0))?)
 }

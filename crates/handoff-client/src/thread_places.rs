@@ -14,6 +14,7 @@ use handoff_diff::{AnchorState, ManifestFile, RevisionDiffOptions, carry_anchors
 
 use crate::Client;
 use crate::error::{ClientError, Result};
+use crate::store::read;
 
 /// How a thread sits on the pair on screen.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,10 +84,13 @@ struct LineAnchor {
 impl Client {
     /// Where the spec's line threads show on the pair `from → to`.
     pub fn threads_on_pair(&self, spec_id: SpecId, from: u32, to: u32) -> Result<Vec<PlacedThread>> {
-        let revisions = self.revisions(spec_id)?;
-        let number_of: HashMap<RevisionId, u32> = revisions.iter().map(|r| (r.id, r.number)).collect();
+        self.spec(spec_id)?;
+        let (number_of, threads) = {
+            let conn = self.conn();
+            (read::revision_numbers(&conn, spec_id)?, read::threads(&conn, spec_id)?)
+        };
         let mut by_revision: BTreeMap<u32, Vec<LineAnchor>> = BTreeMap::new();
-        for t in self.spec_detail(spec_id)?.threads {
+        for t in threads {
             if let Anchor::RevisionLines { revision_id, path, start_line, end_line, excerpt, .. } = t.thread.anchor {
                 let Some(&made_on) = number_of.get(&revision_id) else { continue };
                 by_revision.entry(made_on).or_default().push(LineAnchor {

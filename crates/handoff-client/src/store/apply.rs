@@ -203,16 +203,7 @@ pub(crate) fn apply(tx: &Transaction<'_>, m: &Mutation, actor: &Actor, at: Times
         AddComment { comment_id, thread_id, body, .. } => {
             check_spec_action(tx, &spec, actor, Action::Discuss)?;
             thread_in_spec(tx, *thread_id, spec_id)?;
-            let comment = Comment {
-                id: *comment_id,
-                thread_id: *thread_id,
-                author: actor.email.clone(),
-                body: body.clone(),
-                created_at: at,
-                edited_at: None,
-                redacted: false,
-            };
-            upsert_comment(tx, &comment, spec_id)
+            upsert_comment(tx, &new_comment(*comment_id, *thread_id, body, actor, at), spec_id)
         }
         EditComment { comment_id, body, .. } => {
             check_spec_action(tx, &spec, actor, Action::Discuss)?;
@@ -255,16 +246,8 @@ pub(crate) fn apply(tx: &Transaction<'_>, m: &Mutation, actor: &Actor, at: Times
             check_spec_action(tx, &spec, actor, Action::Review)?;
             revision_in_spec(tx, *revision_id, spec_id)?;
             let review = Review {
-                id: *review_id,
-                revision_id: *revision_id,
-                spec_id,
-                reviewer: actor.email.clone(),
-                verdict: *verdict,
-                summary: summary.clone(),
                 criteria: criteria.iter().cloned().map(CriterionVerdict::from).collect(),
-                threads: vec![],
-                replies: vec![],
-                published_at: at,
+                ..new_review(*review_id, *revision_id, spec_id, *verdict, summary, actor, at)
             };
             upsert_review(tx, &review)
         }
@@ -276,28 +259,13 @@ pub(crate) fn apply(tx: &Transaction<'_>, m: &Mutation, actor: &Actor, at: Times
             }
             for r in replies {
                 thread_in_spec(tx, r.thread_id, spec_id)?;
-                let comment = Comment {
-                    id: r.comment_id,
-                    thread_id: r.thread_id,
-                    author: actor.email.clone(),
-                    body: r.body.clone(),
-                    created_at: at,
-                    edited_at: None,
-                    redacted: false,
-                };
-                upsert_comment(tx, &comment, spec_id)?;
+                upsert_comment(tx, &new_comment(r.comment_id, r.thread_id, &r.body, actor, at), spec_id)?;
             }
             let review = Review {
-                id: *review_id,
-                revision_id: *revision_id,
-                spec_id,
-                reviewer: actor.email.clone(),
-                verdict: *verdict,
-                summary: summary.clone(),
                 criteria: criteria.clone(),
                 threads: threads.iter().map(|t| t.thread_id).collect(),
                 replies: replies.iter().map(|r| r.comment_id).collect(),
-                published_at: at,
+                ..new_review(*review_id, *revision_id, spec_id, *verdict, summary, actor, at)
             };
             upsert_review(tx, &review)
         }
@@ -356,16 +324,44 @@ fn open_thread(
         created_at: at,
     };
     upsert_thread(tx, &thread, 0, &[])?;
-    let comment = Comment {
-        id: comment_id,
+    upsert_comment(tx, &new_comment(comment_id, thread_id, body, actor, at), spec_id)
+}
+
+/// A comment by the actor, as written now.
+fn new_comment(id: CommentId, thread_id: ThreadId, body: &str, actor: &Actor, at: Timestamp) -> Comment {
+    Comment {
+        id,
         thread_id,
         author: actor.email.clone(),
         body: body.to_owned(),
         created_at: at,
         edited_at: None,
         redacted: false,
-    };
-    upsert_comment(tx, &comment, spec_id)
+    }
+}
+
+/// The actor's review, before its criteria, threads and replies are filled in.
+fn new_review(
+    id: ReviewId,
+    revision_id: RevisionId,
+    spec_id: SpecId,
+    verdict: Verdict,
+    summary: &str,
+    actor: &Actor,
+    at: Timestamp,
+) -> Review {
+    Review {
+        id,
+        revision_id,
+        spec_id,
+        reviewer: actor.email.clone(),
+        verdict,
+        summary: summary.to_owned(),
+        criteria: vec![],
+        threads: vec![],
+        replies: vec![],
+        published_at: at,
+    }
 }
 
 /// Checks that `revision_id` is a revision of the spec.
