@@ -228,7 +228,7 @@ async fn initial_sync(scale: f64) {
                 env
             })
             .collect();
-        let body = serde_json::to_vec(&PushRequest { client_id, mutations }).expect("json");
+        let body = serde_json::to_vec(&PushRequest::new(client_id, mutations)).expect("json");
         let resp = transport.send(HttpRequest::json(Method::Post, "/v1/push", Some(&token), body)).await.expect("push");
         assert_eq!(resp.status, 200, "seed push: {}", String::from_utf8_lossy(&resp.body));
     }

@@ -149,7 +149,9 @@ impl Client {
     fn initialize(conn: &mut Connection, now: Timestamp) -> Result<()> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         if outbox::meta_get(&tx, "client_id")?.is_none() {
-            outbox::meta_set(&tx, "client_id", &new_id::<ClientId>(now).to_string())?;
+            let id = new_id::<ClientId>(now).to_string();
+            outbox::meta_set(&tx, "client_id", &id)?;
+            tx.execute("INSERT OR IGNORE INTO client_ids (client_id, user_id, base) VALUES (?1, NULL, 0)", [id])?;
         }
         let has_workspace: bool = tx.query_row("SELECT EXISTS (SELECT 1 FROM workspaces)", [], |r| r.get(0))?;
         if !has_workspace {

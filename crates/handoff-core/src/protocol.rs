@@ -40,6 +40,9 @@ pub const PROTOCOL_VERSION: u32 = 1;
 pub const PROTOCOL_HEADER: &str = "handoff-protocol";
 /// The most mutations one push may carry.
 pub const MAX_PUSH_BATCH: usize = 500;
+/// The most bytes of mutation JSON a client puts in one push, well under the server's
+/// default body limit (16 MiB): a batch is cut by count or by size, whichever comes first.
+pub const PUSH_BATCH_BYTES: usize = 4 * 1024 * 1024;
 /// The most records a pull page holds (a single commit larger than this still comes whole).
 pub const MAX_PULL_LIMIT: u32 = 5_000;
 
@@ -198,9 +201,43 @@ pub struct Invite {
 pub struct PushRequest {
     /// The pushing client; every envelope must carry the same id.
     pub client_id: ClientId,
-    /// At most [`MAX_PUSH_BATCH`].
+    /// Mutation ids the client gives up sending, in order, right before `mutations`' ids.
+    /// Each is recorded as refused with the client's reason, so the ids stay gap-free and
+    /// everything behind an unsendable mutation still syncs. An id the server has already
+    /// recorded answers its stored outcome instead.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withdrawn: Vec<Withdrawal>,
+    /// At most [`MAX_PUSH_BATCH`], counting `withdrawn`.
     pub mutations: Vec<MutationEnvelope>,
 }
+
+impl PushRequest {
+    /// A push of `mutations` with nothing withdrawn.
+    pub fn new(client_id: ClientId, mutations: Vec<MutationEnvelope>) -> Self {
+        Self { client_id, withdrawn: Vec::new(), mutations }
+    }
+}
+
+/// A mutation its client cannot send (over the server's body limit, its files gone from the
+/// client's disk): only its id, kind and spec travel, and the server records it as rejected.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Withdrawal {
+    /// The mutation's id.
+    pub mutation_id: u64,
+    /// Its kind's wire name (for the record).
+    pub kind: String,
+    /// The spec it targeted.
+    pub spec_id: SpecId,
+    /// Why it cannot be sent: `too_large` (over the server's body limit), `blobs_missing` (its
+    /// files are gone from the client), `not_found` (lost in a server restore and no longer
+    /// kept by the client).
+    pub code: ApiErrorCode,
+    /// Why, for people (at most [`MAX_WITHDRAWAL_MESSAGE`] characters are kept).
+    pub message: String,
+}
+
+/// The longest reason a [`Withdrawal`] keeps.
+pub const MAX_WITHDRAWAL_MESSAGE: usize = 500;
 
 /// What the server decided for one mutation. Recorded with the mutation's effects; a replay
 /// returns the same outcome.
@@ -329,6 +366,10 @@ pub struct PullResponse<R = Record> {
     pub more: bool,
     /// The server's clock.
     pub server_hlc: Hlc,
+    /// Which history of the server's database answered (it changes when the server is
+    /// restored from a backup): a client that sees it change fetches every scope again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<String>,
 }
 
 /// A thread with its derived state and how many resolve/reopen events it has had.

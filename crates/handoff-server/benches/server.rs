@@ -139,7 +139,7 @@ async fn push(b: &Conn, client: ClientId, mutations: Vec<MutationEnvelope>) -> D
         .http
         .post(format!("{}/v1/push", b.base))
         .bearer_auth(&b.token)
-        .json(&PushRequest { client_id: client, mutations })
+        .json(&PushRequest::new(client, mutations))
         .send()
         .await
         .expect("push");

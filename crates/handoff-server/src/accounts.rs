@@ -17,19 +17,26 @@ pub fn workspace_name(name: &str) -> Result<String> {
 }
 
 /// Bumps the workspace scope and writes a record in it.
-async fn put_workspace_record(db: &mut dyn Sql, ws: WorkspaceId, kind: &str, id: &str, record: &Record) -> Result<ScopeChange> {
+async fn put_workspace_record(
+    db: &mut dyn Sql,
+    ws: WorkspaceId,
+    kind: &str,
+    id: &str,
+    record: &Record,
+    at: Timestamp,
+) -> Result<ScopeChange> {
     let scope = Scope::Workspace(ws);
     let s = scope.to_string();
     let version =
-        queries::bump_scope(db, &s).await?.ok_or_else(|| ServerError::Internal(format!("workspace scope {s} missing")))?;
+        queries::bump_scope(db, &s, at).await?.ok_or_else(|| ServerError::Internal(format!("workspace scope {s} missing")))?;
     queries::put_record(db, kind, id, &s, version, &serde_json::to_string(record)?, "{}").await?;
     Ok(ScopeChange { scope, version: version as u64, workspace_id: ws })
 }
 
 /// Writes a member's record into the workspace scope.
-pub async fn put_member_record(db: &mut dyn Sql, m: &Member) -> Result<ScopeChange> {
-    put_workspace_record(db, m.workspace_id, "member", &format!("{}/{}", m.workspace_id, m.user_id), &Record::Member(m.clone()))
-        .await
+pub async fn put_member_record(db: &mut dyn Sql, m: &Member, at: Timestamp) -> Result<ScopeChange> {
+    let id = format!("{}/{}", m.workspace_id, m.user_id);
+    put_workspace_record(db, m.workspace_id, "member", &id, &Record::Member(m.clone()), at).await
 }
 
 /// The `invite` command: finds the workspace by name, creating it on its first owner invite,
@@ -49,7 +56,7 @@ pub async fn bootstrap_invite(
             let ws = Workspace { id: new_id(now)?, name: name.to_owned() };
             queries::insert_workspace(db, &ws, now.as_millis()).await?;
             let scope = Scope::Workspace(ws.id).to_string();
-            let version = queries::create_scope(db, &scope, &ws.id.to_string(), "workspace").await?;
+            let version = queries::create_scope(db, &scope, &ws.id.to_string(), "workspace", now).await?;
             queries::put_record(
                 db,
                 "workspace",
@@ -189,7 +196,7 @@ pub async fn join(db: &mut dyn Sql, input: &JoinInput, now: Timestamp, ttl_ms: i
         working_hours: Default::default(),
     };
     queries::insert_member(db, &member, now.as_millis()).await?;
-    let change = put_member_record(db, &member).await?;
+    let change = put_member_record(db, &member, now).await?;
     let session = open_session(db, &user, &input.device_name, now, ttl_ms).await?;
     Ok((session, change))
 }
@@ -212,7 +219,7 @@ pub async fn check_invite(db: &mut dyn Sql, code_hash: &str, email: &str, now: T
 }
 
 /// An owner removes a member; the last owner cannot be removed.
-pub async fn remove_member(db: &mut dyn Sql, ws: WorkspaceId, caller: &str, user: UserId) -> Result<ScopeChange> {
+pub async fn remove_member(db: &mut dyn Sql, ws: WorkspaceId, caller: &str, user: UserId, now: Timestamp) -> Result<ScopeChange> {
     let ws_s = ws.to_string();
     let me = require_member(db, &ws_s, caller).await?;
     handoff_core::lifecycle::check(me.role, handoff_core::Action::ManageMembers, false)?;
@@ -223,6 +230,13 @@ pub async fn remove_member(db: &mut dyn Sql, ws: WorkspaceId, caller: &str, user
         return Err(ServerError::invalid("a workspace keeps at least one owner"));
     }
     queries::delete_member(db, &ws, &user).await?;
-    put_workspace_record(db, ws, "member", &format!("{ws}/{user}"), &Record::MemberRemoved { workspace_id: ws, user_id: user })
-        .await
+    put_workspace_record(
+        db,
+        ws,
+        "member",
+        &format!("{ws}/{user}"),
+        &Record::MemberRemoved { workspace_id: ws, user_id: user },
+        now,
+    )
+    .await
 }

@@ -21,6 +21,15 @@ pub enum ServerError {
     /// A push carried a revision whose blobs were not uploaded yet: nothing was applied.
     #[error("the server lacks {} blob(s) a revision needs; upload them and push again", .0.len())]
     BlobsMissing(Vec<String>),
+    /// A push skipped mutation ids: the server has recorded up to `recorded` for this client
+    /// (after a restore from backup it can be behind what the client knows was recorded).
+    #[error("mutation ids skip ahead: the server has recorded up to {recorded}, so the next must be {}, not {got}", recorded + 1)]
+    MutationGap {
+        /// The last id the server recorded for the client.
+        recorded: u64,
+        /// The first id the push carried.
+        got: u64,
+    },
     /// The caller's token spent its request budget.
     #[error("too many requests; retry in {retry_after_secs} s")]
     RateLimited {
@@ -89,6 +98,7 @@ impl ServerError {
         match self {
             ServerError::Api { code, .. } => *code,
             ServerError::BlobsMissing(_) => ApiErrorCode::NotFound,
+            ServerError::MutationGap { .. } => ApiErrorCode::MutationGap,
             ServerError::RateLimited { .. } => ApiErrorCode::RateLimited,
             _ => ApiErrorCode::Internal,
         }
@@ -131,6 +141,14 @@ pub fn status_for(code: ApiErrorCode) -> StatusCode {
     }
 }
 
+/// The answer to a push that skipped ids: an `ApiError` plus the last id the server recorded.
+#[derive(Serialize)]
+struct MutationGapBody {
+    code: ApiErrorCode,
+    message: String,
+    recorded: u64,
+}
+
 /// The answer to a push that needs blobs first: an `ApiError` plus the hashes to upload.
 #[derive(Serialize)]
 struct BlobsMissingBody<'a> {
@@ -149,6 +167,11 @@ impl IntoResponse for ServerError {
             ServerError::BlobsMissing(missing) => {
                 tracing::info!(count = missing.len(), "push refused: blobs missing");
                 let body = BlobsMissingBody { code: ApiErrorCode::BlobsMissing, message: self.to_string(), missing };
+                (StatusCode::CONFLICT, axum::Json(body)).into_response()
+            }
+            ServerError::MutationGap { recorded, .. } => {
+                tracing::info!(recorded, "push refused: mutation ids skip ahead");
+                let body = MutationGapBody { code: ApiErrorCode::MutationGap, message: self.to_string(), recorded: *recorded };
                 (StatusCode::CONFLICT, axum::Json(body)).into_response()
             }
             ServerError::RateLimited { retry_after_secs } => {

@@ -35,6 +35,10 @@ struct Cli {
     /// Requests a token may send in a burst.
     #[arg(long, default_value_t = 500.0)]
     rate_burst: f64,
+    /// Largest JSON request body in bytes (a push over it is refused as `too_large`;
+    /// clients then send smaller batches). Blob uploads have their own limit.
+    #[arg(long, default_value_t = 16 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(4096..=1 << 30))]
+    max_request_bytes: u64,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -67,6 +71,10 @@ enum Command {
         #[arg(long)]
         email: String,
     },
+    /// Run once after restoring the database from a backup, before starting the server:
+    /// starts a new history, so every client fetches all it may see again and sends what the
+    /// restore lost (nothing the backup lacks stays on a client unnoticed).
+    Restored,
 }
 
 fn default_data_dir() -> anyhow::Result<PathBuf> {
@@ -145,14 +153,27 @@ async fn main() -> anyhow::Result<()> {
             println!("{code}");
             Ok(())
         }
+        Some(Command::Restored) => {
+            let state = open(&cli.storage, |_| {}).await?;
+            let id = uuid::Uuid::new_v4().simple().to_string();
+            let saved = id.clone();
+            state
+                .db
+                .write(move |db| Box::pin(async move { handoff_server::storage::queries::new_history(db, &saved).await }))
+                .await?;
+            eprintln!("started history {id}: clients will fetch everything again and resend what the restore lost");
+            Ok(())
+        }
         None => {
             let (ttl, rate, burst) = (cli.token_ttl_days, cli.rate_limit, cli.rate_burst);
+            let max_json = usize::try_from(cli.max_request_bytes).context("--max-request-bytes is too large for this machine")?;
             if rate < 0.0 || burst < 1.0 && rate > 0.0 {
                 bail!("--rate-limit must be ≥ 0 and --rate-burst ≥ 1");
             }
             let state = open(&cli.storage, |c| {
                 c.token_ttl_ms = i64::from(ttl) * DAY_MS;
                 c.rate_limit = (rate > 0.0).then_some(RateLimit { per_second: rate, burst });
+                c.max_json_bytes = max_json;
             })
             .await?;
             let listener =

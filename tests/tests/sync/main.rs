@@ -11,3 +11,4 @@ mod procs;
 mod reviewing;
 mod sim;
 mod support;
+mod wedge;

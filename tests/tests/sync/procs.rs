@@ -38,6 +38,11 @@ pub struct Server {
 
 impl Server {
     pub fn start(&mut self) {
+        self.start_with(&[]);
+    }
+
+    /// Starts the server with more flags.
+    pub fn start_with(&mut self, extra: &[&str]) {
         let mut child = Command::new(&self.bin)
             .args([
                 "--data-dir",
@@ -47,6 +52,7 @@ impl Server {
                 "--rate-limit",
                 "0",
             ])
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())

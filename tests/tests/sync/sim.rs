@@ -30,6 +30,10 @@ const DAY: i64 = 86_400_000;
 
 struct SimClient {
     email: String,
+    /// Who the data dir is signed in as (another account for a while after a switch).
+    signed_in_as: String,
+    /// Every account that signed in on this data dir.
+    accounts: BTreeSet<String>,
     role: Role,
     dir: tempfile::TempDir,
     skew: i64,
@@ -319,19 +323,23 @@ async fn run(seed: u64, steps: u32) {
             contractors.push(email.clone());
         }
         clients.push(SimClient {
-            email,
+            email: email.clone(),
             role,
             dir,
             skew,
             client,
             engine,
             transport,
+            signed_in_as: email.clone(),
+            accounts: BTreeSet::from([email.clone()]),
             token: joined.session.token,
             cursors: BTreeMap::new(),
             counter: 0,
         });
     }
     let mut owner_comments_seen: BTreeSet<String> = BTreeSet::new();
+    let mut restores_seen = vec![0usize; n];
+    let emails: Vec<String> = clients.iter().map(|c| c.email.clone()).collect();
 
     for step in 0..steps {
         server.time.fetch_add(rng.below(120_000) as i64, Ordering::SeqCst);
@@ -342,7 +350,8 @@ async fn run(seed: u64, steps: u32) {
                 let c = &mut clients[i];
                 if let Ok(report) = c.engine.sync_once().await {
                     let now = read_cursors(c.dir.path());
-                    if report.lost_scopes == 0 {
+                    // A restore sends everyone back to the restored versions.
+                    if report.lost_scopes == 0 && server.restores() == restores_seen[i] {
                         for (scope, v) in &c.cursors {
                             if let Some(after) = now.get(scope) {
                                 assert!(
@@ -354,6 +363,7 @@ async fn run(seed: u64, steps: u32) {
                         }
                     }
                     c.cursors = now;
+                    restores_seen[i] = server.restores();
                     if i == 0 {
                         owner_comments_seen.extend(synced_keys(c.dir.path(), "comment"));
                     }
@@ -376,13 +386,53 @@ async fn run(seed: u64, steps: u32) {
                     replay_old: rng.below(20) as f64 / 100.0,
                 };
                 clients[i].transport.set_faults(f);
+                if rng.chance(0.3) {
+                    // An operator lowers (or restores) the body limit: pushes must get through
+                    // in smaller batches, and what cannot goes to the attention list.
+                    let limits = [6_000, 40_000, 400_000, DEFAULT_BODY_LIMIT];
+                    server.set_body_limit(limits[rng.below(limits.len() as u64) as usize]);
+                }
             }
             87..=90 => {
                 // Killed right after a local commit, before any push.
                 local_op(&mut rng, &mut clients[i], &contractors, work.path());
                 clients[i].reopen(&server.time, url);
             }
-            91..=92 => server.restart(),
+            91 => server.restart(),
+            92 => {
+                // Backups are taken now and then; a restore puts the last one back.
+                if rng.chance(0.5) || !server.restore().await {
+                    server.backup();
+                } else {
+                    let kept = server_keys(&server.db_path(), "comment");
+                    owner_comments_seen.retain(|k| kept.contains(k));
+                }
+            }
+            96..=97 => {
+                // Someone else signs in on this data dir for a while, then the owner again.
+                let c = &mut clients[i];
+                let others: Vec<&String> = emails.iter().filter(|e| **e != c.email).collect();
+                if let Some(other) = rng.pick(&others).map(|e| (*e).clone())
+                    && let Ok(j) = c.engine.login(&other, "password123", "borrowed").await
+                {
+                    // The data dir keeps the token of whoever signed in last.
+                    c.token = j.session.token;
+                    c.accounts.insert(other.clone());
+                    c.signed_in_as = other;
+                    let _ = c.engine.sync_once().await;
+                }
+                if let Ok(j) = c.engine.login(&c.email, "password123", "back").await {
+                    c.signed_in_as = c.email.clone();
+                    c.token = j.session.token;
+                }
+            }
+            98..=99 => {
+                // A blob deleted from the data dir by hand (or a disk cleanup).
+                let blobs: Vec<std::path::PathBuf> = walk_files(&clients[i].dir.path().join("blobs"));
+                if let Some(b) = rng.pick(&blobs) {
+                    let _ = std::fs::remove_file(b);
+                }
+            }
             _ => {
                 let c = &clients[i];
                 let items = c.client.attention().unwrap_or_default();
@@ -395,8 +445,29 @@ async fn run(seed: u64, steps: u32) {
     }
 
     // Heal: no faults; sync everyone to quiescence.
-    for c in &clients {
+    server.set_body_limit(DEFAULT_BODY_LIMIT);
+    for c in clients.iter_mut() {
         c.transport.set_faults(Faults::default());
+        // Changes made while another account was signed in here wait for that account: it
+        // signs in here once more and syncs them.
+        for other in c.accounts.iter().filter(|a| **a != c.email) {
+            c.token =
+                c.engine.login(other, "password123", "again").await.expect("the other account signs in again").session.token;
+            for _ in 0..3 {
+                c.engine
+                    .sync_once()
+                    .await
+                    .unwrap_or_else(|e| panic!("seed {seed}: {other} cannot sync on {}'s data dir: {e}", c.email));
+            }
+            c.signed_in_as = other.clone();
+        }
+        // A person signs in again after a switch, or when a restore lost their session.
+        let lost_session = matches!(c.engine.sync_once().await, Err(e) if e.needs_sign_in());
+        if c.signed_in_as != c.email || lost_session {
+            let j = c.engine.login(&c.email, "password123", "again").await.expect("sign in again");
+            c.signed_in_as = c.email.clone();
+            c.token = j.session.token;
+        }
     }
     let mut quiet = false;
     for _round in 0..12 {
@@ -429,22 +500,26 @@ async fn run(seed: u64, steps: u32) {
                 item.entry.mutation_id
             );
         }
-        // Invariant 2: every mutation id recorded exactly once, none skipped.
+        // Invariant 2: every mutation id recorded exactly once, none skipped, under each client
+        // id the data dir pushed as (one per account signed in).
         let last: u64 = store_meta(c.dir.path(), "last_mutation_id").and_then(|s| s.parse().ok()).unwrap_or(0);
-        let cid = status.client_id.to_string();
-        let (count, max): (i64, i64) = db
-            .query_row(
-                "SELECT COUNT(*), COALESCE(MAX(mutation_id), 0) FROM mutation_outcomes WHERE client_id = ?1",
-                [&cid],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .expect("outcomes");
-        let (count, max) = (count as u64, max as u64);
-        assert_eq!(
-            (count, max),
-            (last, last),
-            "seed {seed}: {who}: the server recorded {count} outcomes up to {max}, the client made {last}"
-        );
+        let ids = client_ids(c.dir.path());
+        for (k, (cid, base)) in ids.iter().enumerate() {
+            let end = ids.get(k + 1).map_or(last, |next| next.1);
+            let (count, max): (i64, i64) = db
+                .query_row(
+                    "SELECT COUNT(*), COALESCE(MAX(mutation_id), 0) FROM mutation_outcomes WHERE client_id = ?1",
+                    [cid],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .expect("outcomes");
+            let (count, max, made) = (count as u64, max as u64, end - base);
+            assert_eq!(
+                (count, max),
+                (made, made),
+                "seed {seed}: {who}: under client id {cid} the server recorded {count} outcomes up to {max}, the client made {made} (client ids {ids:?}, last {last})"
+            );
+        }
         // Invariant 7: the synced state equals the server's view for this user.
         let snap = c.client.snapshot().expect("snapshot");
         let fresh_dir = tempfile::tempdir().expect("fresh");
@@ -507,6 +582,38 @@ async fn run(seed: u64, steps: u32) {
     let now = synced_keys(clients[0].dir.path(), "comment");
     let vanished: Vec<_> = owner_comments_seen.difference(&now).collect();
     assert!(vanished.is_empty(), "seed {seed}: comments vanished: {vanished:?}");
+}
+
+/// The data dir's client ids with their bases, oldest first.
+fn client_ids(dir: &Path) -> Vec<(String, u64)> {
+    let conn = rusqlite::Connection::open(dir.join("store.db")).expect("store");
+    let mut stmt = conn.prepare("SELECT client_id, base FROM client_ids ORDER BY base, rowid").expect("client ids");
+    stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
+
+/// The ids of the server's records of one kind.
+fn server_keys(db: &Path, kind: &str) -> BTreeSet<String> {
+    let conn = rusqlite::Connection::open(db).expect("server db");
+    let mut stmt = conn.prepare("SELECT id FROM records WHERE kind = ?1").expect("records");
+    stmt.query_map([kind], |r| r.get::<_, String>(0)).expect("query").collect::<Result<_, _>>().expect("rows")
+}
+
+fn walk_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            out.extend(walk_files(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }
 
 fn read_cursors(dir: &Path) -> BTreeMap<Scope, u64> {

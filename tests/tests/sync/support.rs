@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
@@ -78,32 +78,91 @@ pub struct SimServer {
     pub dir: tempfile::TempDir,
     pub time: Arc<AtomicI64>,
     state: Mutex<AppState>,
+    /// The database file in use (a restore puts a copy of the backup in a new file).
+    db_file: Mutex<PathBuf>,
+    /// The largest JSON body the server accepts now.
+    body_limit: AtomicUsize,
+    /// A copy taken by [`SimServer::backup`], restored by [`SimServer::restore`].
+    backup: Mutex<Option<PathBuf>>,
+    restores: AtomicUsize,
 }
 
-fn config(dir: &Path) -> Config {
+fn config(dir: &Path, body_limit: usize) -> Config {
     let mut c = Config::new(dir.join("blobs"));
     c.password_cost = PasswordCost::TestsOnly;
     c.rate_limit = None;
+    c.max_json_bytes = body_limit;
     c
 }
+
+/// The server's default body limit.
+pub const DEFAULT_BODY_LIMIT: usize = 16 * 1024 * 1024;
 
 impl SimServer {
     pub fn start() -> Arc<Self> {
         let dir = tempfile::tempdir().expect("tempdir");
         let time = Arc::new(AtomicI64::new(T0));
-        let state = Self::open(dir.path(), &time);
-        Arc::new(Self { dir, time, state: Mutex::new(state) })
+        let db_file = dir.path().join("db.sqlite3");
+        let state = Self::open(dir.path(), &db_file, &time, DEFAULT_BODY_LIMIT);
+        Arc::new(Self {
+            dir,
+            time,
+            state: Mutex::new(state),
+            db_file: Mutex::new(db_file),
+            body_limit: AtomicUsize::new(DEFAULT_BODY_LIMIT),
+            backup: Mutex::new(None),
+            restores: AtomicUsize::new(0),
+        })
     }
 
-    fn open(dir: &Path, time: &Arc<AtomicI64>) -> AppState {
-        let db = Database::Sqlite(SqliteStore::open(&dir.join("db.sqlite3")).expect("open sqlite"));
-        AppState::with_clock(db, config(dir), Arc::new(BaseClock(time.clone()))).expect("state")
+    fn open(dir: &Path, db_file: &Path, time: &Arc<AtomicI64>, body_limit: usize) -> AppState {
+        let db = Database::Sqlite(SqliteStore::open(db_file).expect("open sqlite"));
+        AppState::with_clock(db, config(dir, body_limit), Arc::new(BaseClock(time.clone()))).expect("state")
     }
 
     /// Drops the state (in-memory HLC, event hub) and reopens it from the same SQLite file.
     pub fn restart(&self) {
-        let fresh = Self::open(self.dir.path(), &self.time);
+        let fresh = Self::open(self.dir.path(), &self.db_path(), &self.time, self.body_limit.load(Ordering::SeqCst));
         *self.state.lock().expect("state lock") = fresh;
+    }
+
+    /// Restarts the server with another body limit (an operator lowering it).
+    pub fn set_body_limit(&self, bytes: usize) {
+        self.body_limit.store(bytes, Ordering::SeqCst);
+        self.restart();
+    }
+
+    /// Takes a consistent copy of the database (as a nightly backup would).
+    pub fn backup(&self) {
+        let to = self.dir.path().join(format!("backup-{}.sqlite3", self.restores.load(Ordering::SeqCst)));
+        let _ = std::fs::remove_file(&to);
+        let conn = rusqlite::Connection::open(self.db_path()).expect("open for backup");
+        conn.execute("VACUUM INTO ?1", [to.to_string_lossy()]).expect("vacuum into");
+        *self.backup.lock().expect("backup lock") = Some(to);
+    }
+
+    /// Restores the last backup as an operator would: the database file replaced by the copy
+    /// (minutes later), then `handoff-server restored`, then started. Whether one was taken.
+    pub async fn restore(&self) -> bool {
+        let Some(backup) = self.backup.lock().expect("backup lock").clone() else { return false };
+        let n = self.restores.fetch_add(1, Ordering::SeqCst) + 1;
+        let file = self.dir.path().join(format!("db-restored-{n}.sqlite3"));
+        std::fs::copy(&backup, &file).expect("copy the backup");
+        *self.db_file.lock().expect("db file lock") = file;
+        self.time.fetch_add(10 * 60_000, Ordering::SeqCst);
+        self.restart();
+        let id = format!("restored-{n}");
+        self.state()
+            .db
+            .write(move |db| Box::pin(async move { handoff_server::storage::queries::new_history(db, &id).await }))
+            .await
+            .expect("new history");
+        true
+    }
+
+    /// How many restores happened.
+    pub fn restores(&self) -> usize {
+        self.restores.load(Ordering::SeqCst)
     }
 
     pub fn state(&self) -> AppState {
@@ -111,7 +170,7 @@ impl SimServer {
     }
 
     pub fn db_path(&self) -> PathBuf {
-        self.dir.path().join("db.sqlite3")
+        self.db_file.lock().expect("db file lock").clone()
     }
 
     /// An invite through the bootstrap path (creates the workspace on its first owner invite).

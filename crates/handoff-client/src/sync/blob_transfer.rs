@@ -17,14 +17,18 @@ use super::{HttpRequest, Method, OFFLINE, ONLINE, Progress, SyncEngine, SyncErro
 impl SyncEngine {
     /// Asks which of `hashes` the server lacks and uploads those from the local blob store.
     /// Resumable at blob granularity: what the server already has is never sent again.
+    /// Answers how many blobs and bytes went up, and the hashes the server lacks that are
+    /// no longer on this machine either (deleted from the data dir): the revisions needing
+    /// them cannot be sent, which is the caller's to decide, not a failure of the upload.
     pub(super) async fn upload_blobs(
         &self,
         token: &str,
         hashes: &[String],
         sizes: &std::collections::BTreeMap<String, u64>,
-    ) -> SyncResult<(u32, u64)> {
+    ) -> SyncResult<(u32, u64, Vec<String>)> {
         let mut n = 0;
         let mut bytes = 0;
+        let mut gone = Vec::new();
         for chunk in hashes.chunks(10_000) {
             let req = BlobsMissingRequest { hashes: chunk.to_vec() };
             let missing: BlobsMissingResponse =
@@ -32,7 +36,8 @@ impl SyncEngine {
             for sha in missing.missing {
                 let path = self.client.blobs().path(&sha);
                 if !path.is_file() {
-                    return Err(SyncError::Local(ClientError::NotFound { what: "local blob to upload", id: sha }));
+                    gone.push(sha);
+                    continue;
                 }
                 let total = sizes.get(&sha).copied().unwrap_or(0);
                 let progress_sink = self.progress.lock().unwrap_or_else(PoisonError::into_inner).clone();
@@ -58,7 +63,7 @@ impl SyncEngine {
                 bytes += total;
             }
         }
-        Ok((n, bytes))
+        Ok((n, bytes, gone))
     }
 
     /// Fetches a blob's bytes from `have` on into its part file: appended on a 206, written

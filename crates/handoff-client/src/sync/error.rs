@@ -26,6 +26,15 @@ pub enum SyncError {
         /// The server's sentence.
         message: String,
     },
+    /// The server has recorded fewer of this client's mutations than the push assumed (it was
+    /// restored from a backup): the round sends the lost ones again.
+    #[error("the server has recorded this device's changes only up to {recorded} (was it restored from a backup?): {message}")]
+    ServerBehind {
+        /// The last mutation id the server still has for this client.
+        recorded: u64,
+        /// The server's sentence.
+        message: String,
+    },
     /// No token: join or sign in first.
     #[error("not signed in to a server; run `handoff join` or `handoff login` first")]
     NotSignedIn,
@@ -47,6 +56,7 @@ impl SyncError {
             SyncError::Local(e) => e.code(),
             SyncError::Offline(_) => Code::Offline,
             SyncError::Server { code, .. } => *code,
+            SyncError::ServerBehind { .. } => Code::MutationGap,
             SyncError::NotSignedIn => Code::NotSignedIn,
             SyncError::Stuck(_) => Code::Stuck,
             SyncError::Protocol(_) => Code::Protocol,
@@ -60,7 +70,7 @@ impl SyncError {
             SyncError::Offline(_) | SyncError::Stuck(_) | SyncError::Protocol(_) => true,
             SyncError::Server { status, code, .. } => *status >= 500 || matches!(code, Code::RateLimited | Code::BlobsMissing),
             SyncError::Local(e) => e.code() == Code::StoreBusy,
-            SyncError::NotSignedIn | SyncError::Credential(_) => false,
+            SyncError::NotSignedIn | SyncError::Credential(_) | SyncError::ServerBehind { .. } => false,
         }
     }
 

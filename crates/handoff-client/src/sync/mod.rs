@@ -176,6 +176,9 @@ pub struct SyncEngine {
     downloads: tokio::sync::Mutex<()>,
     /// Whether a background prefetch is spawned.
     prefetching: std::sync::atomic::AtomicBool,
+    /// Bytes of mutations per push: [`PUSH_BATCH_BYTES`], halved each time the server
+    /// answers `too_large` (its body limit may be lower than the default).
+    push_bytes: std::sync::atomic::AtomicUsize,
 }
 
 impl std::fmt::Debug for SyncEngine {
@@ -207,6 +210,7 @@ impl SyncEngine {
             round: tokio::sync::Mutex::new(()),
             downloads: tokio::sync::Mutex::new(()),
             prefetching: std::sync::atomic::AtomicBool::new(false),
+            push_bytes: std::sync::atomic::AtomicUsize::new(PUSH_BATCH_BYTES),
         }
     }
 
@@ -309,8 +313,14 @@ fn check_status(resp: &HttpResponse) -> SyncResult<()> {
         code: Code,
         #[serde(default)]
         message: String,
+        /// With `mutation_gap`: the last id the server recorded for this client.
+        #[serde(default)]
+        recorded: Option<u64>,
     }
     match serde_json::from_slice::<Body>(&resp.body) {
+        Ok(Body { code: Code::MutationGap, message, recorded: Some(recorded) }) => {
+            Err(SyncError::ServerBehind { recorded, message })
+        }
         Ok(b) => Err(SyncError::Server { status: resp.status, code: b.code, message: b.message }),
         Err(_) => Err(SyncError::Server {
             status: resp.status,

@@ -90,6 +90,7 @@ impl SyncEngine {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(ClientError::from)?;
         meta_set(&tx, "identity", &session.email)?;
         meta_set(&tx, "server_url", &self.server_url)?;
+        crate::outbox::client_for_account(&tx, &session.user_id.to_string(), crate::new_id(self.client.now()))?;
         meta_set(&tx, "user_id", &session.user_id.to_string())?;
         let mut workspaces = Vec::new();
         for m in &session.workspaces {

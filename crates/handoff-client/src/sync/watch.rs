@@ -11,9 +11,11 @@ impl SyncEngine {
     /// Syncs now, then whenever the server pokes (`/v1/events`, SSE) or `every` passes,
     /// until `stop` turns true. The event stream is opened before each catch-up sync and kept
     /// open across rounds (reconnected when it ends), so no poke falls between a sync and
-    /// the next subscription. Failures back off exponentially with jitter and are handed to
-    /// `on_round` like successes; the loop keeps going while offline and ends on a failure
-    /// no retry can fix (signed out, upgrade required).
+    /// the next subscription. Failures are handed to `on_round` like successes and never end
+    /// the loop: a transient one (offline, busy) backs off exponentially with jitter; one
+    /// that needs a person (signed out, a refused push, upgrade required) is tried again
+    /// every `backoff_cap`, so the loop resumes by itself once the person acted (signed in
+    /// again with the same engine, upgraded the server).
     pub async fn watch(
         &self,
         mut stop: tokio::sync::watch::Receiver<bool>,
@@ -32,14 +34,13 @@ impl SyncEngine {
                 events = self.transport.events(t).await.ok();
             }
             let result = self.sync_once().await;
-            let transient = matches!(&result, Err(e) if e.is_transient());
-            let fatal = matches!(&result, Err(e) if !e.is_transient());
             on_round(&result);
-            if fatal {
-                return;
-            }
-            if transient {
-                let delay = planner::backoff(failures, self.options.backoff_base, self.options.backoff_cap, jitter_seed());
+            if let Err(e) = &result {
+                let delay = if e.is_transient() {
+                    planner::backoff(failures, self.options.backoff_base, self.options.backoff_cap, jitter_seed())
+                } else {
+                    self.options.backoff_cap
+                };
                 failures += 1;
                 events = None;
                 tokio::select! {

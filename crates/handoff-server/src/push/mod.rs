@@ -76,19 +76,16 @@ pub struct PushOutput {
     pub changes: Vec<ScopeChange>,
 }
 
-/// Checks a push request's shape before any transaction: size, one client id, consecutive ids.
+/// Checks a push request's shape before any transaction: size, one client id, consecutive ids
+/// (the withdrawn ones first, then the mutations).
 pub fn check_shape(req: &PushRequest) -> Result<()> {
-    if req.mutations.len() > handoff_core::protocol::MAX_PUSH_BATCH {
+    let count = req.mutations.len() + req.withdrawn.len();
+    if count > handoff_core::protocol::MAX_PUSH_BATCH {
         return Err(ServerError::api(
             ApiErrorCode::TooLarge,
-            format!(
-                "a push carries at most {} mutations; this one has {}",
-                handoff_core::protocol::MAX_PUSH_BATCH,
-                req.mutations.len()
-            ),
+            format!("a push carries at most {} mutations; this one has {count}", handoff_core::protocol::MAX_PUSH_BATCH),
         ));
     }
-    let mut expected = None;
     for env in &req.mutations {
         if env.client_id != req.client_id {
             return Err(ServerError::invalid(format!(
@@ -96,18 +93,26 @@ pub fn check_shape(req: &PushRequest) -> Result<()> {
                 env.mutation_id, env.client_id, req.client_id
             )));
         }
-        if env.mutation_id == 0 {
+    }
+    for w in &req.withdrawn {
+        if !matches!(w.code, ApiErrorCode::TooLarge | ApiErrorCode::BlobsMissing | ApiErrorCode::NotFound) {
+            return Err(ServerError::invalid(format!(
+                "withdrawn mutation {} gives code {:?}; a client withdraws only for too_large, blobs_missing or not_found",
+                w.mutation_id, w.code
+            )));
+        }
+    }
+    let mut expected = None;
+    for id in req.withdrawn.iter().map(|w| w.mutation_id).chain(req.mutations.iter().map(|e| e.mutation_id)) {
+        if id == 0 {
             return Err(ServerError::invalid("mutation ids start at 1"));
         }
         if let Some(want) = expected
-            && env.mutation_id != want
+            && id != want
         {
-            return Err(ServerError::invalid(format!(
-                "mutation ids in a push must be consecutive: expected {want}, got {}",
-                env.mutation_id
-            )));
+            return Err(ServerError::invalid(format!("mutation ids in a push must be consecutive: expected {want}, got {id}")));
         }
-        expected = Some(env.mutation_id + 1);
+        expected = Some(id + 1);
     }
     Ok(())
 }
@@ -115,8 +120,10 @@ pub fn check_shape(req: &PushRequest) -> Result<()> {
 /// Applies a push inside the caller's write transaction.
 pub async fn push(db: &mut dyn Sql, input: &PushInput) -> Result<PushOutput> {
     let req = &input.request;
-    let Some(first) = req.mutations.first() else {
-        return Ok(PushOutput { results: Vec::new(), changes: Vec::new() });
+    let first = match (req.withdrawn.first(), req.mutations.first()) {
+        (Some(w), _) => w.mutation_id,
+        (None, Some(env)) => env.mutation_id,
+        (None, None) => return Ok(PushOutput { results: Vec::new(), changes: Vec::new() }),
     };
     let cid = req.client_id.to_string();
     let user = input.user_id.to_string();
@@ -125,15 +132,8 @@ pub async fn push(db: &mut dyn Sql, input: &PushInput) -> Result<PushOutput> {
         return Err(ServerError::forbidden("this client id belongs to another account"));
     }
     let last = last as u64;
-    if first.mutation_id > last + 1 {
-        return Err(ServerError::api(
-            ApiErrorCode::MutationGap,
-            format!(
-                "mutation ids skip ahead: the server has recorded up to {last}, so the next must be {}, not {}",
-                last + 1,
-                first.mutation_id
-            ),
-        ));
+    if first > last + 1 {
+        return Err(ServerError::MutationGap { recorded: last, got: first });
     }
     let mut tx = Tx { input, user: user.clone(), versions: BTreeMap::new(), written: BTreeMap::new() };
     // Lock (bump) every existing scope this push writes, in one order, before reading any
@@ -142,12 +142,27 @@ pub async fn push(db: &mut dyn Sql, input: &PushInput) -> Result<PushOutput> {
     let scopes: BTreeSet<String> =
         req.mutations.iter().filter(|e| e.mutation_id > last).map(|e| Scope::Spec(e.mutation.spec_id()).to_string()).collect();
     for scope in scopes {
-        if let Some(v) = queries::bump_scope(db, &scope).await? {
+        if let Some(v) = queries::bump_scope(db, &scope, input.now).await? {
             tx.versions.insert(scope, v);
         }
     }
-    let mut results = Vec::with_capacity(req.mutations.len());
+    let mut results = Vec::with_capacity(req.mutations.len() + req.withdrawn.len());
     let mut new_last = last;
+    for w in &req.withdrawn {
+        let outcome = match queries::outcome(db, &cid, w.mutation_id as i64).await? {
+            Some(stored) if w.mutation_id <= last => serde_json::from_str(&stored)?,
+            _ => {
+                let message: String = w.message.chars().take(handoff_core::protocol::MAX_WITHDRAWAL_MESSAGE).collect();
+                let outcome = rejected(w.code, format!("not sent by its client: {message}"));
+                let stored = serde_json::to_string(&outcome)?;
+                let kind: String = w.kind.chars().take(40).collect();
+                queries::insert_outcome(db, &cid, w.mutation_id as i64, &kind, &stored, input.now.as_millis()).await?;
+                new_last = w.mutation_id;
+                outcome
+            }
+        };
+        results.push(PushResult { mutation_id: w.mutation_id, outcome });
+    }
     for env in &req.mutations {
         if env.mutation_id <= last {
             let stored = queries::outcome(db, &cid, env.mutation_id as i64)

@@ -56,7 +56,9 @@ impl Tx<'_> {
         if let Some(v) = self.versions.get(scope) {
             return Ok(*v);
         }
-        let v = queries::bump_scope(db, scope).await?.ok_or_else(|| ServerError::Internal(format!("scope {scope} vanished")))?;
+        let v = queries::bump_scope(db, scope, self.input.now)
+            .await?
+            .ok_or_else(|| ServerError::Internal(format!("scope {scope} vanished")))?;
         self.versions.insert(scope.to_owned(), v);
         Ok(v)
     }

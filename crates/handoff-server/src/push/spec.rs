@@ -36,7 +36,7 @@ pub(super) async fn create(
     if exists(db, "spec", &id).await? || queries::scope_version(db, &scope).await?.is_some() {
         return Ok(rejected(ApiErrorCode::AlreadyExists, format!("spec {id} already exists")));
     }
-    let version = queries::create_scope(db, &scope, &ws, "spec").await?;
+    let version = queries::create_scope(db, &scope, &ws, "spec", tx.input.now).await?;
     tx.versions.insert(scope, version);
     let mut meta = Meta::new();
     for f in ["title", "due_date", "status"] {

@@ -164,7 +164,9 @@ pub async fn remove_member(
     let ws: WorkspaceId = parse_path_id(&id, "the workspace")?;
     let target: UserId = parse_path_id(&user_id, "the user")?;
     let user = caller.user();
-    let change = state.db.write(move |db| Box::pin(async move { accounts::remove_member(db, ws, &user, target).await })).await?;
+    let now = state.now();
+    let change =
+        state.db.write(move |db| Box::pin(async move { accounts::remove_member(db, ws, &user, target, now).await })).await?;
     state.publish(vec![change]);
     Ok(StatusCode::NO_CONTENT)
 }

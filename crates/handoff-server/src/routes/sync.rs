@@ -34,6 +34,14 @@ pub async fn pull(
     ApiJson(req): ApiJson<PullRequest>,
 ) -> Result<Json<PullResponse>> {
     let user = caller.user();
-    let (pages, more) = state.db.read(move |db| Box::pin(async move { pull::pull(db, &user, &req).await })).await?;
-    Ok(Json(PullResponse { pages, more, server_hlc: state.server_hlc()? }))
+    let (pages, more, history) = state
+        .db
+        .read(move |db| {
+            Box::pin(async move {
+                let (pages, more) = pull::pull(db, &user, &req).await?;
+                Ok((pages, more, crate::storage::queries::history(db).await?))
+            })
+        })
+        .await?;
+    Ok(Json(PullResponse { pages, more, server_hlc: state.server_hlc()?, history: Some(history) }))
 }

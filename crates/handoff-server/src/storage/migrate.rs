@@ -15,12 +15,16 @@ pub struct Migration {
 }
 
 /// SQLite migrations.
-pub const SQLITE: &[Migration] =
-    &[Migration { version: 1, name: "initial", sql: include_str!("../../../../migrations/server/sqlite/0001_initial.sql") }];
+pub const SQLITE: &[Migration] = &[
+    Migration { version: 1, name: "initial", sql: include_str!("../../../../migrations/server/sqlite/0001_initial.sql") },
+    Migration { version: 2, name: "history", sql: include_str!("../../../../migrations/server/sqlite/0002_history.sql") },
+];
 
 /// PostgreSQL migrations.
-pub const POSTGRES: &[Migration] =
-    &[Migration { version: 1, name: "initial", sql: include_str!("../../../../migrations/server/postgres/0001_initial.sql") }];
+pub const POSTGRES: &[Migration] = &[
+    Migration { version: 1, name: "initial", sql: include_str!("../../../../migrations/server/postgres/0001_initial.sql") },
+    Migration { version: 2, name: "history", sql: include_str!("../../../../migrations/server/postgres/0002_history.sql") },
+];
 
 const TRACKING_TABLE: &str = "CREATE TABLE IF NOT EXISTS handoff_schema_migrations (
     version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
@@ -106,6 +110,7 @@ mod tests {
         }
         let mut conn = rusqlite::Connection::open(&path).expect("open");
         let err = migrate_sqlite(&mut conn).expect_err("refused");
-        assert!(err.to_string().contains("version 999, newer than this server's 1"), "{err}");
+        let expected = format!("version 999, newer than this server's {}", latest(SQLITE));
+        assert!(err.to_string().contains(&expected), "{err}");
     }
 }

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use handoff_core::{Member, Role, UserId, WorkingHours, Workspace, WorkspaceId};
+use handoff_core::{Member, Role, Timestamp, UserId, WorkingHours, Workspace, WorkspaceId};
 
 use super::{P, Row, Sql, placeholders};
 use crate::error::{Result, ServerError};
@@ -17,24 +17,49 @@ where
     s.parse::<T>().map_err(|e| ServerError::Internal(format!("stored value {s:?} does not parse: {e}")))
 }
 
+// ---------------------------------------------------------------- history
+
+/// Which history of the database this is (see `migrations/server/*/0002_history.sql`).
+pub async fn history(db: &mut dyn Sql) -> Result<String> {
+    let rows = db.query("SELECT id FROM server_history", &[]).await?;
+    rows.first().map(|r| r.text(0)).transpose()?.ok_or_else(|| ServerError::Internal("no server history id".into()))
+}
+
+/// Starts a new history after a restore from a backup: clients fetch every scope again.
+pub async fn new_history(db: &mut dyn Sql, id: &str) -> Result<()> {
+    db.exec("UPDATE server_history SET id = $1", &[P::Text(id)]).await?;
+    Ok(())
+}
+
 // ---------------------------------------------------------------- scopes
 
 /// Bumps a scope's version and returns the new one; none when the scope does not exist.
 /// On PostgreSQL this also locks the scope row until commit, which is what makes version order
 /// equal commit order.
-pub async fn bump_scope(db: &mut dyn Sql, scope: &str) -> Result<Option<i64>> {
-    let rows = db.query("UPDATE scopes SET version = version + 1 WHERE scope = $1 RETURNING version", &[P::Text(scope)]).await?;
+///
+/// A version is the previous one plus one, or the server's clock in milliseconds (`at`) when
+/// that is higher: so a server restored from a backup hands out versions above every version
+/// it handed out before the restore (its clock moved on), and a client whose cursor is ahead
+/// of the restored database still receives everything written after the restore.
+pub async fn bump_scope(db: &mut dyn Sql, scope: &str, at: Timestamp) -> Result<Option<i64>> {
+    let rows = db
+        .query(
+            "UPDATE scopes SET version = CASE WHEN version + 1 > $2 THEN version + 1 ELSE $2 END WHERE scope = $1 RETURNING version",
+            &[P::Text(scope), P::Int(at.as_millis())],
+        )
+        .await?;
     rows.first().map(|r| r.int(0)).transpose()
 }
 
-/// Creates a scope at version 1.
-pub async fn create_scope(db: &mut dyn Sql, scope: &str, workspace: &str, kind: &str) -> Result<i64> {
+/// Creates a scope at the version the server's clock gives (see [`bump_scope`]).
+pub async fn create_scope(db: &mut dyn Sql, scope: &str, workspace: &str, kind: &str, at: Timestamp) -> Result<i64> {
+    let version = at.as_millis().max(1);
     db.exec(
-        "INSERT INTO scopes (scope, workspace_id, kind, version) VALUES ($1, $2, $3, 1)",
-        &[P::Text(scope), P::Text(workspace), P::Text(kind)],
+        "INSERT INTO scopes (scope, workspace_id, kind, version) VALUES ($1, $2, $3, $4)",
+        &[P::Text(scope), P::Text(workspace), P::Text(kind), P::Int(version)],
     )
     .await?;
-    Ok(1)
+    Ok(version)
 }
 
 /// A scope's current version.

@@ -97,7 +97,7 @@ async fn sync_blobs_and_events_over_real_http_then_graceful_shutdown() {
     let resp: PushResponse = c
         .post(format!("{base}/v1/push"))
         .bearer_auth(&owner.token)
-        .json(&PushRequest { client_id: dev.id, mutations: envs })
+        .json(&PushRequest::new(dev.id, envs))
         .send()
         .await
         .expect("push")
@@ -266,7 +266,7 @@ async fn a_server_killed_mid_push_applies_each_mutation_once_after_restart() {
     // Kill the server at different moments of applying each batch, then retry on a restart.
     for (i, batch) in batches.iter().enumerate() {
         let server = start_binary(dir.path());
-        let req = PushRequest { client_id: dev.id, mutations: batch.clone() };
+        let req = PushRequest::new(dev.id, batch.clone());
         let (c2, url, token) = (c.clone(), format!("{}/v1/push", server.base), owner.token.clone());
         let inflight = tokio::spawn(async move { c2.post(url).bearer_auth(token).json(&req).send().await });
         tokio::time::sleep(Duration::from_millis(20 * i as u64 + 5)).await;
@@ -276,7 +276,7 @@ async fn a_server_killed_mid_push_applies_each_mutation_once_after_restart() {
         let resp = c
             .post(format!("{}/v1/push", server.base))
             .bearer_auth(&owner.token)
-            .json(&PushRequest { client_id: dev.id, mutations: batch.clone() })
+            .json(&PushRequest::new(dev.id, batch.clone()))
             .send()
             .await
             .expect("retry");

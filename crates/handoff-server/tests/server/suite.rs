@@ -39,6 +39,7 @@ cases!(
     a_gap_is_refused_naming_the_expected_id,
     a_client_id_belongs_to_one_account,
     rejections_are_recorded_and_advance_the_id,
+    withdrawn_mutations_are_recorded_as_refused_and_replay_their_stored_outcome,
     an_older_scalar_write_loses_with_a_conflict_record,
     an_unseen_overwrite_is_applied_and_the_old_value_kept,
     status_changes_are_checked_against_the_stored_status,
@@ -163,6 +164,7 @@ async fn a_gap_is_refused_naming_the_expected_id(app: TestApp) {
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["code"], "mutation_gap");
     assert!(body["message"].as_str().unwrap_or_default().contains("next must be 2"), "{body}");
+    assert_eq!(body["recorded"], 1, "the answer says what the server has, for a client to resend the rest: {body}");
     let s = find_spec(&w.app.pull_all(&w.owner.token).await, spec).expect("spec");
     assert_eq!(s.title, "One", "nothing from the refused push was applied");
 }
@@ -175,6 +177,52 @@ async fn a_client_id_belongs_to_one_account(app: TestApp) {
     let e2 = dev.env(Mutation::SetTitle { spec_id: id(1), title: "Theirs".into() });
     let (status, body) = w.app.push(&w.reviewer.token, dev.id, &[e2]).await;
     assert_eq!((status, body["code"].clone()), (StatusCode::FORBIDDEN, json!("forbidden")), "{body}");
+}
+
+async fn withdrawn_mutations_are_recorded_as_refused_and_replay_their_stored_outcome(app: TestApp) {
+    let w = World::on(app).await;
+    let mut dev = Device::new(1);
+    let spec: SpecId = id(1);
+    let one = dev.env(create_spec(spec, w.ws, "One"));
+    let two = dev.env(Mutation::SetTitle { spec_id: spec, title: "Two".into() });
+    let three = dev.env(Mutation::SetTitle { spec_id: spec, title: "Three".into() });
+    w.app.push_ok(&w.owner.token, dev.id, &[one.clone()]).await;
+    let withdraw = |m: &MutationEnvelope, code| Withdrawal {
+        mutation_id: m.mutation_id,
+        kind: m.mutation.kind().into(),
+        spec_id: spec,
+        code,
+        message: "it is over the server's limit".into(),
+    };
+    // Id 2 withdrawn, id 3 sent behind it in the same push.
+    let req = PushRequest {
+        client_id: dev.id,
+        withdrawn: vec![withdraw(&two, ApiErrorCode::TooLarge)],
+        mutations: vec![three.clone()],
+    };
+    let (status, body) =
+        w.app.call(Method::POST, "/v1/push", Some(&w.owner.token), Some(serde_json::to_value(&req).expect("json"))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let resp: PushResponse = serde_json::from_value(body).expect("push response");
+    assert_eq!(resp.results.iter().map(|r| r.mutation_id).collect::<Vec<_>>(), vec![2, 3]);
+    assert_eq!(rejected_code(&resp.results[0].outcome), Some(ApiErrorCode::TooLarge));
+    assert_eq!(outcome_kind(&resp.results[1].outcome), "applied");
+    // Withdrawing an id the server already recorded answers what it recorded.
+    let again = PushRequest { client_id: dev.id, withdrawn: vec![withdraw(&one, ApiErrorCode::TooLarge)], mutations: vec![] };
+    let (status, body) =
+        w.app.call(Method::POST, "/v1/push", Some(&w.owner.token), Some(serde_json::to_value(&again).expect("json"))).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let resp: PushResponse = serde_json::from_value(body).expect("push response");
+    assert_eq!(outcome_kind(&resp.results[0].outcome), "applied", "id 1 stays applied");
+    let s = find_spec(&w.app.pull_all(&w.owner.token).await, spec).expect("spec");
+    assert_eq!(s.title, "Three");
+    // A client may withdraw only for the reasons a client can have.
+    let mut dev2 = Device::new(2);
+    let first = dev2.env(Mutation::SetTitle { spec_id: spec, title: "x".into() });
+    let bad = PushRequest { client_id: dev2.id, withdrawn: vec![withdraw(&first, ApiErrorCode::Forbidden)], mutations: vec![] };
+    let (status, body) =
+        w.app.call(Method::POST, "/v1/push", Some(&w.owner.token), Some(serde_json::to_value(&bad).expect("json"))).await;
+    assert_eq!((status, body["code"].clone()), (StatusCode::BAD_REQUEST, json!("invalid")), "{body}");
 }
 
 async fn rejections_are_recorded_and_advance_the_id(app: TestApp) {
@@ -822,7 +870,7 @@ async fn concurrent_pushes_are_pulled_gap_free(app: TestApp) {
                         })
                     })
                     .collect();
-                let req = PushRequest { client_id: dev.id, mutations: envs };
+                let req = PushRequest::new(dev.id, envs);
                 let (s, body) = call_state(
                     &state,
                     Method::POST,

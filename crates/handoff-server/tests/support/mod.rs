@@ -128,7 +128,7 @@ impl TestApp {
 
     /// Pushes envelopes; returns status and body.
     pub async fn push(&self, token: &str, client: ClientId, mutations: &[MutationEnvelope]) -> (StatusCode, Value) {
-        let req = PushRequest { client_id: client, mutations: mutations.to_vec() };
+        let req = PushRequest::new(client, mutations.to_vec());
         self.call(Method::POST, "/v1/push", Some(token), Some(serde_json::to_value(&req).expect("json"))).await
     }
 

@@ -6,13 +6,15 @@
 //! `push.rs` what to send and what the answers do to the outbox; `pull.rs` cursors and pulled
 //! pages; `rebase.rs` rebuilding a spec with its pending edits on top (the rebase rule is
 //! documented there); `materialize.rs` server records into the visible tables; `adopt.rs` the
-//! offline workspace moved into a joined one; `snapshot.rs` a canonical dump for comparisons.
+//! offline workspace moved into a joined one; `restore.rs` what is sent again to a server
+//! restored from a backup; `snapshot.rs` a canonical dump for comparisons.
 
 mod adopt;
 mod materialize;
 mod pull;
 mod push;
 mod rebase;
+mod restore;
 mod snapshot;
 #[cfg(test)]
 mod tests;
@@ -30,8 +32,11 @@ pub(crate) use adopt::adopt_local_workspace;
 pub use pull::PullTally;
 pub(crate) use pull::{Pulled, apply_pull, cursors};
 pub use push::PushTally;
-pub(crate) use push::{blob_hashes, envelopes, note_push_failure, pending_ids, record_push_results};
+#[cfg(test)]
+pub(crate) use push::pending_ids;
+pub(crate) use push::{blob_hashes, envelopes, note_push_failure, pending, record_push_results};
 pub(crate) use rebase::rebuild_dirty;
+pub(crate) use restore::{probed, prune_sent, refetch_everything, resend, to_probe};
 
 fn corrupt(e: impl std::fmt::Display) -> ClientError {
     ClientError::Corrupt(e.to_string())

@@ -17,11 +17,18 @@ fn joined_client(dir: &std::path::Path) -> (Client, WorkspaceId) {
     {
         let conn = client.conn();
         meta_set(&conn, "identity", "me@x.io").expect("identity");
+        meta_set(&conn, "user_id", "u1").expect("user");
+        conn.execute("UPDATE client_ids SET user_id = 'u1'", []).expect("client id's account");
         conn.execute("INSERT INTO workspaces (id, name, is_local) VALUES (?1, 'W', 0)", [ws.to_string()]).expect("ws");
         conn.execute("INSERT INTO members VALUES (?1, 'u1', 'me@x.io', 'Me', 'owner', 'UTC', '{}')", [ws.to_string()])
             .expect("member");
     }
     (client, ws)
+}
+
+/// This data dir's client id and its base.
+fn me(client: &Client) -> (ClientId, u64) {
+    (crate::outbox::client_id(&client.conn()).expect("client id"), 0)
 }
 
 fn page(spec: &Spec, version: u64) -> PullResponse<Pulled> {
@@ -34,6 +41,7 @@ fn page(spec: &Spec, version: u64) -> PullResponse<Pulled> {
         }],
         more: false,
         server_hlc: Hlc::ZERO,
+        history: None,
     }
 }
 
@@ -54,7 +62,10 @@ fn with_tx<T>(client: &Client, f: impl FnOnce(&Transaction<'_>) -> Result<T>) ->
 fn synced_spec(client: &Client, ws: WorkspaceId) -> (Spec, Timestamp) {
     let id = client.create_spec(NewSpec { workspace_id: Some(ws), title: "first".into(), ..Default::default() }).expect("spec");
     let now = client.now();
-    with_tx(client, |tx| record_push_results(tx, &[PushResult { mutation_id: 1, outcome: Outcome::Applied }], Hlc::ZERO, now));
+    let me = me(client);
+    with_tx(client, |tx| {
+        record_push_results(tx, me, &[PushResult { mutation_id: 1, outcome: Outcome::Applied }], Hlc::ZERO, now)
+    });
     let server = read::spec(&client.conn(), id).expect("read").expect("spec");
     with_tx(client, |tx| apply_pull(tx, &page(&server, 1), now));
     (server, now)
@@ -73,8 +84,9 @@ fn pending_edits_stay_on_top_of_pulled_state_and_a_rejection_is_undone() {
     assert_eq!(title(&client, id), "mine", "the pending edit wins locally until answered");
 
     let rejected = Outcome::Rejected { code: ApiErrorCode::Forbidden, message: "no".into() };
+    let me = me(&client);
     let tally =
-        with_tx(&client, |tx| record_push_results(tx, &[PushResult { mutation_id: 2, outcome: rejected }], Hlc::ZERO, now));
+        with_tx(&client, |tx| record_push_results(tx, me, &[PushResult { mutation_id: 2, outcome: rejected }], Hlc::ZERO, now));
     assert_eq!(tally.rejected, 1);
     with_tx(&client, rebuild_dirty);
     assert_eq!(title(&client, id), "theirs", "the rejected edit's optimistic effect is gone");
@@ -95,6 +107,7 @@ fn a_lost_scope_drops_its_rows_and_parks_unsent_work_without_a_gap() {
         pages: vec![ScopePage { scope: Scope::Spec(id), reset: true, to_version: 0, records: vec![] }],
         more: false,
         server_hlc: Hlc::ZERO,
+        history: None,
     };
     let tally = with_tx(&client, |tx| apply_pull(tx, &lost, now));
     assert_eq!((tally.lost_scopes, tally.orphaned), (1, 1));
