@@ -343,15 +343,7 @@ impl Printer {
                     handoff_client::OutboxState::Pending => "pending",
                     handoff_client::OutboxState::Attention => "ATTENTION",
                 };
-                writeln!(
-                    o,
-                    "{:>6}  {:<9}  {:<20} spec {}  {}",
-                    e.mutation_id,
-                    state,
-                    e.kind,
-                    short(&e.spec_id),
-                    when(e.created_at)
-                )?;
+                writeln!(o, "{:>6}  {:<9}  {}  ({})", e.mutation_id, state, e.description, when(e.created_at))?;
                 if let Some(err) = &e.last_error {
                     writeln!(o, "        {err}")?;
                 }

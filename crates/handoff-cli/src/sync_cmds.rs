@@ -228,7 +228,15 @@ pub fn sync(client: &Arc<Client>, out: &Printer, watch: bool, options: SyncOptio
                         });
                     }
                 }
-                Err(e) => eprintln!("handoff: sync failed: {e} (will retry)"),
+                Err(e) => {
+                    eprintln!("handoff: sync failed: {e} (will retry)");
+                    // Signed in again from another terminal: pick up the new token.
+                    if e.needs_sign_in()
+                        && let Some(token) = client.token_store().ok().and_then(|s| s.load().ok())
+                    {
+                        engine.set_token(Some(token));
+                    }
+                }
             })
             .await;
     });
@@ -467,14 +475,14 @@ impl Printer {
         for i in items {
             let e = &i.entry;
             text.push_str(&format!(
-                "{:>6}  {:<20} spec {}  {}\n        {}\n",
+                "{:>6}  {}  {}\n        {}\n",
                 e.mutation_id,
-                e.kind,
-                e.spec_id.to_string().chars().take(13).collect::<String>(),
                 match &i.outcome {
                     Some(handoff_core::protocol::Outcome::Conflict { .. }) => "CONFLICT",
-                    _ => "REJECTED",
+                    Some(_) => "REJECTED",
+                    None => "WAITING ",
                 },
+                e.description,
                 e.last_error.as_deref().unwrap_or("")
             ));
         }

@@ -105,8 +105,13 @@ pub(crate) fn append(tx: &Transaction<'_>, m: &Mutation, now: Timestamp) -> Resu
 
 /// Every queued change, oldest first.
 pub(crate) fn entries(conn: &rusqlite::Connection) -> Result<Vec<OutboxEntry>> {
+    // The spec's title as the server last sent it (a pending rename must not describe itself
+    // as "Rename 'New' to 'New'"), else as shown here.
     let mut stmt = conn.prepare_cached(
-        "SELECT mutation_id, kind, spec_id, envelope, created_at, state, last_error FROM outbox ORDER BY mutation_id",
+        "SELECT o.mutation_id, o.kind, o.spec_id, o.envelope, o.created_at, o.state, o.last_error,
+                COALESCE((SELECT json_extract(r.data, '$.data.title') FROM synced_records r WHERE r.kind = 'spec' AND r.key = o.spec_id),
+                         (SELECT s.title FROM specs s WHERE s.id = o.spec_id))
+         FROM outbox o ORDER BY o.mutation_id",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok((
@@ -117,18 +122,21 @@ pub(crate) fn entries(conn: &rusqlite::Connection) -> Result<Vec<OutboxEntry>> {
             r.get::<_, i64>(4)?,
             r.get::<_, String>(5)?,
             r.get::<_, Option<String>>(6)?,
+            r.get::<_, Option<String>>(7)?,
         ))
     })?;
     rows.map(|row| {
-        let (id, kind, spec_id, envelope, created_at, state, last_error) = row?;
+        let (id, kind, spec_id, envelope, created_at, state, last_error, title) = row?;
+        let envelope: MutationEnvelope = read::json("outbox envelope", &envelope)?;
         Ok(OutboxEntry {
             mutation_id: id as u64,
             kind,
+            description: handoff_core::describe::describe(&envelope.mutation, title.as_deref()),
             spec_id: read::parse("spec id", &spec_id)?,
             created_at: Timestamp::from_millis(created_at),
             state: if state == "attention" { OutboxState::Attention } else { OutboxState::Pending },
             last_error,
-            envelope: read::json("outbox envelope", &envelope)?,
+            envelope,
         })
     })
     .collect()

@@ -166,8 +166,11 @@ pub enum OutboxState {
 pub struct OutboxEntry {
     /// Its id, increasing per client.
     pub mutation_id: u64,
-    /// The mutation's wire kind.
+    /// The mutation's wire kind (for scripts; people read `description`).
     pub kind: String,
+    /// What it does, in words for people ("Assign ana@… to 'CSV export'").
+    #[serde(default)]
+    pub description: String,
     /// The spec it changes.
     pub spec_id: SpecId,
     /// When it was made.

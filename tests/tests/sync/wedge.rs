@@ -142,6 +142,9 @@ fn a_day_of_offline_saves_over_the_servers_body_limit_still_syncs_and_what_canno
     let waiting = attention(&ana);
     assert_eq!(waiting.len(), 1, "only the save that cannot be sent waits: {waiting:?}");
     assert_eq!(waiting[0]["outcome"]["code"], "too_large", "named as too large: {waiting:?}");
+    let listed = ana.ok(&["attention"]);
+    assert!(listed.contains("Edit the notes of 'Mirror the HTML standard'"), "words for people: {listed}");
+    assert!(!listed.contains("spec.edit_section"), "no wire names: {listed}");
     assert_eq!(ana.json(&["status"])["pending"], 0, "nothing else is left behind");
     assert_eq!(notes(&ana, &spec), last, "the refused save is undone here; the last one that went is shown");
     let threads = spec_show(&ana, &spec)["threads"].as_array().map_or(0, Vec::len);

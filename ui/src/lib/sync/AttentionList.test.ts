@@ -13,7 +13,8 @@ function item(id: number, conflict: boolean, reason: string): AttentionView {
   return {
     entry: {
       mutation_id: id,
-      kind: conflict ? "section.edit" : "spec.title",
+      kind: conflict ? "spec.edit_section" : "spec.set_title",
+      description: conflict ? "Edit the notes of 'CSV export'" : "Rename 'CSV export' to 'A title the server refused'",
       spec_id: "0190e0e0-0000-7000-8000-000000000001",
       created_at: 1_700_000_000_000,
       state: "attention",
@@ -44,6 +45,9 @@ describe("AttentionList", () => {
     });
     render(AttentionList, { onclose: () => {} });
     expect(await screen.findByText("title is too long")).toBeInTheDocument();
+    // Words for people, never the wire name.
+    expect(screen.getByText("Edit the notes of 'CSV export'")).toBeInTheDocument();
+    expect(screen.queryByText("spec.edit_section")).not.toBeInTheDocument();
     expect(screen.getByText("Conflict")).toBeInTheDocument();
     expect(screen.getByText("Refused")).toBeInTheDocument();
 

@@ -12,9 +12,13 @@ export type OutboxEntry = {
  */
 mutation_id: number, 
 /**
- * The mutation's wire kind.
+ * The mutation's wire kind (for scripts; people read `description`).
  */
 kind: string, 
+/**
+ * What it does, in words for people ("Assign ana@… to 'CSV export'").
+ */
+description: string, 
 /**
  * The spec it changes.
  */
