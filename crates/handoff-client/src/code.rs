@@ -51,8 +51,22 @@ pub enum Code {
     StoreCorrupt,
     /// A server address that is not an http(s) URL.
     InvalidServerUrl,
-    /// No answer from the server.
+    /// No answer from the server: no route to it (the network is down, or it is).
     Offline,
+    /// Nothing listens at the server's address and port.
+    ConnectionRefused,
+    /// The server's host name does not resolve.
+    DnsFailed,
+    /// The server's certificate is signed by no authority this machine trusts.
+    TlsUntrusted,
+    /// The server's certificate expired or is not valid yet.
+    TlsExpired,
+    /// The server's certificate is for another host name.
+    TlsWrongName,
+    /// The secure connection failed for another reason.
+    TlsFailed,
+    /// The configured proxy failed.
+    ProxyFailed,
     /// No sign-in token: join or sign in first.
     NotSignedIn,
     /// The server keeps answering a push without consuming the mutation.
@@ -128,6 +142,13 @@ impl Code {
             StoreCorrupt => "store_corrupt",
             InvalidServerUrl => "invalid_server_url",
             Offline => "offline",
+            ConnectionRefused => "connection_refused",
+            DnsFailed => "dns_failed",
+            TlsUntrusted => "tls_untrusted",
+            TlsExpired => "tls_expired",
+            TlsWrongName => "tls_wrong_name",
+            TlsFailed => "tls_failed",
+            ProxyFailed => "proxy_failed",
             NotSignedIn => "not_signed_in",
             Stuck => "stuck",
             Protocol => "protocol",
@@ -208,7 +229,7 @@ mod tests {
     use super::*;
 
     /// Every variant (`as_str`'s exhaustive match makes a new one name its text; list it here too).
-    const ALL: [Code; 42] = {
+    const ALL: [Code; 49] = {
         use Code::*;
         [
             Invalid,
@@ -229,6 +250,13 @@ mod tests {
             StoreCorrupt,
             InvalidServerUrl,
             Offline,
+            ConnectionRefused,
+            DnsFailed,
+            TlsUntrusted,
+            TlsExpired,
+            TlsWrongName,
+            TlsFailed,
+            ProxyFailed,
             NotSignedIn,
             Stuck,
             Protocol,

@@ -6,6 +6,7 @@
 
 mod files;
 mod http_e2e;
+mod net_errors;
 mod process;
 mod procs;
 mod reviewing;

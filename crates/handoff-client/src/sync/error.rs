@@ -54,7 +54,7 @@ impl SyncError {
     pub fn code(&self) -> Code {
         match self {
             SyncError::Local(e) => e.code(),
-            SyncError::Offline(_) => Code::Offline,
+            SyncError::Offline(e) => e.code(),
             SyncError::Server { code, .. } => *code,
             SyncError::ServerBehind { .. } => Code::MutationGap,
             SyncError::NotSignedIn => Code::NotSignedIn,
@@ -67,7 +67,8 @@ impl SyncError {
     /// Whether trying again later may succeed without anyone doing anything.
     pub fn is_transient(&self) -> bool {
         match self {
-            SyncError::Offline(_) | SyncError::Stuck(_) | SyncError::Protocol(_) => true,
+            SyncError::Offline(e) => e.is_transient(),
+            SyncError::Stuck(_) | SyncError::Protocol(_) => true,
             SyncError::Server { status, code, .. } => *status >= 500 || matches!(code, Code::RateLimited | Code::BlobsMissing),
             SyncError::Local(e) => e.code() == Code::StoreBusy,
             SyncError::NotSignedIn | SyncError::Credential(_) | SyncError::ServerBehind { .. } => false,

@@ -67,12 +67,55 @@ pub struct HttpResponse {
     pub body: Vec<u8>,
 }
 
-/// Why a request got no answer. Every one of these is worth retrying later.
+/// What was wrong with a server's TLS certificate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsProblem {
+    /// Signed by no authority this machine trusts (self-signed, a private CA not installed).
+    Untrusted,
+    /// Expired, or not valid yet.
+    Expired,
+    /// Issued for another host name than the one in the server address.
+    WrongName,
+    /// Another TLS failure (protocol, handshake).
+    Other,
+}
+
+/// Why a request got no answer: no route, nothing listening, a name that does not resolve,
+/// a certificate this machine does not accept, a proxy that failed. Each names its cause, so
+/// a person is never told "offline" when the server is up but not trusted.
 #[derive(Clone, Debug, thiserror::Error)]
 pub enum TransportError {
     /// The server could not be reached, or the connection broke.
     #[error("cannot reach the server: {0}")]
     Unreachable(String),
+    /// Nothing listens at the server's address and port.
+    #[error(
+        "the server at {0} refused the connection: nothing is listening there; is the server running, and is the port right?"
+    )]
+    Refused(String),
+    /// The server's host name does not resolve.
+    #[error("the server's name {0} does not resolve (DNS); check the address and this machine's network")]
+    Dns(String),
+    /// The TLS handshake failed because of the server's certificate (or TLS itself).
+    #[error("{}", tls_words(*problem, host, detail))]
+    Tls {
+        /// What was wrong.
+        problem: TlsProblem,
+        /// The host in the server address.
+        host: String,
+        /// The TLS library's words.
+        detail: String,
+    },
+    /// A proxy is configured and the connection through it failed.
+    #[error(
+        "cannot reach the server through the proxy {proxy}: {detail}; check the proxy settings (HTTPS_PROXY, HTTP_PROXY, NO_PROXY)"
+    )]
+    Proxy {
+        /// The proxy, from the environment.
+        proxy: String,
+        /// What failed.
+        detail: String,
+    },
     /// No answer in time.
     #[error("the server did not answer in time")]
     Timeout,
@@ -201,8 +244,103 @@ impl HttpTransport {
     }
 }
 
+fn tls_words(problem: TlsProblem, host: &str, detail: &str) -> String {
+    match problem {
+        TlsProblem::Untrusted => format!(
+            "the server {host} answered with a certificate this machine does not trust ({detail}); if the server uses a private certificate authority, install its certificate in the system's trust store"
+        ),
+        TlsProblem::Expired => {
+            format!("the server {host}'s certificate has expired or is not valid yet ({detail}); its administrator must renew it")
+        }
+        TlsProblem::WrongName => format!(
+            "the server's certificate is not for {host} ({detail}); check the address, or ask its administrator for a certificate naming this host"
+        ),
+        TlsProblem::Other => format!("the secure connection to {host} failed: {detail}"),
+    }
+}
+
+/// The proxy a request to `url` goes through, from the environment (what reqwest reads).
+fn proxy_for(url: &reqwest::Url) -> Option<String> {
+    let vars: &[&str] = if url.scheme() == "https" {
+        &["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+    } else {
+        &["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+    };
+    vars.iter().find_map(|v| std::env::var(v).ok().filter(|p| !p.trim().is_empty()))
+}
+
+fn tls_problem(e: &rustls::Error) -> TlsProblem {
+    use rustls::CertificateError as C;
+    match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            C::UnknownIssuer | C::BadSignature => TlsProblem::Untrusted,
+            C::Expired | C::ExpiredContext { .. } | C::NotValidYet | C::NotValidYetContext { .. } => TlsProblem::Expired,
+            C::NotValidForName | C::NotValidForNameContext { .. } => TlsProblem::WrongName,
+            _ => TlsProblem::Other,
+        },
+        _ => TlsProblem::Other,
+    }
+}
+
+/// Names the cause of a request that got no answer, from the error's chain.
 fn net_error(e: reqwest::Error) -> TransportError {
-    if e.is_timeout() { TransportError::Timeout } else { TransportError::Unreachable(e.to_string()) }
+    if e.is_timeout() {
+        return TransportError::Timeout;
+    }
+    let host = e.url().and_then(|u| u.host_str()).unwrap_or("the server").to_owned();
+    let address = e.url().map_or_else(|| host.clone(), |u| format!("{}:{}", host, u.port_or_known_default().unwrap_or(0)));
+    if e.is_connect()
+        && let Some(proxy) = e.url().and_then(proxy_for)
+    {
+        return TransportError::Proxy { proxy, detail: e.to_string() };
+    }
+    // Walk the chain, and into io errors, which wrap their cause (hyper wraps rustls's
+    // error in an io error inside another) without listing it as a source.
+    let mut pending: Vec<&(dyn std::error::Error + 'static)> = vec![&e];
+    while let Some(err) = pending.pop() {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            return TransportError::Tls { problem: tls_problem(tls), host, detail: tls.to_string() };
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                return TransportError::Refused(address);
+            }
+            if let Some(inner) = io.get_ref() {
+                pending.push(inner);
+            }
+        }
+        let text = err.to_string();
+        if text.starts_with("dns error") || text.contains("failed to lookup address") {
+            return TransportError::Dns(host);
+        }
+        if let Some(next) = err.source() {
+            pending.push(next);
+        }
+    }
+    TransportError::Unreachable(e.to_string())
+}
+
+impl TransportError {
+    /// The stable code: `offline` only when there is no route to the server.
+    pub fn code(&self) -> crate::code::Code {
+        use crate::code::Code;
+        match self {
+            TransportError::Unreachable(_) | TransportError::Timeout | TransportError::Unsupported(_) => Code::Offline,
+            TransportError::Refused(_) => Code::ConnectionRefused,
+            TransportError::Dns(_) => Code::DnsFailed,
+            TransportError::Tls { problem: TlsProblem::Untrusted, .. } => Code::TlsUntrusted,
+            TransportError::Tls { problem: TlsProblem::Expired, .. } => Code::TlsExpired,
+            TransportError::Tls { problem: TlsProblem::WrongName, .. } => Code::TlsWrongName,
+            TransportError::Tls { problem: TlsProblem::Other, .. } => Code::TlsFailed,
+            TransportError::Proxy { .. } => Code::ProxyFailed,
+        }
+    }
+
+    /// Whether waiting may fix it by itself (a server restarting, a network coming back);
+    /// a certificate or a proxy needs a person.
+    pub fn is_transient(&self) -> bool {
+        !matches!(self, TransportError::Tls { .. } | TransportError::Proxy { .. })
+    }
 }
 
 impl Transport for HttpTransport {

@@ -84,3 +84,18 @@ describe("codes", () => {
     expect(errorText({ code: "unknown", message: "quota exceeded" })).toBe("quota exceeded");
   });
 });
+
+describe("a server that answers but is not trusted is never called offline", () => {
+  const untrusted = {
+    code: "tls_untrusted" as const,
+    message: "the server h.example answered with a certificate this machine does not trust (invalid peer certificate: UnknownIssuer)",
+  };
+  it("names the certificate on the account screen and in the sync bar", () => {
+    expect(accountErrorMessage(untrusted, "join", "https://h.example")).toContain("does not trust");
+    expect(syncErrorMessage(untrusted)).toContain("does not trust");
+    expect(syncErrorMessage(untrusted)).not.toContain("Offline");
+  });
+  it("says nothing listens when the connection is refused", () => {
+    expect(errorText({ code: "connection_refused", message: "x" })).toContain("Nothing answers");
+  });
+});

@@ -36,6 +36,14 @@ const SENTENCES: Record<Code, string | null> = {
   invalid_server_url: null,
   offline:
     "The server does not answer. Check the server address and your connection; everything you do is kept on this computer and syncs when the server is back.",
+  connection_refused:
+    "Nothing answers at the server's address and port: the server may not be running, or the port is wrong. Check the address; your work is kept.",
+  dns_failed: "The server's name does not resolve. Check the address (a typo?) and this computer's network.",
+  tls_untrusted: null,
+  tls_expired: null,
+  tls_wrong_name: null,
+  tls_failed: null,
+  proxy_failed: null,
   not_signed_in: SIGNED_OUT,
   stuck: null,
   protocol: null,
