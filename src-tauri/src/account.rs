@@ -57,6 +57,57 @@ pub struct SignInInput {
     pub password: String,
 }
 
+/// A one-time invite handed to the app when it starts (`handoff-app --join URL --invite CODE
+/// --email EMAIL [--name NAME]`): `cargo xtask run` passes one for the local server it starts,
+/// so a newcomer's first run only asks for a password before everything syncs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct FirstRunInvite {
+    /// The server to join.
+    pub server_url: String,
+    /// The invite code.
+    pub invite_code: String,
+    /// The email the invite is for.
+    pub email: String,
+    /// A name to start from (the person may change it).
+    pub display_name: String,
+}
+
+impl FirstRunInvite {
+    /// Reads `--join URL --invite CODE --email EMAIL [--name NAME]` from the app's arguments;
+    /// `None` unless the first three are all there (anything else is left alone).
+    pub fn from_args(args: impl Iterator<Item = String>) -> Option<Self> {
+        let (mut server_url, mut invite_code, mut email, mut display_name) = (None, None, None, None);
+        let mut args = args.peekable();
+        while let Some(arg) = args.next() {
+            let slot = match arg.as_str() {
+                "--join" => &mut server_url,
+                "--invite" => &mut invite_code,
+                "--email" => &mut email,
+                "--name" => &mut display_name,
+                _ => continue,
+            };
+            *slot = args.next_if(|v| !v.starts_with("--"));
+        }
+        Some(Self {
+            server_url: server_url?,
+            invite_code: invite_code?,
+            email: email?,
+            display_name: display_name.unwrap_or_default(),
+        })
+    }
+}
+
+/// The invite the app was started with, while this data dir has not joined a server yet.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state))]
+pub async fn first_run_invite(state: State<'_, AppState>) -> Result<Option<FirstRunInvite>, IpcError> {
+    let Some(invite) = state.first_run.clone() else { return Ok(None) };
+    let client = state.client()?;
+    let joined = blocking(move || Ok(client.status()?.server.is_some())).await?;
+    Ok((!joined).then_some(invite))
+}
+
 /// One change needing a person, flattened for the list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -258,4 +309,43 @@ pub async fn change_server(app: AppHandle, state: State<'_, AppState>, server_ur
         return Err(e.into());
     }
     signed_in(&app, &state, engine).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FirstRunInvite;
+
+    fn args(a: &[&str]) -> impl Iterator<Item = String> {
+        a.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>().into_iter()
+    }
+
+    #[test]
+    fn a_first_run_invite_needs_its_server_code_and_email() {
+        let full = FirstRunInvite::from_args(args(&[
+            "--join",
+            "http://127.0.0.1:8470",
+            "--invite",
+            "ABCD-EFGH",
+            "--email",
+            "owner@localhost",
+            "--name",
+            "Ana",
+        ]));
+        assert_eq!(
+            full,
+            Some(FirstRunInvite {
+                server_url: "http://127.0.0.1:8470".into(),
+                invite_code: "ABCD-EFGH".into(),
+                email: "owner@localhost".into(),
+                display_name: "Ana".into(),
+            })
+        );
+        assert_eq!(FirstRunInvite::from_args(args(&["--join", "http://x", "--invite", "C"])), None, "no email");
+        assert_eq!(
+            FirstRunInvite::from_args(args(&["--join", "--invite", "C", "--email", "e@x"])),
+            None,
+            "a flag is not a value"
+        );
+        assert_eq!(FirstRunInvite::from_args(args(&[])), None);
+    }
 }

@@ -38,6 +38,7 @@ fn export_into(dir: &Path) -> Result<(), ts_rs::ExportError> {
     crate::account::AccountView::export_all(&cfg)?;
     crate::account::JoinInput::export_all(&cfg)?;
     crate::account::SignInInput::export_all(&cfg)?;
+    crate::account::FirstRunInvite::export_all(&cfg)?;
     crate::account::AttentionView::export_all(&cfg)?;
     {
         use handoff_client::review_diff as d;

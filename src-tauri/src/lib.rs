@@ -32,6 +32,8 @@ pub struct AppState {
     client: Result<Arc<Client>, IpcError>,
     /// The background sync, when signed in.
     pub sync: sync::SyncSlot,
+    /// An invite handed to the app at start (see [`account::FirstRunInvite`]).
+    pub first_run: Option<account::FirstRunInvite>,
 }
 
 impl AppState {
@@ -44,7 +46,7 @@ impl AppState {
         if let Err(e) = &client {
             tracing::error!(code = %e.code, message = %e.message, "cannot open the local store");
         }
-        Self { client, sync: sync::SyncSlot::default() }
+        Self { client, sync: sync::SyncSlot::default(), first_run: None }
     }
 
     /// The client, or the error that kept it from opening.
@@ -67,7 +69,8 @@ pub fn run() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let state = AppState::open(data_dir());
+    let mut state = AppState::open(data_dir());
+    state.first_run = account::FirstRunInvite::from_args(std::env::args().skip(1));
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .manage(state)
@@ -99,6 +102,7 @@ pub fn run() -> ExitCode {
             commands::outbox,
             commands::workspaces,
             account::account,
+            account::first_run_invite,
             account::join_workspace,
             account::sign_in,
             account::sign_out,

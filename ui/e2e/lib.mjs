@@ -6,8 +6,8 @@ import { remote } from "webdriverio";
 const app = process.env.HANDOFF_APP;
 if (!app) throw new Error("HANDOFF_APP is not set");
 
-/** Starts the app in a new WebDriver session and waits for its shell. */
-export async function startApp() {
+/** Starts the app (with `args` on its command line) in a new WebDriver session and waits for its shell. */
+export async function startApp(args = []) {
   const t0 = Date.now();
   const browser = await remote({
     hostname: "127.0.0.1",
@@ -18,7 +18,7 @@ export async function startApp() {
     capabilities: {
       "wdio:enforceWebDriverClassic": true,
       pageLoadStrategy: "none",
-      "tauri:options": { application: app },
+      "tauri:options": { application: app, args },
     },
   });
   await browser.setTimeout({ script: 15_000 });

@@ -17,9 +17,17 @@ fn server_answers() -> bool {
         .unwrap_or(false)
 }
 
-/// Starts `handoff-server` when nothing listens on its default address. `Ok(None)` when one
-/// already answers; an error (reported, not fatal) when it cannot be built or started.
-fn ensure_server() -> Result<Option<Child>, String> {
+/// What the app is started with so that its first run joins the local server: an owner
+/// invite for the server this run started.
+struct FirstRun {
+    code: String,
+    email: &'static str,
+}
+
+/// Starts `handoff-server` when nothing listens on its default address, with an owner invite
+/// for the app's first run. `Ok(None)` when one already answers; an error (reported, not
+/// fatal) when it cannot be built or started.
+fn ensure_server() -> Result<Option<(Child, Option<FirstRun>)>, String> {
     if server_answers() {
         eprintln!("xtask: a server already answers on {SERVER_ADDR}; using it");
         return Ok(None);
@@ -35,27 +43,35 @@ fn ensure_server() -> Result<Option<Child>, String> {
         std::thread::sleep(Duration::from_millis(100));
     }
     eprintln!("xtask: handoff-server listening on {SERVER_ADDR} (pid {})", child.id());
-    print_owner_invite(&bin);
-    Ok(Some(child))
+    let first_run = owner_invite(&bin);
+    Ok(Some((child, first_run)))
 }
 
-/// A newcomer needs an invite to join the local server from the app: make one and say how
-/// to use it. Failing to make one is not fatal (the app works offline), so it only warns.
-fn print_owner_invite(server: &std::path::Path) {
+/// A newcomer needs an invite to join the local server: make one, hand it to the app (which
+/// then asks only for a password, unless its data dir already joined a server) and print it
+/// for anyone joining by hand. Failing to make one is not fatal (the app works offline).
+fn owner_invite(server: &std::path::Path) -> Option<FirstRun> {
     let email = "owner@localhost";
     let out = Command::new(server).args(["invite", "--workspace", "Local team", "--role", "owner", "--email", email]).output();
     match out {
         Ok(o) if o.status.success() => {
             let code = String::from_utf8_lossy(&o.stdout).trim().to_owned();
             eprintln!(
-                "xtask: to sync with the local server, open Account in the app and join\n\
+                "xtask: the app opens ready to join the local server (choose a password); by hand:\n\
                  xtask:   server  http://{SERVER_ADDR}\n\
                  xtask:   invite  {code}\n\
-                 xtask:   email   {email}  (any name and password; the code works once)"
+                 xtask:   email   {email}  (the code works once)"
             );
+            Some(FirstRun { code, email })
         }
-        Ok(o) => eprintln!("xtask: could not create an invite: {}", String::from_utf8_lossy(&o.stderr).trim()),
-        Err(e) => eprintln!("xtask: could not create an invite: {e}"),
+        Ok(o) => {
+            eprintln!("xtask: could not create an invite: {}", String::from_utf8_lossy(&o.stderr).trim());
+            None
+        }
+        Err(e) => {
+            eprintln!("xtask: could not create an invite: {e}");
+            None
+        }
     }
 }
 
@@ -66,14 +82,19 @@ pub fn run(_args: &[String]) -> Result<(), String> {
             .into());
     }
     let binary = app::build_app()?;
-    let mut server = match ensure_server() {
-        Ok(child) => child,
+    let (mut server, first_run) = match ensure_server() {
+        Ok(Some((child, first_run))) => (Some(child), first_run),
+        Ok(None) => (None, None),
         Err(e) => {
             eprintln!("xtask: starting the app without a local server: {e}");
-            None
+            (None, None)
         }
     };
     let mut cmd = Command::new(&binary);
+    if let Some(f) = &first_run {
+        let name = std::env::var("USER").unwrap_or_default();
+        cmd.args(["--join", &format!("http://{SERVER_ADDR}"), "--invite", &f.code, "--email", f.email, "--name", &name]);
+    }
     if std::env::var_os("WEBKIT_DISABLE_DMABUF_RENDERER").is_none() {
         cmd.env("WEBKIT_DISABLE_DMABUF_RENDERER", "1");
     }

@@ -42,6 +42,31 @@ describe("AccountScreen", () => {
     expect(screen.getByLabelText("Password")).toHaveValue("");
   });
 
+  it("on a first run with an invite, fills everything in and asks only for a password", async () => {
+    let sent: unknown = null;
+    mockIPC((cmd, args) => {
+      if (cmd === "account") return local;
+      if (cmd === "sync_state") return idle;
+      if (cmd === "first_run_invite") {
+        return { server_url: "http://127.0.0.1:8470", invite_code: "FIRST-RUN", email: "owner@localhost", display_name: "ana" };
+      }
+      if (cmd === "join_workspace") {
+        sent = args;
+        return { server_url: "http://127.0.0.1:8470", identity: "owner@localhost", signed_in: true };
+      }
+    });
+    render(AccountScreen);
+    await screen.findByText(/Handoff started a server on this computer/);
+    expect(screen.getByLabelText("Server address")).toHaveValue("http://127.0.0.1:8470");
+    expect(screen.getByLabelText("Invite code")).toHaveValue("FIRST-RUN");
+    expect(screen.getByLabelText("Email")).toHaveValue("owner@localhost");
+    expect(screen.getByLabelText("Your name")).toHaveValue("ana");
+    await fill("Password", "pw-1234567");
+    await fireEvent.click(screen.getByRole("button", { name: "Join" }));
+    expect(await screen.findByRole("status")).toHaveTextContent("Signed in as owner@localhost");
+    expect(sent).toMatchObject({ input: { server_url: "http://127.0.0.1:8470", invite_code: "FIRST-RUN", email: "owner@localhost", name: "ana" } });
+  });
+
   it("keeps everything typed when the server does not answer", async () => {
     mockIPC((cmd) => {
       if (cmd === "account") return local;

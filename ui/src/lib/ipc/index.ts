@@ -46,6 +46,7 @@ import type {
   Verdict,
   ViewedFiles,
   WorkspaceView,
+  FirstRunInvite,
 } from "./generated";
 
 export type * from "./generated";
@@ -154,6 +155,7 @@ export const api = {
   outbox: () => call<OutboxEntry[]>("outbox"),
   workspaces: () => call<WorkspaceView[]>("workspaces"),
   account: () => call<AccountView>("account"),
+  firstRunInvite: () => call<FirstRunInvite | null>("first_run_invite"),
   joinWorkspace: (input: JoinInput) => call<AccountView>("join_workspace", { input }),
   signIn: (input: SignInInput) => call<AccountView>("sign_in", { input }),
   signOut: () => call<AccountView>("sign_out"),

@@ -35,6 +35,7 @@ export type { DraftView } from "./DraftView";
 export type { Evidence } from "./Evidence";
 export type { FileSide } from "./FileSide";
 export type { FileView } from "./FileView";
+export type { FirstRunInvite } from "./FirstRunInvite";
 export type { GapExpansion } from "./GapExpansion";
 export type { IpcError } from "./IpcError";
 export type { JoinInput } from "./JoinInput";
