@@ -29,33 +29,9 @@ impl BlobStore {
     pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
         fs::create_dir_all(root.join("tmp")).map_err(ClientError::io("cannot create", &root))?;
-        let store = Self { root };
-        store.sweep_abandoned_temp_files();
-        Ok(store)
-    }
-
-    /// Removes temp files that no process is writing any more. A writer creates its file
-    /// as `*.new`, locks it, and only then renames it to `*.part`, holding the lock until the
-    /// blob is in place: so an unlocked `*.part` is abandoned (its writer crashed or was
-    /// killed), and a `*.new` is abandoned once it is older than a writer ever keeps one.
-    /// Other processes (the CLI beside the app) may be writing right now, which is why the
-    /// lock decides. Failing to sweep costs only disk space, so errors are ignored.
-    fn sweep_abandoned_temp_files(&self) {
-        let Ok(entries) = fs::read_dir(self.root.join("tmp")) else { return };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let abandoned = match path.extension().and_then(|e| e.to_str()) {
-                Some("part") => fs::OpenOptions::new().write(true).open(&path).is_ok_and(|f| f.try_lock().is_ok()),
-                Some("new") => entry
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .is_ok_and(|t| t.elapsed().is_ok_and(|idle| idle >= ABANDONED_AFTER)),
-                _ => false,
-            };
-            if abandoned {
-                let _ = fs::remove_file(&path);
-            }
-        }
+        // Temp files of writers that died; live writers in other processes keep theirs.
+        handoff_durable::sweep_abandoned(&root.join("tmp"));
+        Ok(Self { root })
     }
 
     /// Removes resumable downloads (`<sha256>.download`) that are no longer wanted: their blob
@@ -114,16 +90,10 @@ impl BlobStore {
         if dest.is_file() {
             tmp.discard();
         } else {
-            let parent = dest.parent().unwrap_or(&self.root);
-            if !parent.is_dir() {
-                fs::create_dir_all(parent).map_err(ClientError::io("cannot create", parent))?;
-                sync_dir(&self.root).map_err(ClientError::io("cannot sync", &self.root))?;
-            }
-            fs::rename(&tmp.path, &dest).map_err(ClientError::io("cannot store blob at", &dest))?;
+            // Synced with its folder: a power loss must not keep a revision recorded in
+            // the store and lose its blob.
+            handoff_durable::place(&tmp.path, &dest, &self.root).map_err(ClientError::io("cannot store blob at", &dest))?;
             tmp.kept();
-            // The new name is durable only once its folder is: without this a power loss
-            // can leave the revision recorded in the store and its blob missing.
-            sync_dir(parent).map_err(ClientError::io("cannot sync", parent))?;
         }
         Ok(StoredBlob { sha256, size })
     }
@@ -148,23 +118,6 @@ impl BlobStore {
             return Err(ClientError::BlobCorrupt { sha256: sha256.to_owned(), actual });
         }
         Ok(bytes)
-    }
-}
-
-/// How old a `*.new` temp file (created, not yet locked) must be to count as abandoned.
-const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// Makes the entries of `dir` (a rename into it, a new subfolder) durable. Only Unix lets a
-/// folder be opened and synced; NTFS journals its metadata itself.
-pub(crate) fn sync_dir(dir: &Path) -> io::Result<()> {
-    #[cfg(unix)]
-    {
-        File::open(dir)?.sync_all()
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = dir;
-        Ok(())
     }
 }
 
@@ -193,20 +146,11 @@ impl Drop for TempBlob {
 fn tempfile_in(dir: &Path) -> Result<TempBlob> {
     for _ in 0..16 {
         let name = uuid::Uuid::new_v4().simple().to_string();
-        let (new, path) = (dir.join(format!("{name}.new")), dir.join(format!("{name}.part")));
-        match fs::OpenOptions::new().write(true).create_new(true).open(&new) {
-            Ok(file) => {
-                // Locked before it is named `.part`, and held until the blob is renamed into
-                // place or removed: a sweep in another process leaves it alone.
-                let locked = file.lock().and_then(|()| fs::rename(&new, &path));
-                if let Err(e) = locked {
-                    let _ = fs::remove_file(&new);
-                    return Err(ClientError::io("cannot create", &path)(e));
-                }
-                return Ok(TempBlob { file, path, keep: false });
-            }
+        // Locked while this process writes it: a sweep in another process leaves it alone.
+        match handoff_durable::create_locked_temp(dir, &name) {
+            Ok((file, path)) => return Ok(TempBlob { file, path, keep: false }),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(ClientError::io("cannot create", &path)(e)),
+            Err(e) => return Err(ClientError::io("cannot create a temp file in", dir)(e)),
         }
     }
     Err(ClientError::Io { action: "cannot create a temp file in", path: dir.to_owned(), source: io::Error::other("name clash") })
@@ -231,35 +175,20 @@ mod tests {
         assert_eq!(fs::read_dir(dir.path().join("tmp")).expect("tmp").count(), 0, "no temp files left");
     }
 
-    fn aged(path: &Path) -> File {
-        let file = fs::OpenOptions::new().create(true).truncate(true).write(true).open(path).expect("create");
-        let long_ago = std::time::SystemTime::now() - ABANDONED_AFTER * 2;
-        file.set_modified(long_ago).expect("age");
-        file
-    }
-
-    /// A temp file left by a killed process is swept at the next open; one another process
-    /// is still writing (locked), one just being created, and resumable downloads are kept.
+    /// Opening the store sweeps what a killed process left in its temp folder (the rules
+    /// are handoff-durable's), and storing works after it.
     #[test]
-    fn opening_sweeps_abandoned_temp_files_only() {
+    fn opening_sweeps_temp_files_a_killed_writer_left() {
         let dir = tempfile::tempdir().expect("tempdir");
         let tmp = dir.path().join("tmp");
         fs::create_dir_all(&tmp).expect("tmp");
-        fs::write(tmp.join("abandoned.part"), b"x").expect("abandoned");
-        drop(aged(&tmp.join("stale.new")));
-        let writing = File::create(tmp.join("writing.part")).expect("writing");
-        writing.lock().expect("lock as a writer does");
-        fs::write(tmp.join("creating.new"), b"").expect("creating");
+        fs::write(tmp.join("killed.part"), b"x").expect("killed");
         let download = format!("{}.download", "ab".repeat(32));
         fs::write(tmp.join(&download), b"x").expect("download");
-        BlobStore::open(dir.path()).expect("open");
-        let mut left: Vec<String> =
+        let store = BlobStore::open(dir.path()).expect("open");
+        let left: Vec<String> =
             fs::read_dir(&tmp).expect("tmp").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
-        left.sort();
-        assert_eq!(left, [download, "creating.new".into(), "writing.part".into()]);
-        drop(writing);
-        let store = BlobStore::open(dir.path()).expect("reopen");
-        assert!(!tmp.join("writing.part").exists(), "its writer is gone: abandoned");
+        assert_eq!(left, [download], "resumable downloads are not the sweep's");
         let blob = store.put_bytes(b"still works\n").expect("put after a sweep");
         assert_eq!(store.read(&blob.sha256).expect("read"), b"still works\n");
     }

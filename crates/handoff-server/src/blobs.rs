@@ -24,33 +24,10 @@ impl BlobStore {
     /// crashed or killed server left behind.
     pub fn open(root: &Path) -> Result<Self> {
         std::fs::create_dir_all(root.join("tmp"))?;
-        let store = Self { root: root.to_owned() };
-        store.sweep_abandoned_uploads();
-        Ok(store)
-    }
-
-    /// Removes upload temp files no process is writing. Other processes may share this
-    /// folder (`handoff-server invite` beside a running server, several servers over one
-    /// PostgreSQL), so the writer's lock decides, as in the client's blob store: an upload is
-    /// created as `*.new`, locked, renamed to `*.part`, and holds its lock until it is renamed
-    /// into place or removed. An unlocked `*.part` is abandoned, and so is a `*.new` older
-    /// than any writer keeps one. Failing to sweep costs only disk space.
-    fn sweep_abandoned_uploads(&self) {
-        let Ok(entries) = std::fs::read_dir(self.root.join("tmp")) else { return };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let abandoned = match path.extension().and_then(|e| e.to_str()) {
-                Some("part") => std::fs::OpenOptions::new().write(true).open(&path).is_ok_and(|f| f.try_lock().is_ok()),
-                Some("new") => entry
-                    .metadata()
-                    .and_then(|m| m.modified())
-                    .is_ok_and(|t| t.elapsed().is_ok_and(|idle| idle >= ABANDONED_AFTER)),
-                _ => false,
-            };
-            if abandoned {
-                let _ = std::fs::remove_file(&path);
-            }
-        }
+        // Other processes may share this folder (`handoff-server invite` beside a running
+        // server, several servers over one PostgreSQL): the writers' locks decide.
+        handoff_durable::sweep_abandoned(&root.join("tmp"));
+        Ok(Self { root: root.to_owned() })
     }
 
     /// Where a blob lives. `sha256` must already be validated as 64 lowercase hex digits,
@@ -67,12 +44,12 @@ impl BlobStore {
     /// Streams `body` into the store under `sha256`, refusing it (and keeping nothing) when it
     /// is larger than `max_bytes` or its content does not hash to `sha256`. Returns its size.
     pub async fn put(&self, sha256: &str, body: Body, max_bytes: u64) -> Result<u64> {
-        let name = hex::encode(random_bytes::<16>()?);
-        let (new, tmp) = (self.root.join("tmp").join(format!("{name}.new")), self.root.join("tmp").join(format!("{name}.part")));
-        let part = tmp.clone();
-        let file = tokio::task::spawn_blocking(move || locked_temp_file(&new, &part))
+        let (name, dir) = (hex::encode(random_bytes::<16>()?), self.root.join("tmp"));
+        // Locked until the blob is in place, so a sweep in another process leaves it alone.
+        let (file, tmp) = tokio::task::spawn_blocking(move || handoff_durable::create_locked_temp(&dir, &name))
             .await
             .map_err(|e| ServerError::Internal(format!("creating an upload's temp file failed: {e}")))??;
+        let file = tokio::fs::File::from_std(file);
         let result = self.write_verified(file, &tmp, sha256, body.into_data_stream(), max_bytes).await;
         if result.is_err() {
             let _ = tokio::fs::remove_file(&tmp).await;
@@ -112,7 +89,7 @@ impl BlobStore {
         let (tmp, root) = (tmp.to_owned(), self.root.clone());
         // Blocking file system calls, on the blocking pool; the file (and its lock) is
         // released only once the blob is in place.
-        tokio::task::spawn_blocking(move || place_durably(&tmp, &dest, &root))
+        tokio::task::spawn_blocking(move || handoff_durable::place(&tmp, &dest, &root))
             .await
             .map_err(|e| ServerError::Internal(format!("storing a blob failed: {e}")))??;
         drop(file);
@@ -147,70 +124,19 @@ impl BlobStore {
     }
 }
 
-/// How old an upload's `*.new` temp file (created, not yet locked) must be to count as abandoned.
-const ABANDONED_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
-
-/// Creates `new`, locks it, and renames it to `part`, so no sweep ever sees an unlocked
-/// `*.part` that a live upload is writing.
-fn locked_temp_file(new: &Path, part: &Path) -> Result<tokio::fs::File> {
-    let file = std::fs::OpenOptions::new().write(true).create_new(true).open(new)?;
-    if let Err(e) = file.lock().and_then(|()| std::fs::rename(new, part)) {
-        let _ = std::fs::remove_file(new);
-        return Err(e.into());
-    }
-    Ok(tokio::fs::File::from_std(file))
-}
-
-/// Renames a verified upload to its address and syncs the folders whose entries changed: a
-/// rename is durable only once its folder is, and without that a power loss could lose a
-/// blob that a committed revision already references.
-fn place_durably(tmp: &Path, dest: &Path, root: &Path) -> std::io::Result<()> {
-    let parent = dest.parent().unwrap_or(root);
-    if !parent.is_dir() {
-        std::fs::create_dir_all(parent)?;
-        sync_dir(root)?;
-    }
-    std::fs::rename(tmp, dest)?;
-    sync_dir(parent)
-}
-
-/// Syncs a folder's entries (Unix only: elsewhere a folder cannot be opened to sync it).
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        std::fs::File::open(dir)?.sync_all()
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = dir;
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A server killed mid-upload leaves an unlocked `*.part`: the next start removes it,
-    /// while an upload another process is receiving (locked) and a temp file being created
-    /// right now stay. A stale `*.new` goes too.
+    /// A server killed mid-upload leaves an unlocked `*.part`: the next start removes it.
     #[test]
-    fn opening_sweeps_abandoned_uploads_only() {
+    fn opening_sweeps_an_upload_a_killed_server_left() {
         let dir = tempfile::tempdir().expect("tempdir");
         let tmp = dir.path().join("tmp");
         std::fs::create_dir_all(&tmp).expect("tmp");
         std::fs::write(tmp.join("killed.part"), b"half a blob").expect("killed");
-        let receiving = std::fs::File::create(tmp.join("receiving.part")).expect("receiving");
-        receiving.lock().expect("lock as an upload does");
-        std::fs::write(tmp.join("creating.new"), b"").expect("creating");
-        let stale = std::fs::File::create(tmp.join("stale.new")).expect("stale");
-        stale.set_modified(std::time::SystemTime::now() - ABANDONED_AFTER * 2).expect("age");
-        drop(stale);
         BlobStore::open(dir.path()).expect("open");
-        let mut left: Vec<String> =
-            std::fs::read_dir(&tmp).expect("tmp").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
-        left.sort();
-        assert_eq!(left, ["creating.new", "receiving.part"]);
+        assert_eq!(std::fs::read_dir(&tmp).expect("tmp").count(), 0);
     }
 
     /// An upload ends as its blob under its address, with no temp file left.
