@@ -42,6 +42,9 @@ impl Package {
 /// Secret Service (gnome-keyring in a private D-Bus session) for credentials, git and patch
 /// for the diff tests, strace for the durability tests, WebKitGTK to build the desktop app, Xvfb, WebKitWebDriver and
 /// ImageMagick to drive it and take screenshots.
+/// What `cargo xtask fuzz` needs: a C++ compiler for libFuzzer (built from `libfuzzer-sys`).
+pub const FUZZ_PACKAGES: &[Package] = &[Package { name: "g++", probe: Probe::Program("g++") }];
+
 pub const TEST_PACKAGES: &[Package] = &[
     Package { name: "build-essential", probe: Probe::Program("cc") },
     Package { name: "pkg-config", probe: Probe::Program("pkg-config") },
