@@ -12,10 +12,8 @@ fuzz_target!(|paths: Vec<String>| {
             assert_eq!(normalize_path(&n).as_deref(), Ok(n.as_str()), "normal form is a fixed point");
         }
     }
-    let entries: Vec<ManifestEntry> = paths
-        .iter()
-        .map(|p| ManifestEntry { path: p.clone(), sha256: "0".repeat(64), size: 1, executable: false })
-        .collect();
+    let entries: Vec<ManifestEntry> =
+        paths.iter().map(|p| ManifestEntry { path: p.clone(), sha256: "0".repeat(64), size: 1, executable: false }).collect();
     if manifest(&entries).is_ok() && paths.len() <= 64 {
         let keys: Vec<String> = paths.iter().map(|p| path_key(p)).collect();
         for (i, a) in keys.iter().enumerate() {

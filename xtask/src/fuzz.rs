@@ -145,7 +145,7 @@ fn figures(target: &str, log: &str) -> Figures {
         .find_map(|l| l.strip_prefix("stat::number_of_executed_units:"))
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or(0);
-    let last = log.lines().filter(|l| l.starts_with('#') && l.contains(" cov: ")).last().unwrap_or("");
+    let last = log.lines().rfind(|l| l.starts_with('#') && l.contains(" cov: ")).unwrap_or("");
     Figures {
         target: target.to_owned(),
         executions,

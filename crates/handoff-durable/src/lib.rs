@@ -39,10 +39,9 @@ pub fn sweep_abandoned(dir: &Path) {
         let path = entry.path();
         let abandoned = match path.extension().and_then(|e| e.to_str()) {
             Some("part") => fs::OpenOptions::new().write(true).open(&path).is_ok_and(|f| f.try_lock().is_ok()),
-            Some("new") => entry
-                .metadata()
-                .and_then(|m| m.modified())
-                .is_ok_and(|t| t.elapsed().is_ok_and(|idle| idle >= ABANDONED_AFTER)),
+            Some("new") => {
+                entry.metadata().and_then(|m| m.modified()).is_ok_and(|t| t.elapsed().is_ok_and(|idle| idle >= ABANDONED_AFTER))
+            }
             _ => false,
         };
         if abandoned {
