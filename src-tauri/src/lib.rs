@@ -9,6 +9,7 @@ pub mod commands;
 pub mod diff_commands;
 pub mod error;
 pub mod input;
+pub mod navigation;
 pub mod review_commands;
 pub mod store_watch;
 pub mod sync;
@@ -73,6 +74,9 @@ pub fn run() -> ExitCode {
     state.first_run = account::FirstRunInvite::from_args(std::env::args().skip(1));
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        // Links open in the system browser, from the UI, after the person saw the address.
+        .plugin(tauri_plugin_opener::init())
+        .plugin(navigation::guard())
         .manage(state)
         .setup(|app| {
             sync::resume(app.handle());

@@ -248,7 +248,7 @@ fn a_review_records_the_verdict_and_each_criterion() {
             vec!["review", &spec, "1", "--verdict", "approve", "--met", "3"],
             "criterion 3 does not exist: this spec has 2 criteria",
         ),
-        (vec!["review", &spec, "1", "--verdict", "approve", "--met", "0"], "criterion 0 does not exist"),
+        (vec!["review", &spec, "1", "--verdict", "approve", "--met", "0"], "0 is not in 1..=200"),
         (vec!["review", &spec, "2", "--verdict", "approve"], "no revision 2"),
         (vec!["review", &spec, "1", "--verdict", "maybe"], "invalid value 'maybe'"),
     ] {
@@ -269,4 +269,75 @@ fn a_review_records_the_verdict_and_each_criterion() {
     );
     let statuses: Vec<_> = reviews[0]["criteria"].as_array().expect("criteria").iter().map(|c| c["status"].clone()).collect();
     assert_eq!(statuses, [serde_json::json!("met"), serde_json::json!("not_met")]);
+}
+
+/// A reader that closes the pipe early (`handoff spec list | head -1`) ends the command
+/// quietly with status 0, as `git log | head` does, for text, JSON and diff output alike.
+/// The pipe's read end is closed before the process starts, so its first write fails.
+#[test]
+fn a_closed_pipe_ends_quietly_with_status_zero() {
+    let data = tempfile::tempdir().expect("tempdir");
+    for n in 0..30 {
+        ok(data.path(), &["spec", "new", "--title", &format!("Spec {n}")]);
+    }
+    let (old, new) = (data.path().join("old.txt"), data.path().join("new.txt"));
+    std::fs::write(&old, "a\n").expect("old");
+    std::fs::write(&new, "b\n").expect("new");
+    let (old, new) = (old.to_string_lossy().into_owned(), new.to_string_lossy().into_owned());
+    let runs: [&[&str]; 4] = [&["spec", "list"], &["--json", "spec", "list"], &["search", "Spec"], &["diff", &old, &new]];
+    for args in runs {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = Command::new(workspace_bin("handoff"))
+            .arg("--data-dir")
+            .arg(data.path())
+            .args(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .expect("run handoff");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{args:?} ended with {:?}: {stderr}", out.status);
+        assert!(stderr.is_empty(), "{args:?} said something on a closed pipe: {stderr:?}");
+    }
+}
+
+/// Every number typed on the command line is range-checked before anything runs: a
+/// position 0 (which once became `0 - 1`), a revision 0, an empty page, a zero batch, a
+/// search for no results, a criterion past the most a spec may have, an attention entry 0.
+#[test]
+fn numeric_arguments_out_of_range_are_refused_by_the_parser() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let spec = ok(data.path(), &["spec", "new", "--title", "Ranges", "--criterion", "One", "--criterion", "Two"]);
+    let cases: &[(&[&str], &str)] = &[
+        (&["spec", "edit", &spec, "--remove-criterion", "0"], "0 is not in 1..=200"),
+        (&["spec", "edit", &spec, "--remove-criterion", "201"], "201 is not in 1..=200"),
+        (&["spec", "edit", &spec, "--set-criterion", "0=x"], "\"0\" is not a criterion position (1 to 200)"),
+        (&["spec", "edit", &spec, "--move-criterion", "1=0"], "\"0\" is not a criterion position (1 to 200)"),
+        (&["spec", "edit", &spec, "--move-criterion", "1=-1"], "\"-1\" is not a criterion position (1 to 200)"),
+        (&["review", &spec, "1", "--verdict", "approve", "--not-met", "0"], "0 is not in 1..=200"),
+        (&["review", &spec, "1", "--verdict", "approve", "--criterion", "0=met"], "is not a criterion position"),
+        (&["review", &spec, "0", "--verdict", "approve"], "0 is not in 1..=4294967295"),
+        (&["comment", &spec, "0", "--text", "x"], "0 is not in 1..=4294967295"),
+        (&["viewed", &spec, "0"], "0 is not in 1..=4294967295"),
+        (&["fetch", &spec, "0"], "0 is not in 1..=4294967295"),
+        (&["thread", "new", &spec, "--text", "x", "--rev", "0", "--file", "a", "--lines", "1"], "0 is not in 1..=4294967295"),
+        (&["thread", "new", &spec, "--text", "x", "--rev", "1", "--file", "a", "--lines", "0-2"], "lines count from 1"),
+        (&["diff", &spec, "r0", "r1"], "\"r0\" is not a revision number (they count from 1)"),
+        (&["diff", "a", "b", "-U", "-1"], "unexpected argument '-1'"),
+        (&["diff", "a", "b", "-U", "1000001"], "1000001 is not in 0..=1000000"),
+        (&["search", "x", "--limit", "0"], "0 is not in 1..=1000"),
+        (&["sync", "--page-size", "0"], "0 is not in 1..=5000"),
+        (&["sync", "--batch-size", "501"], "501 is not in 1..=500"),
+        (&["attention", "retry", "0"], "0 is not in 1..=9223372036854775807"),
+        (&["settings", "--download-limit=-5"], "is not a size"),
+    ];
+    for (args, message) in cases {
+        let out = handoff(data.path(), args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} should be refused");
+        assert!(stderr.contains(message), "{args:?}: stderr {stderr:?} lacks {message:?}");
+    }
+    let shown = json(data.path(), &["spec", "show", &spec]);
+    assert_eq!(shown["spec"]["criteria"].as_array().map(Vec::len), Some(2), "nothing was removed: {shown}");
 }

@@ -40,13 +40,18 @@ impl Package {
 
 /// What the Rust workspace's tests need: PostgreSQL for the server's storage suite, a
 /// Secret Service (gnome-keyring in a private D-Bus session) for credentials, git and patch
-/// for the diff tests, WebKitGTK to build the desktop app, Xvfb, WebKitWebDriver and
+/// for the diff tests, strace for the durability tests, WebKitGTK to build the desktop app, Xvfb, WebKitWebDriver and
 /// ImageMagick to drive it and take screenshots.
+/// What `cargo xtask fuzz` needs: a C++ compiler for libFuzzer (built from `libfuzzer-sys`).
+pub const FUZZ_PACKAGES: &[Package] = &[Package { name: "g++", probe: Probe::Program("g++") }];
+
 pub const TEST_PACKAGES: &[Package] = &[
     Package { name: "build-essential", probe: Probe::Program("cc") },
     Package { name: "pkg-config", probe: Probe::Program("pkg-config") },
     Package { name: "git", probe: Probe::Program("git") },
     Package { name: "patch", probe: Probe::Program("patch") },
+    // The durability tests read the binaries' system calls (fsync after each blob rename).
+    Package { name: "strace", probe: Probe::Program("strace") },
     Package { name: "postgresql", probe: Probe::DirPrefix("/usr/lib/postgresql", "1") },
     Package { name: "dbus-x11", probe: Probe::Program("dbus-launch") },
     Package { name: "gnome-keyring", probe: Probe::Program("gnome-keyring-daemon") },

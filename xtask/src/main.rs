@@ -7,11 +7,13 @@
 //! - `cargo xtask bundle`: a `.deb` of the desktop app.
 //! - `cargo xtask bench diff|server|sync|ui`: benchmarks that print ratios against references.
 //! - `cargo xtask soak [--seeds N]`: the sync simulation over many seeds.
+//! - `cargo xtask fuzz [--minutes N]`: the coverage-guided fuzz targets of `fuzz/` (libFuzzer).
 
 mod app;
 mod bench;
 mod codegen;
 mod deps;
+mod fuzz;
 mod run;
 mod screenshots;
 mod sh;
@@ -31,7 +33,9 @@ commands:
   bundle              build a .deb of the desktop app
   bench diff|server|sync|ui
                       run a benchmark and print its table
-  soak [--seeds N]    run the sync fault simulation over N seeds (default 10000)";
+  soak [--seeds N]    run the sync fault simulation over N seeds (default 10000)
+  fuzz [--minutes N | --seconds N] [TARGET…]
+                      run the fuzz targets (default 60 s each)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -44,6 +48,7 @@ fn main() -> ExitCode {
         Some("bundle") => run::bundle(&args[1..]),
         Some("bench") => bench::bench(&args[1..]),
         Some("soak") => test::soak(&args[1..]),
+        Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
             Ok(())

@@ -32,6 +32,9 @@ pub fn with_keychain(inner: &str) -> Result<Command, String> {
     Ok(cmd)
 }
 
+/// Seconds each fuzz target runs in `cargo xtask test`.
+const CI_FUZZ_SECONDS: &str = "5";
+
 pub fn test(args: &[String]) -> Result<(), String> {
     let filter = args.join(" ");
     deps::ensure(deps::TEST_PACKAGES)?;
@@ -46,6 +49,9 @@ pub fn test(args: &[String]) -> Result<(), String> {
         sh::run(Command::new("cargo").current_dir(sh::root()).args(["test", "--workspace", "--doc", "--quiet"]))?;
         ui_tests()?;
         app_e2e(&[])?;
+        // Every fuzz target briefly: a decoder or property broken since the last long run
+        // shows here (`cargo xtask fuzz --minutes N` runs them for longer).
+        crate::fuzz::fuzz(&["--seconds".into(), CI_FUZZ_SECONDS.into()])?;
     }
     eprintln!("xtask: all tests passed in {:.0?}", started.elapsed());
     Ok(())

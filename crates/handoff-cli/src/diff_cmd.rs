@@ -23,6 +23,9 @@ pub enum Format {
     Json,
 }
 
+/// Most lines of context a diff may ask for: more than any file shown whole needs.
+const MAX_CONTEXT: u64 = 1_000_000;
+
 /// `handoff diff OLD NEW` or `handoff diff SPEC FROM TO`.
 #[derive(Args, Debug)]
 pub struct DiffArgs {
@@ -33,7 +36,7 @@ pub struct DiffArgs {
     #[arg(long, value_enum, default_value = "unified")]
     format: Format,
     /// Lines of context around each change.
-    #[arg(long, short = 'U', default_value_t = 3)]
+    #[arg(long, short = 'U', default_value_t = 3, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=MAX_CONTEXT))]
     context: usize,
     /// Ignore all white space when comparing lines.
     #[arg(long, short = 'w')]
@@ -64,8 +67,9 @@ pub fn run(client: impl FnOnce() -> Result<Arc<Client>>, args: &DiffArgs) -> Res
         [spec, from, to] => {
             let client = client()?;
             let spec = client.resolve_spec(spec)?;
-            let number = |s: &str| {
-                s.trim_start_matches(['r', 'R']).parse::<u32>().with_context(|| format!("{s:?} is not a revision number"))
+            let number = |s: &str| match s.trim_start_matches(['r', 'R']).parse::<u32>() {
+                Ok(n) if n >= 1 => Ok(n),
+                _ => Err(anyhow::anyhow!("{s:?} is not a revision number (they count from 1)")),
             };
             let (from, to) = (number(from)?, number(to)?);
             // Online, what is not here yet is downloaded first; offline, revision_tree names

@@ -76,6 +76,7 @@ enum Command {
         /// The spec.
         spec: String,
         /// The revision's number.
+        #[arg(value_parser = revision_number())]
         revision: u32,
         /// The file to mark; without it, lists the viewed files.
         path: Option<String>,
@@ -91,7 +92,7 @@ enum Command {
         /// Words to look for (prefixes match).
         query: Vec<String>,
         /// Most results.
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, default_value_t = 20, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_SEARCH_RESULTS))]
         limit: usize,
     },
     /// The local store at a glance: identity, outbox, blobs, sync.
@@ -127,6 +128,7 @@ enum Command {
         /// The spec (id or unique prefix).
         spec: String,
         /// Only this revision.
+        #[arg(value_parser = revision_number())]
         revision: Option<u32>,
     },
     /// Show or change this data dir's settings.
@@ -188,14 +190,14 @@ enum SpecCommand {
         #[arg(long = "add-criterion")]
         add: Vec<String>,
         /// Remove the criterion at this 1-based position (repeatable).
-        #[arg(long = "remove-criterion")]
+        #[arg(long = "remove-criterion", value_parser = criterion_position())]
         remove: Vec<usize>,
         /// Replace criterion N's text: N=TEXT (repeatable).
         #[arg(long = "set-criterion", value_parser = parse_numbered)]
         set: Vec<(usize, String)>,
         /// Move criterion N to position M: N=M (repeatable).
-        #[arg(long = "move-criterion", value_parser = parse_numbered)]
-        moves: Vec<(usize, String)>,
+        #[arg(long = "move-criterion", value_parser = parse_move)]
+        moves: Vec<(usize, usize)>,
     },
     /// Assign a spec to a member by email (or remove with --remove).
     Assign {
@@ -264,7 +266,7 @@ enum ThreadCommand {
         #[arg(long)]
         text: String,
         /// Revision number, with --file and --lines.
-        #[arg(long, requires_all = ["file", "lines"])]
+        #[arg(long, requires_all = ["file", "lines"], value_parser = revision_number())]
         rev: Option<u32>,
         /// File path in that revision.
         #[arg(long, requires = "rev")]
@@ -319,13 +321,37 @@ fn parse_lines(s: &str) -> Result<(u32, u32), String> {
     Ok((a, b))
 }
 
+/// Most search results one query may ask for.
+const MAX_SEARCH_RESULTS: u64 = 1_000;
+
+/// A revision number as typed: revisions count from 1.
+pub(crate) fn revision_number() -> clap::builder::RangedI64ValueParser<u32> {
+    clap::builder::RangedI64ValueParser::<u32>::new().range(1..=i64::from(u32::MAX))
+}
+
+/// A criterion's 1-based position, at most as many as a spec may have.
+pub(crate) fn criterion_position() -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..=handoff_core::validate::limits::CRITERIA as u64)
+}
+
+/// A criterion position in `N=…`: from 1 to the most criteria a spec may have.
+pub(crate) fn parse_position(s: &str, n: &str) -> Result<usize, String> {
+    let max = handoff_core::validate::limits::CRITERIA;
+    match n.trim().parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!("{s:?}: {:?} is not a criterion position (1 to {max})", n.trim())),
+    }
+}
+
 fn parse_numbered(s: &str) -> Result<(usize, String), String> {
     let (n, rest) = s.split_once('=').ok_or_else(|| format!("{s:?}: expected N=VALUE"))?;
-    let n: usize = n.trim().parse().map_err(|_| format!("{s:?}: N must be a position, counting from 1"))?;
-    if n == 0 {
-        return Err(format!("{s:?}: positions count from 1"));
-    }
-    Ok((n, rest.to_owned()))
+    Ok((parse_position(s, n)?, rest.to_owned()))
+}
+
+/// `N=M` of `--move-criterion`: both positions count from 1.
+fn parse_move(s: &str) -> Result<(usize, usize), String> {
+    let (n, m) = s.split_once('=').ok_or_else(|| format!("{s:?}: expected N=M"))?;
+    Ok((parse_position(s, n)?, parse_position(s, m)?))
 }
 
 fn read_text(path: &Path) -> Result<String> {
@@ -353,6 +379,7 @@ fn main() -> ExitCode {
         };
         return match diff_cmd::run(open, args) {
             Ok(differ) => ExitCode::from(u8::from(differ)),
+            Err(e) if output::closed_pipe(&e) => ExitCode::SUCCESS,
             Err(e) => {
                 output::error(&e, json);
                 ExitCode::from(2)
@@ -361,6 +388,9 @@ fn main() -> ExitCode {
     }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`handoff spec list | head -1`): it has what it wanted, so
+        // this ends quietly, as `git log | head` does.
+        Err(e) if output::closed_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
             output::error(&e, json);
             ExitCode::FAILURE
@@ -451,20 +481,12 @@ fn spec_command(client: &Client, out: &output::Printer, cmd: SpecCommand) -> Res
         SpecCommand::Edit { spec, title, sections, due, add, remove, set, moves } => {
             let id = client.resolve_spec(&spec)?;
             // Every input is read before the one write, so a missing file changes nothing.
-            let move_criteria = moves
-                .iter()
-                .map(|(n, to)| {
-                    let to: usize =
-                        to.trim().parse().with_context(|| format!("--move-criterion {n}={to}: M must be a position"))?;
-                    Ok((*n, to))
-                })
-                .collect::<Result<Vec<_>>>()?;
             let edit = SpecEdit {
                 title,
                 sections: sections.read()?,
                 due_date: due.map(|d| if d == "none" { None } else { Some(d) }),
                 set_criteria: set,
-                move_criteria,
+                move_criteria: moves,
                 remove_criteria: remove,
                 add_criteria: add,
             };

@@ -29,6 +29,19 @@ pub fn error(e: &anyhow::Error, json: bool) {
     }
 }
 
+/// Whether a failure is standard output's reader having closed the pipe, directly or
+/// through the JSON writer.
+pub fn closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        let kind = match (cause.downcast_ref::<std::io::Error>(), cause.downcast_ref::<serde_json::Error>()) {
+            (Some(io), _) => Some(io.kind()),
+            (None, Some(json)) => json.io_error_kind(),
+            (None, None) => None,
+        };
+        kind == Some(std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 /// The error and its causes, each said once: a cause whose text the message already holds
 /// (errors that name their source in their own sentence) is not repeated.
 fn chain_text(e: &anyhow::Error) -> String {

@@ -8,7 +8,7 @@ use handoff_client::{Client, CriterionInput, LineTarget};
 use handoff_core::{AcceptanceStatus, DiffSide, Evidence, Verdict};
 
 use crate::output::Printer;
-use crate::{parse_lines, text_arg};
+use crate::{criterion_position, parse_lines, parse_position, revision_number, text_arg};
 
 /// `handoff comment`: a draft comment on lines of a revision's diff.
 #[derive(Args, Debug)]
@@ -16,6 +16,7 @@ pub struct CommentArgs {
     /// The spec (id or unique prefix).
     spec: String,
     /// The revision under review.
+    #[arg(value_parser = revision_number())]
     revision: u32,
     /// File path (with --lines): opens a thread on those lines.
     #[arg(long, requires = "lines", conflicts_with = "reply")]
@@ -68,6 +69,7 @@ pub struct ReviewArgs {
     /// The spec (id or unique prefix).
     spec: String,
     /// The revision's number.
+    #[arg(value_parser = revision_number())]
     revision: u32,
     /// approve, request-changes or comment.
     #[arg(long, value_enum)]
@@ -80,10 +82,10 @@ pub struct ReviewArgs {
     #[arg(long = "criterion", value_parser = parse_criterion)]
     criteria: Vec<CriterionInput>,
     /// Criteria that hold, by their number in `spec show` (shorthand for N=met).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = criterion_position())]
     met: Vec<usize>,
     /// Criteria that do not hold, by number (shorthand for N=not-met).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = criterion_position())]
     not_met: Vec<usize>,
 }
 
@@ -111,7 +113,7 @@ impl From<VerdictArg> for Verdict {
 /// `N=STATUS[:NOTE][@PATH:A-B]`.
 fn parse_criterion(s: &str) -> Result<CriterionInput, String> {
     let (n, rest) = s.split_once('=').ok_or_else(|| format!("{s:?}: expected N=met|not-met|na[:NOTE][@PATH:A-B]"))?;
-    let position: usize = n.trim().parse().map_err(|_| format!("{s:?}: N must be a criterion's number, from 1"))?;
+    let position = parse_position(s, n)?;
     let (rest, evidence) = match rest.rsplit_once('@') {
         Some((head, link)) => (head, Some(parse_evidence(link).map_err(|e| format!("{s:?}: {e}"))?)),
         None => (rest, None),

@@ -68,11 +68,13 @@ pub enum AttentionCommand {
     /// Send a change again (as a new change).
     Retry {
         /// Its number, as listed.
+        #[arg(value_parser = attention_number())]
         id: u64,
     },
     /// Replace a change's text and send it again (titles, sections, criteria, comments).
     Edit {
         /// Its number.
+        #[arg(value_parser = attention_number())]
         id: u64,
         /// The new text (`-` reads standard input).
         #[arg(long)]
@@ -81,6 +83,7 @@ pub enum AttentionCommand {
     /// Drop a change for good.
     Discard {
         /// Its number.
+        #[arg(value_parser = attention_number())]
         id: u64,
     },
     /// Write every change needing attention to a JSON file.
@@ -88,6 +91,11 @@ pub enum AttentionCommand {
         /// The file to write.
         file: PathBuf,
     },
+}
+
+/// An attention entry's number as listed: a positive row id.
+fn attention_number() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::builder::RangedU64ValueParser::<u64>::new().range(1..=i64::MAX as u64)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {

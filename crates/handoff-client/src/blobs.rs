@@ -23,11 +23,29 @@ pub struct StoredBlob {
 }
 
 impl BlobStore {
-    /// A store rooted at `root` (created if needed).
+    /// A store rooted at `root` (created if needed). Temp files that a crashed or killed
+    /// process left behind are removed; resumable downloads are kept (see
+    /// [`BlobStore::sweep_downloads`]).
     pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
         let root = root.into();
         fs::create_dir_all(root.join("tmp")).map_err(ClientError::io("cannot create", &root))?;
+        // Temp files of writers that died; live writers in other processes keep theirs.
+        handoff_durable::sweep_abandoned(&root.join("tmp"));
         Ok(Self { root })
+    }
+
+    /// Removes resumable downloads (`<sha256>.download`) that are no longer wanted: their blob
+    /// is already stored, or `wanted` says no revision here needs it any more. A download in
+    /// progress is of a wanted blob, so it is never removed.
+    pub fn sweep_downloads(&self, mut wanted: impl FnMut(&str) -> bool) {
+        let Ok(entries) = fs::read_dir(self.root.join("tmp")) else { return };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(sha256) = name.to_str().and_then(|n| n.strip_suffix(".download")) else { continue };
+            if self.contains(sha256) || !wanted(sha256) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
     }
 
     /// Where the blob with this hash lives.
@@ -72,10 +90,9 @@ impl BlobStore {
         if dest.is_file() {
             tmp.discard();
         } else {
-            if let Some(parent) = dest.parent() {
-                fs::create_dir_all(parent).map_err(ClientError::io("cannot create", parent))?;
-            }
-            fs::rename(&tmp.path, &dest).map_err(ClientError::io("cannot store blob at", &dest))?;
+            // Synced with its folder: a power loss must not keep a revision recorded in
+            // the store and lose its blob.
+            handoff_durable::place(&tmp.path, &dest, &self.root).map_err(ClientError::io("cannot store blob at", &dest))?;
             tmp.kept();
         }
         Ok(StoredBlob { sha256, size })
@@ -128,14 +145,12 @@ impl Drop for TempBlob {
 
 fn tempfile_in(dir: &Path) -> Result<TempBlob> {
     for _ in 0..16 {
-        let name = format!("{}.part", uuid::Uuid::new_v4().simple());
-        let path = dir.join(name);
-        match fs::OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(file) => {
-                return Ok(TempBlob { file, path, keep: false });
-            }
+        let name = uuid::Uuid::new_v4().simple().to_string();
+        // Locked while this process writes it: a sweep in another process leaves it alone.
+        match handoff_durable::create_locked_temp(dir, &name) {
+            Ok((file, path)) => return Ok(TempBlob { file, path, keep: false }),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(ClientError::io("cannot create", &path)(e)),
+            Err(e) => return Err(ClientError::io("cannot create a temp file in", dir)(e)),
         }
     }
     Err(ClientError::Io { action: "cannot create a temp file in", path: dir.to_owned(), source: io::Error::other("name clash") })
@@ -158,5 +173,40 @@ mod tests {
         let err = store.read(&a.sha256).expect_err("must notice");
         assert_eq!(err.code(), crate::Code::BlobCorrupt);
         assert_eq!(fs::read_dir(dir.path().join("tmp")).expect("tmp").count(), 0, "no temp files left");
+    }
+
+    /// Opening the store sweeps what a killed process left in its temp folder (the rules
+    /// are handoff-durable's), and storing works after it.
+    #[test]
+    fn opening_sweeps_temp_files_a_killed_writer_left() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let tmp = dir.path().join("tmp");
+        fs::create_dir_all(&tmp).expect("tmp");
+        fs::write(tmp.join("killed.part"), b"x").expect("killed");
+        let download = format!("{}.download", "ab".repeat(32));
+        fs::write(tmp.join(&download), b"x").expect("download");
+        let store = BlobStore::open(dir.path()).expect("open");
+        let left: Vec<String> =
+            fs::read_dir(&tmp).expect("tmp").map(|e| e.expect("entry").file_name().to_string_lossy().into_owned()).collect();
+        assert_eq!(left, [download], "resumable downloads are not the sweep's");
+        let blob = store.put_bytes(b"still works\n").expect("put after a sweep");
+        assert_eq!(store.read(&blob.sha256).expect("read"), b"still works\n");
+    }
+
+    /// Resumable downloads are kept while a revision names their blob and the blob is not
+    /// here; the rest are removed.
+    #[test]
+    fn downloads_no_longer_wanted_are_swept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = BlobStore::open(dir.path()).expect("open");
+        let stored = store.put_bytes(b"already here").expect("put");
+        let (wanted, unwanted) = ("aa".repeat(32), "bb".repeat(32));
+        for sha in [&stored.sha256, &wanted, &unwanted] {
+            fs::write(store.part_path(sha), b"partial").expect("part");
+        }
+        store.sweep_downloads(|sha| sha == wanted || sha == stored.sha256);
+        assert!(store.part_path(&wanted).exists(), "a wanted download resumes later");
+        assert!(!store.part_path(&unwanted).exists(), "no revision names it");
+        assert!(!store.part_path(&stored.sha256).exists(), "its blob is already stored");
     }
 }

@@ -141,6 +141,7 @@ impl Client {
         let mut conn = store::open(&data_dir.join("store.db"))?;
         let blobs = BlobStore::open(data_dir.join("blobs"))?;
         Self::initialize(&mut conn, clock.now())?;
+        Self::sweep_unwanted_downloads(&conn, &blobs);
         Ok(Self { data_dir, conn: Mutex::new(conn), blobs, clock, review_diffs: review_diff::DiffCache::default() })
     }
 
@@ -161,6 +162,14 @@ impl Client {
         }
         crate::store::commit(tx)?;
         Ok(())
+    }
+
+    /// Drops partial downloads of blobs no revision here names any more (a spec removed, a
+    /// store reset) and of blobs stored since; the rest are resumed by the next download.
+    fn sweep_unwanted_downloads(conn: &Connection, blobs: &BlobStore) {
+        let Ok(mut named) = conn.prepare("SELECT EXISTS (SELECT 1 FROM revision_files WHERE sha256 = ?1)") else { return };
+        // A failed look-up keeps the file: losing a partial download costs a refetch.
+        blobs.sweep_downloads(|sha256| named.query_row([sha256], |r| r.get::<_, bool>(0)).unwrap_or(true));
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {

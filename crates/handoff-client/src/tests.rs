@@ -504,3 +504,25 @@ fn permissions_match_what_the_rules_accept() {
         }
     }
 }
+
+/// Opening a data dir keeps the partial download of a blob a revision still needs and
+/// removes one that no revision names.
+#[test]
+fn opening_keeps_wanted_partial_downloads_and_drops_the_rest() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let work = tempfile::tempdir().expect("work");
+    fs::write(work.path().join("a.txt"), "needed\n").expect("write");
+    let c = client(dir.path());
+    let id = spec(&c);
+    let rev = c.deliver(id, work.path(), "", vec![]).expect("deliver");
+    let needed = c.revision(id, rev.number).expect("revision").files[0].sha256.clone();
+    fs::remove_file(c.blobs().path(&needed)).expect("lose the blob");
+    let orphan = "cd".repeat(32);
+    for sha in [&needed, &orphan] {
+        fs::write(c.blobs().part_path(sha), b"partial").expect("part");
+    }
+    drop(c);
+    let c = client(dir.path());
+    assert!(c.blobs().part_path(&needed).exists(), "the revision still needs it");
+    assert!(!c.blobs().part_path(&orphan).exists(), "no revision names it");
+}

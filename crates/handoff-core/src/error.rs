@@ -42,6 +42,17 @@ pub enum CoreError {
         /// Which rule it broke.
         reason: &'static str,
     },
+    /// Two file paths of one revision cannot both exist on disk: they differ only in case or
+    /// Unicode normalization, or one is a file and the other lies inside it.
+    #[error("invalid file paths {first:?} and {second:?}: {reason}")]
+    PathClash {
+        /// The path seen first.
+        first: String,
+        /// The path that clashes with it.
+        second: String,
+        /// How they clash.
+        reason: &'static str,
+    },
     /// A file is larger than a revision accepts.
     #[error("file {path:?} is {size} bytes, over the limit of {limit} bytes")]
     FileTooLarge {

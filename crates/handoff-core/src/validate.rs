@@ -1,6 +1,10 @@
 //! Validation with limits. Every text that a person or a file system supplies passes through
 //! here before it is stored or sent, on the client and again on the server.
 
+use std::collections::HashMap;
+
+use unicode_normalization::UnicodeNormalization;
+
 use crate::CoreError;
 
 /// Limits on sizes. One table, so the client, the server and the docs agree.
@@ -247,7 +251,6 @@ pub fn manifest(files: &[crate::ManifestEntry]) -> Result<(), CoreError> {
             unit: "files",
         });
     }
-    let mut paths: Vec<&str> = Vec::with_capacity(files.len());
     for f in files {
         let normal = normalize_path(&f.path)?;
         if normal != f.path {
@@ -255,18 +258,42 @@ pub fn manifest(files: &[crate::ManifestEntry]) -> Result<(), CoreError> {
         }
         sha256_hex(&f.sha256)?;
         file_size(&f.path, f.size)?;
-        paths.push(&f.path);
     }
-    paths.sort_unstable();
-    for pair in paths.windows(2) {
-        if pair[0] == pair[1] {
-            return Err(CoreError::InvalidPath { path: pair[0].to_owned(), reason: "it appears twice in the revision" });
+    // Paths are compared as a case-insensitive, normalizing file system (macOS, Windows)
+    // would store them: two that fold to one name would overwrite each other there.
+    let mut by_key: HashMap<String, &str> = HashMap::with_capacity(files.len());
+    for f in files {
+        if let Some(earlier) = by_key.insert(path_key(&f.path), &f.path) {
+            if earlier == f.path {
+                return Err(CoreError::InvalidPath { path: f.path.clone(), reason: "it appears twice in the revision" });
+            }
+            return Err(CoreError::PathClash {
+                first: earlier.to_owned(),
+                second: f.path.clone(),
+                reason: "they differ only in letter case or Unicode normalization",
+            });
         }
-        if pair[1].starts_with(pair[0]) && pair[1].as_bytes().get(pair[0].len()) == Some(&b'/') {
-            return Err(CoreError::InvalidPath { path: pair[0].to_owned(), reason: "it is both a file and a folder" });
+    }
+    // Every folder on a file's way must not also be a file: `a` with `a/b`, whatever sorts
+    // between them (`a-x`), and whatever case the folder is spelled in.
+    for f in files {
+        for (end, _) in f.path.match_indices('/') {
+            if let Some(file) = by_key.get(&path_key(&f.path[..end])) {
+                return Err(CoreError::PathClash {
+                    first: (*file).to_owned(),
+                    second: f.path.clone(),
+                    reason: "the first is a file and also a folder of the second",
+                });
+            }
         }
     }
     Ok(())
+}
+
+/// The name a path has on a case-insensitive, normalizing file system: NFC, lower case, NFC
+/// again (lowering can produce decomposed sequences).
+pub fn path_key(path: &str) -> String {
+    path.nfc().collect::<String>().to_lowercase().nfc().collect()
 }
 
 #[cfg(test)]
@@ -321,6 +348,30 @@ mod tests {
         assert!(manifest(&[e("a"), e("a")]).is_err());
         assert!(manifest(&[e("a"), e("a/b")]).is_err());
         assert!(manifest(&[e("./a")]).is_err());
+    }
+
+    /// `a`, `a-x`, `a/b` sort with `a-x` between the file and its would-be folder, which once
+    /// hid the clash; paths that one case-insensitive or normalizing disk stores as one file
+    /// were accepted too. Each refusal names both paths.
+    #[test]
+    fn manifests_refuse_paths_that_clash_on_disk_and_name_both() {
+        let e = |p: &str| crate::ManifestEntry { path: p.into(), sha256: "a".repeat(64), size: 1, executable: false };
+        let clash = |paths: &[&str]| match manifest(&paths.iter().map(|p| e(p)).collect::<Vec<_>>()) {
+            Err(CoreError::PathClash { first, second, reason }) => (first, second, reason),
+            other => panic!("{paths:?}: wanted a clash, got {other:?}"),
+        };
+        let folder = "the first is a file and also a folder of the second";
+        let folded = "they differ only in letter case or Unicode normalization";
+        assert_eq!(clash(&["a", "a-x", "a/b"]), ("a".into(), "a/b".into(), folder));
+        assert_eq!(clash(&["docs", "docs.md", "docs/x/y.md"]), ("docs".into(), "docs/x/y.md".into(), folder));
+        assert_eq!(clash(&["README.md", "readme.md"]), ("README.md".into(), "readme.md".into(), folded));
+        assert_eq!(clash(&["Src", "src/lib.rs"]), ("Src".into(), "src/lib.rs".into(), folder));
+        // "é" precomposed (NFC) and as "e" + combining acute (NFD).
+        assert_eq!(clash(&["caf\u{e9}.txt", "cafe\u{301}.txt"]), ("caf\u{e9}.txt".into(), "cafe\u{301}.txt".into(), folded));
+        assert_eq!(clash(&["\u{c9}t\u{e9}/a", "\u{e9}te\u{301}/a", "x"]).2, folded);
+        let message = manifest(&[e("a"), e("a-x"), e("a/b")]).expect_err("clash").to_string();
+        assert!(message.contains("\"a\"") && message.contains("\"a/b\""), "{message}");
+        assert!(manifest(&[e("a"), e("a-x"), e("ab/c"), e("b/a")]).is_ok());
     }
 
     #[test]

@@ -20,9 +20,13 @@ pub struct BlobStore {
 }
 
 impl BlobStore {
-    /// Opens (creating) the store at `root`.
+    /// Opens (creating) the store at `root`, removing the temp files of uploads that a
+    /// crashed or killed server left behind.
     pub fn open(root: &Path) -> Result<Self> {
         std::fs::create_dir_all(root.join("tmp"))?;
+        // Other processes may share this folder (`handoff-server invite` beside a running
+        // server, several servers over one PostgreSQL): the writers' locks decide.
+        handoff_durable::sweep_abandoned(&root.join("tmp"));
         Ok(Self { root: root.to_owned() })
     }
 
@@ -40,8 +44,13 @@ impl BlobStore {
     /// Streams `body` into the store under `sha256`, refusing it (and keeping nothing) when it
     /// is larger than `max_bytes` or its content does not hash to `sha256`. Returns its size.
     pub async fn put(&self, sha256: &str, body: Body, max_bytes: u64) -> Result<u64> {
-        let tmp = self.root.join("tmp").join(hex::encode(random_bytes::<16>()?));
-        let result = self.write_verified(&tmp, sha256, body.into_data_stream(), max_bytes).await;
+        let (name, dir) = (hex::encode(random_bytes::<16>()?), self.root.join("tmp"));
+        // Locked until the blob is in place, so a sweep in another process leaves it alone.
+        let (file, tmp) = tokio::task::spawn_blocking(move || handoff_durable::create_locked_temp(&dir, &name))
+            .await
+            .map_err(|e| ServerError::Internal(format!("creating an upload's temp file failed: {e}")))??;
+        let file = tokio::fs::File::from_std(file);
+        let result = self.write_verified(file, &tmp, sha256, body.into_data_stream(), max_bytes).await;
         if result.is_err() {
             let _ = tokio::fs::remove_file(&tmp).await;
         }
@@ -50,12 +59,12 @@ impl BlobStore {
 
     async fn write_verified(
         &self,
+        mut file: tokio::fs::File,
         tmp: &Path,
         sha256: &str,
         mut stream: impl Stream<Item = std::result::Result<Bytes, axum::Error>> + Unpin,
         max_bytes: u64,
     ) -> Result<u64> {
-        let mut file = tokio::fs::File::create(tmp).await?;
         let mut hasher = Sha256::new();
         let mut size: u64 = 0;
         while let Some(chunk) = stream.next().await {
@@ -76,12 +85,14 @@ impl BlobStore {
             ));
         }
         file.sync_all().await?;
-        drop(file);
         let dest = self.path_for(sha256);
-        if let Some(parent) = dest.parent() {
-            tokio::fs::create_dir_all(parent).await?;
-        }
-        tokio::fs::rename(tmp, &dest).await?;
+        let (tmp, root) = (tmp.to_owned(), self.root.clone());
+        // Blocking file system calls, on the blocking pool; the file (and its lock) is
+        // released only once the blob is in place.
+        tokio::task::spawn_blocking(move || handoff_durable::place(&tmp, &dest, &root))
+            .await
+            .map_err(|e| ServerError::Internal(format!("storing a blob failed: {e}")))??;
+        drop(file);
         Ok(size)
     }
 
@@ -110,5 +121,32 @@ impl BlobStore {
             }
         });
         Ok((len, Body::from_stream(stream)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server killed mid-upload leaves an unlocked `*.part`: the next start removes it.
+    #[test]
+    fn opening_sweeps_an_upload_a_killed_server_left() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let tmp = dir.path().join("tmp");
+        std::fs::create_dir_all(&tmp).expect("tmp");
+        std::fs::write(tmp.join("killed.part"), b"half a blob").expect("killed");
+        BlobStore::open(dir.path()).expect("open");
+        assert_eq!(std::fs::read_dir(&tmp).expect("tmp").count(), 0);
+    }
+
+    /// An upload ends as its blob under its address, with no temp file left.
+    #[tokio::test]
+    async fn an_upload_lands_whole_and_leaves_no_temp_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = BlobStore::open(dir.path()).expect("open");
+        let sha = hex::encode(Sha256::digest(b"blob\n"));
+        assert_eq!(store.put(&sha, Body::from("blob\n"), 100).await.expect("put"), 5);
+        assert_eq!(std::fs::read(store.path_for(&sha)).expect("stored"), b"blob\n");
+        assert_eq!(std::fs::read_dir(dir.path().join("tmp")).expect("tmp").count(), 0);
     }
 }

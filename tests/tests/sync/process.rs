@@ -99,6 +99,8 @@ fn server_and_clients_killed_mid_sync_lose_nothing_and_double_nothing() {
     assert!(mid_upload, "the server never started receiving the delivery");
     let _ = push.wait();
     server.start();
+    let left: Vec<_> = std::fs::read_dir(&receiving).expect("tmp").flatten().map(|e| e.file_name()).collect();
+    assert!(left.is_empty(), "the killed upload's temp file is swept when the server starts: {left:?}");
     // Pushed in batches of 5, so the server holds the replies as several commits and a
     // pull can stop between them.
     a.ok(&["sync", "--batch-size", "5"]);

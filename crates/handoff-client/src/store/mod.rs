@@ -30,10 +30,12 @@ pub(crate) fn open(path: &Path) -> Result<Connection> {
         OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
-    // WAL lets readers (the app's screens) run while the CLI writes; NORMAL sync is durable
-    // across application crashes, which is what invariant 1 asks for.
+    // WAL lets readers (the app's screens) run while the CLI writes. FULL syncs the WAL at
+    // every commit, so a change shown as saved, and a mutation id handed to the outbox, survive
+    // a power loss too: NORMAL could roll back the last commits, and a mutation id already
+    // pushed would then be handed out again for a different change (ARCHITECTURE.md, Storage).
     conn.pragma_update(None, "journal_mode", "WAL")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // Upserts and trigger-firing statements each open a statement journal; on disk (the
     // default) that is a temp-file write per row during a pull. They are small and live
@@ -97,6 +99,17 @@ mod tests {
         files.sort();
         let embedded: Vec<String> = MIGRATIONS.iter().map(|(n, _)| format!("{n}.sql")).collect();
         assert_eq!(files, embedded, "add new migration files to MIGRATIONS");
+    }
+
+    /// Every commit is synced (FULL, 2), in WAL mode: what the outbox holds survives a power
+    /// loss (see ARCHITECTURE.md, Storage, for why NORMAL is not enough here).
+    #[test]
+    fn the_store_syncs_every_commit() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = open(&dir.path().join("store.db")).expect("store");
+        let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).expect("journal_mode");
+        let sync: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0)).expect("synchronous");
+        assert_eq!((mode.as_str(), sync), ("wal", 2));
     }
 
     #[test]

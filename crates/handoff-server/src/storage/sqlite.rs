@@ -29,11 +29,12 @@ struct Inner {
 
 fn open_connection(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path)?;
-    // WAL lets pulls read while a push writes; NORMAL sync is durable across process crashes
-    // (the SIGKILL case) and only risks the last commits on power loss.
+    // WAL lets pulls read while a push writes. FULL syncs the WAL at every commit: a push is
+    // acknowledged only once it would survive a power loss, because the client drops what
+    // the server acknowledged (ARCHITECTURE.md, Storage).
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
-         PRAGMA synchronous = NORMAL;
+         PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
          PRAGMA busy_timeout = 10000;",
     )?;
@@ -178,5 +179,21 @@ impl Sql for SqliteTx<'_> {
     fn query<'a>(&'a mut self, sql: &'a str, params: &'a [P<'a>]) -> TxFuture<'a, Vec<Row>> {
         let r = self.query_now(sql, params);
         Box::pin(std::future::ready(r))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The writer and every reader connection sync each commit (FULL, 2) in WAL mode: a push
+    /// is acknowledged only once it is on disk (ARCHITECTURE.md, Storage).
+    #[test]
+    fn connections_sync_every_commit() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conn = open_connection(&dir.path().join("server.db")).expect("open");
+        let mode: String = conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).expect("journal_mode");
+        let sync: i64 = conn.pragma_query_value(None, "synchronous", |r| r.get(0)).expect("synchronous");
+        assert_eq!((mode.as_str(), sync), ("wal", 2));
     }
 }

@@ -3,6 +3,7 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { open, save } from "@tauri-apps/plugin-dialog";
+import { openUrl } from "@tauri-apps/plugin-opener";
 import { errorText } from "./errorText";
 import type {
   AccountView,
@@ -207,6 +208,19 @@ export function onDeliverProgress(handler: (progress: DeliverProgress) => void):
 /** Calls `handler` with the progress of a running sync round. */
 export function onSyncProgress(handler: (progress: SyncProgress) => void): () => void {
   return subscribe<SyncProgress>("sync-progress", handler);
+}
+
+/**
+ * Opens an http(s) or mailto address in the system browser (the opener plugin; its permission
+ * allows only those schemes). Callers show the address to the person first.
+ */
+export async function openInBrowser(url: string): Promise<void> {
+  await openUrl(url);
+}
+
+/** Calls `handler` with the address whenever the app refused to navigate its window away. */
+export function onNavigationRefused(handler: (url: string) => void): () => void {
+  return subscribe<string>("navigation-refused", handler);
 }
 
 function subscribe<T>(event: string, handler: (payload: T) => void): () => void {
