@@ -2,7 +2,7 @@
 //! in pages that end on commit boundaries. Runs in one read transaction, so visibility and
 //! data come from the same snapshot.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use handoff_core::Role;
 use handoff_core::protocol::{MAX_PULL_LIMIT, PullRequest, Record, Scope, ScopePage};
@@ -38,6 +38,32 @@ pub async fn can_see(db: &mut dyn Sql, user: &str, scope: &Scope) -> Result<bool
         (Scope::Workspace(_), _) | (Scope::Spec(_), Role::Owner | Role::Reviewer) => true,
         (Scope::Spec(_), Role::Contractor) => queries::is_assigned(db, &scope.to_string(), &member.email).await?,
     })
+}
+
+/// The subset of `hashes` that `user` may read: blobs they uploaded, and blobs a revision
+/// references in a scope they can see. A blob that exists only elsewhere is not theirs to
+/// read, reference or even learn of.
+pub async fn readable_blobs(db: &mut dyn Sql, user: &str, hashes: &[String]) -> Result<HashSet<String>> {
+    let mut readable = queries::blobs_uploaded_by(db, hashes, user).await?;
+    let mut seen: BTreeMap<String, bool> = BTreeMap::new();
+    let rest: Vec<&String> = hashes.iter().filter(|h| !readable.contains(*h)).collect();
+    for h in rest {
+        for scope in queries::blob_scopes(db, h).await? {
+            let visible = match seen.get(&scope) {
+                Some(v) => *v,
+                None => {
+                    let v = can_see(db, user, &queries::parse::<Scope>(&scope)?).await?;
+                    seen.insert(scope, v);
+                    v
+                }
+            };
+            if visible {
+                readable.insert(h.clone());
+                break;
+            }
+        }
+    }
+    Ok(readable)
 }
 
 fn parse_records(data: impl IntoIterator<Item = String>) -> Result<Vec<Record>> {

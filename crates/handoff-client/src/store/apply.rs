@@ -4,7 +4,7 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use handoff_core::lifecycle::{Action, check};
+use handoff_core::lifecycle::{Action, check, check_in};
 use handoff_core::mutation::apply_to_spec;
 use handoff_core::*;
 
@@ -54,6 +54,7 @@ fn check_spec_action(tx: &Transaction<'_>, spec: &Spec, actor: &Actor, action: A
     let role = role_in(tx, spec.workspace_id, actor)?;
     let assigned = spec.assignees.contains(&actor.email);
     check(role, action, assigned)?;
+    check_in(spec.status, action)?;
     Ok(role)
 }
 
@@ -230,7 +231,7 @@ pub(crate) fn apply(tx: &Transaction<'_>, m: &Mutation, actor: &Actor, at: Times
                 let opened_by: String =
                     tx.query_row("SELECT created_by FROM threads WHERE id = ?1", [thread_id.to_string()], |r| r.get(0))?;
                 let assigned = spec.assignees.contains(&actor.email);
-                handoff_core::lifecycle::check_resolve(role, assigned, opened_by == actor.email)?;
+                handoff_core::lifecycle::check_resolve(role, assigned, opened_by == actor.email, spec.status)?;
             }
             tx.execute(
                 "UPDATE threads SET resolved = ?1, events = events + 1 WHERE id = ?2",

@@ -278,12 +278,17 @@ pub async fn insert_blob(db: &mut dyn Sql, sha256: &str, size: i64, user: &str, 
     Ok(())
 }
 
-/// Whether `user` uploaded the blob.
-pub async fn blob_uploaded_by(db: &mut dyn Sql, sha256: &str, user: &str) -> Result<bool> {
-    Ok(!db
-        .query("SELECT 1 FROM blob_uploads WHERE sha256 = $1 AND user_id = $2", &[P::Text(sha256), P::Text(user)])
-        .await?
-        .is_empty())
+/// The subset of `hashes` that `user` uploaded.
+pub async fn blobs_uploaded_by(db: &mut dyn Sql, hashes: &[String], user: &str) -> Result<std::collections::HashSet<String>> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in hashes.chunks(500) {
+        let sql = format!("SELECT sha256 FROM blob_uploads WHERE user_id = $1 AND sha256 IN {}", placeholders(2, chunk.len()));
+        let params: Vec<P<'_>> = std::iter::once(P::Text(user)).chain(chunk.iter().map(P::from)).collect();
+        for r in db.query(&sql, &params).await? {
+            found.insert(r.text(0)?);
+        }
+    }
+    Ok(found)
 }
 
 /// The spec scopes whose revisions reference the blob.
@@ -437,6 +442,13 @@ pub async fn insert_member(db: &mut dyn Sql, m: &Member, at: i64) -> Result<()> 
 pub async fn delete_member(db: &mut dyn Sql, workspace: &WorkspaceId, user: &UserId) -> Result<bool> {
     let (ws, u) = (workspace.to_string(), user.to_string());
     Ok(db.exec("DELETE FROM members WHERE workspace_id = $1 AND user_id = $2", &[P::Text(&ws), P::Text(&u)]).await? == 1)
+}
+
+/// Locks a workspace's row until commit (PostgreSQL; SQLite writers are serialized anyway), so
+/// checks over its members, such as the last-owner rule, see every earlier removal.
+pub async fn lock_workspace(db: &mut dyn Sql, workspace: &str) -> Result<()> {
+    db.exec("UPDATE workspaces SET name = name WHERE id = $1", &[P::Text(workspace)]).await?;
+    Ok(())
 }
 
 /// How many owners a workspace has.
