@@ -56,7 +56,41 @@ pub async fn upload(
     if declared.is_some_and(|n| n > max) {
         return Err(ServerError::api(ApiErrorCode::TooLarge, format!("the blob is over the limit of {max} bytes")));
     }
-    let size = state.blobs.put(&sha256, body, max).await?;
+    let (user, sha) = (caller.user(), sha256.clone());
+    // Content the account already uploaded is not counted twice.
+    let used = state
+        .db
+        .read(move |db| {
+            Box::pin(async move {
+                let mine = !queries::blobs_uploaded_by(db, std::slice::from_ref(&sha), &user).await?.is_empty();
+                if mine { Ok(None) } else { queries::bytes_uploaded_by(db, &user).await.map(Some) }
+            })
+        })
+        .await?;
+    let room = match (state.config.upload_quota_bytes, used) {
+        (Some(quota), Some(used)) => Some(quota.saturating_sub(used)),
+        _ => None,
+    };
+    let over_quota = || {
+        ServerError::api(
+            ApiErrorCode::QuotaExceeded,
+            format!(
+                "your account reached this server's upload quota of {} bytes; ask its operator to raise it",
+                state.config.upload_quota_bytes.unwrap_or(0)
+            ),
+        )
+    };
+    if let Some(room) = room
+        && declared.unwrap_or(0) > room
+    {
+        return Err(over_quota());
+    }
+    let size = match state.blobs.put(&sha256, body, room.map_or(max, |r| r.min(max))).await {
+        Err(ServerError::Api { code: ApiErrorCode::TooLarge, .. }) if room.is_some_and(|r| r < max) => {
+            return Err(over_quota());
+        }
+        other => other?,
+    };
     let (user, now) = (caller.user(), state.now().as_millis());
     state.db.write(move |db| Box::pin(async move { queries::insert_blob(db, &sha256, size as i64, &user, now).await })).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -33,7 +33,7 @@ pub async fn pull(
     caller: Caller,
     ApiJson(req): ApiJson<PullRequest>,
 ) -> Result<Json<PullResponse>> {
-    let user = caller.user();
-    let (pages, more) = state.db.read(move |db| Box::pin(async move { pull::pull(db, &user, &req).await })).await?;
+    let (user, max_bytes) = (caller.user(), state.config.max_pull_bytes);
+    let (pages, more) = state.db.read(move |db| Box::pin(async move { pull::pull(db, &user, &req, max_bytes).await })).await?;
     Ok(Json(PullResponse { pages, more, server_hlc: state.server_hlc()? }))
 }

@@ -291,6 +291,17 @@ pub async fn blobs_uploaded_by(db: &mut dyn Sql, hashes: &[String], user: &str) 
     Ok(found)
 }
 
+/// Bytes of all blobs `user` uploaded, each counted once.
+pub async fn bytes_uploaded_by(db: &mut dyn Sql, user: &str) -> Result<u64> {
+    let rows = db
+        .query(
+            "SELECT CAST(COALESCE(SUM(b.size), 0) AS BIGINT) FROM blob_uploads u JOIN blobs b ON b.sha256 = u.sha256 WHERE u.user_id = $1",
+            &[P::Text(user)],
+        )
+        .await?;
+    Ok(rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0).max(0) as u64)
+}
+
 /// The spec scopes whose revisions reference the blob.
 pub async fn blob_scopes(db: &mut dyn Sql, sha256: &str) -> Result<Vec<String>> {
     db.query("SELECT scope FROM revision_blobs WHERE sha256 = $1", &[P::Text(sha256)]).await?.iter().map(|r| r.text(0)).collect()
@@ -592,6 +603,14 @@ pub async fn revoke_token(db: &mut dyn Sql, user: &str, token_id: &str, at: i64)
         )
         .await?
         == 1)
+}
+
+/// Whether a token is neither revoked nor expired at `now`.
+pub async fn token_live(db: &mut dyn Sql, token_id: &str, now: i64) -> Result<bool> {
+    let rows = db
+        .query("SELECT 1 FROM tokens WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2", &[P::Text(token_id), P::Int(now)])
+        .await?;
+    Ok(!rows.is_empty())
 }
 
 /// Notes a token's use.

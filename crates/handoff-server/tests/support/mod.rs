@@ -35,6 +35,7 @@ fn test_config(dir: &std::path::Path) -> Config {
     let mut c = Config::new(dir.join("blobs"));
     c.password_cost = PasswordCost::TestsOnly;
     c.rate_limit = None;
+    c.auth_rate_limit = None;
     c
 }
 
