@@ -253,3 +253,47 @@ async fn a_slow_json_request_times_out_while_a_longer_blob_upload_finishes() {
     stop_tx.send(()).expect("stop");
     server.await.expect("join").expect("serve");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_beyond_the_servers_limit_are_refused_at_once() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::sqlite_with(|c| c.max_concurrent_requests = 1);
+    let owner = app.member("Acme", "owner@acme.test", Role::Owner).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(handoff_server::serve(listener, app.state.clone(), async move {
+        let _ = stop_rx.await;
+    }));
+    // One request that holds the only slot while its body is still arriving.
+    let mut slow = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let body = json!({"cursors": {}, "limit": 10}).to_string();
+    let head = format!(
+        "POST /v1/pull HTTP/1.1\r\nhost: {addr}\r\nhandoff-protocol: 1\r\nauthorization: Bearer {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        owner.token,
+        body.len()
+    );
+    slow.write_all(head.as_bytes()).await.expect("head");
+    slow.write_all(&body.as_bytes()[..5]).await.expect("part of the body");
+    let tokens = || async { app.call(Method::GET, "/v1/auth/tokens", Some(&owner.token), None).await };
+    // Evidence that the slow request holds the slot: the next one is refused, without waiting.
+    let refused = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        loop {
+            let (s, body) = tokens().await;
+            if s == StatusCode::TOO_MANY_REQUESTS {
+                return body;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("refused while the slot is held");
+    assert_eq!(refused["code"], "rate_limited");
+    slow.write_all(&body.as_bytes()[5..]).await.expect("rest");
+    let mut answer = String::new();
+    slow.read_to_string(&mut answer).await.expect("answer");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(tokens().await.0, StatusCode::OK, "the slot is free again");
+    stop_tx.send(()).expect("stop");
+    server.await.expect("join").expect("serve");
+}
