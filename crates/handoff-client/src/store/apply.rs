@@ -189,6 +189,7 @@ pub(crate) fn apply(tx: &Transaction<'_>, m: &Mutation, actor: &Actor, at: Times
                 addresses: addresses.clone(),
                 created_by: actor.email.clone(),
                 created_at: at,
+                received_at: None,
             };
             insert_revision(tx, &revision)?;
             for t in addresses {
@@ -542,8 +543,9 @@ fn save_children(tx: &Transaction<'_>, spec: &Spec) -> Result<()> {
 pub(crate) fn insert_revision(tx: &Transaction<'_>, r: &Revision) -> Result<()> {
     let addresses = serde_json::to_string(&r.addresses).map_err(|e| ClientError::Corrupt(e.to_string()))?;
     tx.prepare_cached(
-        "INSERT INTO revisions (id, deliverable_id, spec_id, number, number_confirmed, summary, addresses, created_by, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO revisions (id, deliverable_id, spec_id, number, number_confirmed, summary, addresses, created_by, created_at,
+             received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
             r.id.to_string(),
@@ -555,6 +557,7 @@ pub(crate) fn insert_revision(tx: &Transaction<'_>, r: &Revision) -> Result<()> 
             addresses,
             r.created_by,
             r.created_at.as_millis(),
+            r.received_at.map(Timestamp::as_millis),
         ],
     )?;
     let mut file = tx

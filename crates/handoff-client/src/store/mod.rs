@@ -16,6 +16,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("0002_sync", include_str!("../../../../migrations/client/0002_sync.sql")),
     ("0003_search_docs", include_str!("../../../../migrations/client/0003_search_docs.sql")),
     ("0004_reviewing", include_str!("../../../../migrations/client/0004_reviewing.sql")),
+    ("0005_received_at", include_str!("../../../../migrations/client/0005_received_at.sql")),
 ];
 
 /// How long a writer waits for another process (the app and the CLI share a data dir)

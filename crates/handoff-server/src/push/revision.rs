@@ -80,6 +80,7 @@ pub(super) async fn create_revision(
         addresses: addresses.to_vec(),
         created_by: cx.email.to_owned(),
         created_at: cx.env.created_at,
+        received_at: Some(cx.now),
     };
     cx.tx.put(cx.db, "revision", &id, &cx.spec, &Record::Revision(r), &Meta::new()).await?;
     // Each addressed thread records the claim, in server order with its resolves and reopens.

@@ -297,3 +297,46 @@ async fn requests_beyond_the_servers_limit_are_refused_at_once() {
     stop_tx.send(()).expect("stop");
     server.await.expect("join").expect("serve");
 }
+
+/// A contractor cannot backdate a delivery: beside the author's `created_at`, the pulled
+/// revision carries when the server received it, by the server's clock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revision_carries_the_servers_receive_time_beside_the_authors() {
+    let w = World::sqlite().await;
+    let mut dev = Device::new(1);
+    dev.wall -= 30 * 24 * 3600 * 1000;
+    let content = b"late work";
+    let (s, _) = upload(&w.app, &w.owner.token, content).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let spec: SpecId = id(1);
+    let envs = vec![
+        dev.env(create_spec(spec, w.ws, "Backdated")),
+        dev.env(Mutation::CreateDeliverable { deliverable_id: id(2), spec_id: spec }),
+        dev.env(Mutation::CreateRevision {
+            revision_id: id(3),
+            deliverable_id: id(2),
+            spec_id: spec,
+            files: vec![ManifestEntry {
+                path: "a.txt".into(),
+                sha256: sha(content),
+                size: content.len() as u64,
+                executable: false,
+            }],
+            summary: "on time, honestly".into(),
+            addresses: vec![],
+        }),
+    ];
+    assert!(w.app.push_ok(&w.owner.token, dev.id, &envs).await.iter().all(|o| *o == Outcome::Applied));
+    let pages = w.app.pull_all(&w.reviewer.token).await;
+    let revision = records(&pages)
+        .into_iter()
+        .find_map(|r| match r {
+            Record::Revision(r) => Some(r.clone()),
+            _ => None,
+        })
+        .expect("the revision");
+    assert_eq!(revision.created_at, Timestamp::from_millis(T0 - 30 * 24 * 3600 * 1000), "the author's clock");
+    assert_eq!(revision.received_at, Some(Timestamp::from_millis(T0)), "the server's");
+    let json = serde_json::to_value(&revision).expect("json");
+    assert_eq!(json["received_at"], json!(T0), "on the wire, an optional field old clients ignore");
+}
