@@ -206,14 +206,11 @@ async fn an_event_stream_ends_when_its_token_is_revoked_or_expires() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slow_json_request_times_out_while_a_longer_blob_upload_finishes() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let app = TestApp::sqlite_with(|c| c.request_timeout = std::time::Duration::from_millis(300));
+    // Long enough that setting up never hits it on a busy machine; the test waits for it anyway.
+    let app = TestApp::sqlite_with(|c| c.request_timeout = std::time::Duration::from_secs(2));
     let owner = app.member("Acme", "owner@acme.test", Role::Owner).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(handoff_server::serve(listener, app.state.clone(), async move {
-        let _ = stop_rx.await;
-    }));
+    let server = LoopbackServer::start(&app).await;
+    let addr = server.addr;
     let send_head = async |method: &str, path: &str, len: usize| {
         let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("connect");
         let head = format!(
@@ -250,8 +247,7 @@ async fn a_slow_json_request_times_out_while_a_longer_blob_upload_finishes() {
     let mut answer = String::new();
     upload.read_to_string(&mut answer).await.expect("answer");
     assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
-    stop_tx.send(()).expect("stop");
-    server.await.expect("join").expect("serve");
+    server.shut_down().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -259,12 +255,8 @@ async fn requests_beyond_the_servers_limit_are_refused_at_once() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let app = TestApp::sqlite_with(|c| c.max_concurrent_requests = 1);
     let owner = app.member("Acme", "owner@acme.test", Role::Owner).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(handoff_server::serve(listener, app.state.clone(), async move {
-        let _ = stop_rx.await;
-    }));
+    let server = LoopbackServer::start(&app).await;
+    let addr = server.addr;
     // One request that holds the only slot while its body is still arriving.
     let mut slow = tokio::net::TcpStream::connect(addr).await.expect("connect");
     let body = json!({"cursors": {}, "limit": 10}).to_string();
@@ -276,26 +268,24 @@ async fn requests_beyond_the_servers_limit_are_refused_at_once() {
     slow.write_all(head.as_bytes()).await.expect("head");
     slow.write_all(&body.as_bytes()[..5]).await.expect("part of the body");
     let tokens = || async { app.call(Method::GET, "/v1/auth/tokens", Some(&owner.token), None).await };
-    // Evidence that the slow request holds the slot: the next one is refused, without waiting.
-    let refused = tokio::time::timeout(std::time::Duration::from_secs(30), async {
-        loop {
-            let (s, body) = tokens().await;
-            if s == StatusCode::TOO_MANY_REQUESTS {
-                return body;
-            }
+    // Evidence that the slow request holds the slot (probing with requests instead could take
+    // the slot first and have the slow one refused).
+    let held = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+        while app.state.request_slots.available_permits() > 0 {
             tokio::task::yield_now().await;
         }
     })
-    .await
-    .expect("refused while the slot is held");
+    .await;
+    assert!(held.is_ok(), "the slow request holds the slot");
+    let (s, refused) = tokens().await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "refused at once, not queued");
     assert_eq!(refused["code"], "rate_limited");
     slow.write_all(&body.as_bytes()[5..]).await.expect("rest");
     let mut answer = String::new();
     slow.read_to_string(&mut answer).await.expect("answer");
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert_eq!(tokens().await.0, StatusCode::OK, "the slot is free again");
-    stop_tx.send(()).expect("stop");
-    server.await.expect("join").expect("serve");
+    server.shut_down().await;
 }
 
 /// A contractor cannot backdate a delivery: beside the author's `created_at`, the pulled
@@ -308,24 +298,7 @@ async fn a_revision_carries_the_servers_receive_time_beside_the_authors() {
     let content = b"late work";
     let (s, _) = upload(&w.app, &w.owner.token, content).await;
     assert_eq!(s, StatusCode::NO_CONTENT);
-    let spec: SpecId = id(1);
-    let envs = vec![
-        dev.env(create_spec(spec, w.ws, "Backdated")),
-        dev.env(Mutation::CreateDeliverable { deliverable_id: id(2), spec_id: spec }),
-        dev.env(Mutation::CreateRevision {
-            revision_id: id(3),
-            deliverable_id: id(2),
-            spec_id: spec,
-            files: vec![ManifestEntry {
-                path: "a.txt".into(),
-                sha256: sha(content),
-                size: content.len() as u64,
-                executable: false,
-            }],
-            summary: "on time, honestly".into(),
-            addresses: vec![],
-        }),
-    ];
+    let envs = first_delivery(&mut dev, w.ws, "Backdated", "a.txt", content);
     assert!(w.app.push_ok(&w.owner.token, dev.id, &envs).await.iter().all(|o| *o == Outcome::Applied));
     let pages = w.app.pull_all(&w.reviewer.token).await;
     let revision = records(&pages)
