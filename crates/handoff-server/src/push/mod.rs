@@ -137,8 +137,8 @@ pub async fn push(db: &mut dyn Sql, input: &PushInput) -> Result<PushOutput> {
     }
     let mut tx = Tx { input, user: user.clone(), versions: BTreeMap::new(), written: BTreeMap::new() };
     // Lock (bump) every existing scope this push writes and its pusher can see, in one order,
-    // before reading any state: concurrent pushes then serialize per scope instead of deadlocking or reading
-    // state that a commit ahead of them is about to change.
+    // before reading any state: concurrent pushes then serialize per scope instead of
+    // deadlocking or reading state that a commit ahead of them is about to change.
     let scopes: BTreeSet<String> =
         req.mutations.iter().filter(|e| e.mutation_id > last).map(|e| Scope::Spec(e.mutation.spec_id()).to_string()).collect();
     for scope in scopes {
