@@ -101,6 +101,8 @@ pub enum Code {
     InviteInvalid,
     /// The thing (an account, a member, an id) already exists.
     AlreadyExists,
+    /// The account's uploads reached the server's quota.
+    QuotaExceeded,
     /// No OS keychain is reachable to keep the sign-in token.
     NoKeychain,
     /// The OS keychain refused.
@@ -166,6 +168,7 @@ impl Code {
             BlobsMissing => "blobs_missing",
             InviteInvalid => "invite_invalid",
             AlreadyExists => "already_exists",
+            QuotaExceeded => "quota_exceeded",
             NoKeychain => "no_keychain",
             Keychain => "keychain",
             TokenFile => "token_file",
@@ -208,6 +211,7 @@ impl From<ApiErrorCode> for Code {
             ApiErrorCode::InviteInvalid => Code::InviteInvalid,
             ApiErrorCode::AlreadyExists => Code::AlreadyExists,
             ApiErrorCode::Internal => Code::Internal,
+            ApiErrorCode::QuotaExceeded => Code::QuotaExceeded,
         }
     }
 }
@@ -229,7 +233,7 @@ mod tests {
     use super::*;
 
     /// Every variant (`as_str`'s exhaustive match makes a new one name its text; list it here too).
-    const ALL: [Code; 49] = {
+    const ALL: [Code; 50] = {
         use Code::*;
         [
             Invalid,
@@ -274,6 +278,7 @@ mod tests {
             BlobsMissing,
             InviteInvalid,
             AlreadyExists,
+            QuotaExceeded,
             NoKeychain,
             Keychain,
             TokenFile,
@@ -315,6 +320,7 @@ mod tests {
             InviteInvalid,
             AlreadyExists,
             Internal,
+            QuotaExceeded,
         ];
         for c in every {
             let wire = serde_json::to_string(&c).expect("json");
@@ -325,7 +331,7 @@ mod tests {
 
     #[test]
     fn a_newer_servers_code_is_unknown_not_an_error() {
-        let c: Code = serde_json::from_str("\"quota_exceeded\"").expect("parses");
+        let c: Code = serde_json::from_str("\"dinosaurs_loose\"").expect("parses");
         assert_eq!(c, Code::Unknown);
     }
 }

@@ -564,7 +564,7 @@ impl Client {
         let assigned = spec.assignees.contains(&actor.email);
         let mut threads = read::threads(&tx, spec_id)?;
         for t in &mut threads {
-            t.may_resolve = lifecycle::may_resolve(role, assigned, t.thread.created_by == actor.email);
+            t.may_resolve = lifecycle::may_resolve(role, assigned, t.thread.created_by == actor.email, spec.status);
         }
         let (ledger_revisions, reviews) = read::ledger_inputs(&tx, spec_id)?;
         let override_ = read::acceptance_override(&tx, spec_id)?;

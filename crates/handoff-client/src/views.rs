@@ -87,10 +87,16 @@ pub struct RevisionSummary {
     pub created_by: String,
     /// When it was delivered (on the author's clock).
     pub created_at: Timestamp,
+    /// The time to show: the author's, or the server's receive time when the two disagree by
+    /// more than `handoff_core::time::SHOWN_TIME_TOLERANCE_MS`.
+    pub shown_at: Timestamp,
+    /// `shown_at` is the server's time because the author's clock was far off.
+    pub author_clock_off: bool,
 }
 
 impl From<&Revision> for RevisionSummary {
     fn from(r: &Revision) -> Self {
+        let (shown_at, author_clock_off) = handoff_core::time::shown_time(r.created_at, r.received_at);
         Self {
             id: r.id,
             deliverable_id: r.deliverable_id,
@@ -102,6 +108,8 @@ impl From<&Revision> for RevisionSummary {
             addresses: r.addresses.clone(),
             created_by: r.created_by.clone(),
             created_at: r.created_at,
+            shown_at,
+            author_clock_off,
         }
     }
 }

@@ -116,6 +116,9 @@ pub enum CoreError {
         /// What is missing, in the product's words.
         reason: String,
     },
+    /// The spec is closed: it is read-only until an owner brings it back as a draft.
+    #[error("the spec is closed and read-only; an owner can reopen it as a draft")]
+    SpecClosed,
     /// The role may not take this action.
     #[error("a {role} may not {action} here{}", if *assigned { "" } else { " (the spec is not assigned to them)" })]
     NotAllowed {
@@ -149,7 +152,7 @@ impl CoreError {
     pub fn code(&self) -> ErrorCode {
         match self {
             CoreError::InvalidTransition { .. } | CoreError::NotAcceptable { .. } => ErrorCode::InvalidTransition,
-            CoreError::TransitionNotAllowed { .. } | CoreError::NotAllowed { .. } => ErrorCode::Forbidden,
+            CoreError::TransitionNotAllowed { .. } | CoreError::NotAllowed { .. } | CoreError::SpecClosed => ErrorCode::Forbidden,
             _ => ErrorCode::Invalid,
         }
     }

@@ -101,6 +101,12 @@ impl SpecStatus {
         }
     }
 
+    /// Whether a spec in this status is read-only: nothing but its status may change (an
+    /// owner's reopen), on the client and on the server alike.
+    pub fn is_read_only(self) -> bool {
+        self == SpecStatus::Closed
+    }
+
     /// The roles that may move a spec from `self` to `to`; empty when the edge does not exist.
     pub fn roles_for_edge(self, to: SpecStatus) -> &'static [Role] {
         use Role::*;
@@ -188,15 +194,28 @@ pub fn may(role: Role, action: Action, assigned: bool) -> bool {
     }
 }
 
-/// Whether a member may resolve a thread: owners and reviewers may, and so may whoever opened
-/// it; a contractor otherwise claims it with a revision, and a reviewer confirms the claim.
-pub fn may_resolve(role: Role, assigned: bool, opened_it: bool) -> bool {
-    may(role, Action::Discuss, assigned) && (role != Role::Contractor || opened_it)
+/// Whether `action` may touch a spec in `status`: a closed spec is read-only (its status
+/// changes are checked by [`SpecStatus::check_transition`] instead, which lets an owner reopen).
+pub fn may_in(status: SpecStatus, action: Action) -> bool {
+    !status.is_read_only() || action == Action::ReadSpec
+}
+
+/// Checks [`may_in`].
+pub fn check_in(status: SpecStatus, action: Action) -> Result<(), CoreError> {
+    if may_in(status, action) { Ok(()) } else { Err(CoreError::SpecClosed) }
+}
+
+/// Whether a member may resolve a thread of a spec in `status`: owners and reviewers may, and
+/// so may whoever opened it; a contractor otherwise marks it addressed by delivering a revision
+/// that claims it, and a reviewer confirms the claim. Nothing is resolved on a closed spec.
+pub fn may_resolve(role: Role, assigned: bool, opened_it: bool, status: SpecStatus) -> bool {
+    may(role, Action::Discuss, assigned) && may_in(status, Action::Discuss) && (role != Role::Contractor || opened_it)
 }
 
 /// Checks [`may_resolve`].
-pub fn check_resolve(role: Role, assigned: bool, opened_it: bool) -> Result<(), CoreError> {
-    if may_resolve(role, assigned, opened_it) {
+pub fn check_resolve(role: Role, assigned: bool, opened_it: bool, status: SpecStatus) -> Result<(), CoreError> {
+    check_in(status, Action::Discuss)?;
+    if may_resolve(role, assigned, opened_it, status) {
         Ok(())
     } else {
         Err(CoreError::NotAllowed {
@@ -241,9 +260,10 @@ pub struct SpecPermissions {
 
 impl SpecPermissions {
     /// What a member with `role` may do to a spec in `status`; `assigned` says whether the
-    /// spec is assigned to them (a contractor acts only on their own specs).
+    /// spec is assigned to them (a contractor acts only on their own specs). A closed spec
+    /// offers nothing but the owner's reopen.
     pub fn of(role: Role, assigned: bool, status: SpecStatus) -> Self {
-        let can = |action| may(role, action, assigned);
+        let can = |action| may(role, action, assigned) && may_in(status, action);
         Self {
             edit: can(Action::EditSpec),
             assign: can(Action::AssignSpec),
@@ -332,8 +352,10 @@ mod tests {
             (Contractor, false, true, false),
         ];
         for (role, assigned, opened, expected) in cases {
-            assert_eq!(may_resolve(role, assigned, opened), expected, "{role} assigned={assigned} opened={opened}");
-            assert_eq!(check_resolve(role, assigned, opened).is_ok(), expected);
+            let open = SpecStatus::InReview;
+            assert_eq!(may_resolve(role, assigned, opened, open), expected, "{role} assigned={assigned} opened={opened}");
+            assert_eq!(check_resolve(role, assigned, opened, open).is_ok(), expected);
+            assert!(!may_resolve(role, assigned, opened, SpecStatus::Closed), "nothing is resolved on a closed spec");
         }
     }
 
@@ -353,6 +375,16 @@ mod tests {
         assert!(!owner.next_statuses.contains(&SpecStatus::Accepted) && owner.accept_by_override);
         let settled = in_review(Role::Owner).with_acceptance(true, Role::Owner);
         assert!(settled.next_statuses.contains(&SpecStatus::Accepted) && !settled.accept_by_override);
+        for role in Role::ALL {
+            let closed = SpecPermissions::of(role, true, SpecStatus::Closed);
+            assert!(!closed.edit && !closed.assign && !closed.deliver && !closed.discuss && !closed.review, "{role}");
+            let reopen = if role == Role::Owner { vec![SpecStatus::Draft] } else { vec![] };
+            assert_eq!(closed.next_statuses, reopen, "{role}");
+        }
+        assert_eq!(check_in(SpecStatus::Closed, Action::Deliver).map_err(|e| e.code()), Err(crate::ErrorCode::Forbidden));
+        assert!(
+            check_in(SpecStatus::Closed, Action::ReadSpec).is_ok() && check_in(SpecStatus::Accepted, Action::Deliver).is_ok()
+        );
         let reviewer = SpecPermissions::of(Role::Reviewer, false, SpecStatus::Delivered);
         assert!(reviewer.edit && reviewer.review && !reviewer.deliver);
         assert_eq!(reviewer.next_statuses, vec![SpecStatus::InReview]);

@@ -231,8 +231,12 @@ pub struct Revision {
     pub addresses: Vec<ThreadId>,
     /// Email of the author.
     pub created_by: String,
-    /// When it was made.
+    /// When it was made, by its author's clock (which may be anything).
     pub created_at: Timestamp,
+    /// When the server received it, by the server's clock; none until it is pushed, and on
+    /// records from servers that predate the field (old clients ignore it).
+    #[serde(default)]
+    pub received_at: Option<Timestamp>,
 }
 
 /// Which side of a revision diff a line anchor points into.

@@ -83,6 +83,8 @@ pub enum ApiErrorCode {
     AlreadyExists,
     /// Something failed on the server; details are in its log, not here.
     Internal,
+    /// The account's uploads reached the server's quota; nothing more is stored for it.
+    QuotaExceeded,
 }
 
 /// Every error answer: `{code, message}`.

@@ -114,8 +114,34 @@ impl HlcClock {
 /// The drift the server tolerates before clamping a client's HLC: five minutes.
 pub const MAX_CLOCK_DRIFT_MS: u64 = 5 * 60 * 1000;
 
+/// How far an author's clock may disagree with the server's before the server's time is shown.
+pub const SHOWN_TIME_TOLERANCE_MS: i64 = 10 * 60 * 1000;
+
+/// The time to show for something an author made at `created_at` (their clock, which may be
+/// anything) and the server received at `received_at`: the author's, unless the server's
+/// disagrees by more than [`SHOWN_TIME_TOLERANCE_MS`] (a backdated delivery, a wrong clock).
+/// True when the server's was chosen.
+pub fn shown_time(created_at: Timestamp, received_at: Option<Timestamp>) -> (Timestamp, bool) {
+    match received_at {
+        Some(r) if created_at.as_millis().abs_diff(r.as_millis()) > SHOWN_TIME_TOLERANCE_MS as u64 => (r, true),
+        _ => (created_at, false),
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_servers_time_is_shown_when_the_authors_clock_is_far_off() {
+        use super::{SHOWN_TIME_TOLERANCE_MS as TOL, Timestamp as T, shown_time};
+        let at = |ms: i64| T::from_millis(ms);
+        let server = 1_767_225_600_000;
+        assert_eq!(shown_time(at(server - TOL), Some(at(server))), (at(server - TOL), false), "within the tolerance");
+        assert_eq!(shown_time(at(server - TOL - 1), Some(at(server))), (at(server), true), "backdated");
+        assert_eq!(shown_time(at(i64::MAX), Some(at(server))), (at(server), true), "far in the future");
+        assert_eq!(shown_time(at(i64::MIN), Some(at(server))), (at(server), true));
+        assert_eq!(shown_time(at(5), None), (at(5), false), "not received yet");
+    }
+
     use super::*;
     use proptest::prelude::*;
 

@@ -221,6 +221,9 @@ pub async fn check_invite(db: &mut dyn Sql, code_hash: &str, email: &str, now: T
 /// An owner removes a member; the last owner cannot be removed.
 pub async fn remove_member(db: &mut dyn Sql, ws: WorkspaceId, caller: &str, user: UserId, now: Timestamp) -> Result<ScopeChange> {
     let ws_s = ws.to_string();
+    // Two owners removing each other at once: the second waits here for the first to commit,
+    // then reads the members (itself included) and counts the owners the first left.
+    queries::lock_workspace(db, &ws_s).await?;
     let me = require_member(db, &ws_s, caller).await?;
     handoff_core::lifecycle::check(me.role, handoff_core::Action::ManageMembers, false)?;
     let Some(target) = queries::member(db, &ws_s, &user.to_string()).await? else {

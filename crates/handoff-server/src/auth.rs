@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::config::PasswordCost;
 use crate::error::{Result, ServerError};
+use crate::passwords::PasswordPool;
 use crate::state::AppState;
 use crate::storage::queries;
 
@@ -89,14 +90,14 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
     }
 }
 
-/// Hashes on the blocking pool.
-pub async fn hash_password_async(password: String, cost: PasswordCost) -> Result<String> {
-    tokio::task::spawn_blocking(move || hash_password(&password, cost)).await?
+/// Hashes on the password threads.
+pub async fn hash_password_async(pool: &PasswordPool, password: String, cost: PasswordCost) -> Result<String> {
+    pool.run(move || hash_password(&password, cost)).await?
 }
 
-/// Verifies on the blocking pool.
-pub async fn verify_password_async(password: String, phc: String) -> Result<bool> {
-    Ok(tokio::task::spawn_blocking(move || verify_password(&password, &phc)).await?)
+/// Verifies on the password threads.
+pub async fn verify_password_async(pool: &PasswordPool, password: String, phc: String) -> Result<bool> {
+    pool.run(move || verify_password(&password, &phc)).await
 }
 
 /// The signed-in account making a request.
@@ -108,6 +109,8 @@ pub struct Caller {
     pub email: String,
     /// The token used.
     pub token_id: String,
+    /// When that token expires, ms.
+    pub token_expires_at: i64,
 }
 
 impl Caller {
@@ -162,7 +165,7 @@ impl FromRequestParts<AppState> for Caller {
             state.db.write(move |db| Box::pin(async move { queries::touch_token(db, &id, now).await })).await?;
         }
         tracing::Span::current().record("user", tracing::field::display(&user.id));
-        Ok(Caller { user_id: user.id, email: user.email, token_id: t.id })
+        Ok(Caller { user_id: user.id, email: user.email, token_id: t.id, token_expires_at: t.expires_at })
     }
 }
 

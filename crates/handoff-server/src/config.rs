@@ -41,6 +41,26 @@ pub struct Config {
     pub max_missing_query: usize,
     /// Per-token rate limit; none disables it.
     pub rate_limit: Option<RateLimit>,
+    /// Sign-in and join attempts, counted per client address and per account (email) apart;
+    /// none disables it.
+    pub auth_rate_limit: Option<RateLimit>,
+    /// Bytes of blobs one account may have uploaded in all (content counted once per
+    /// account); none means no quota.
+    pub upload_quota_bytes: Option<u64>,
+    /// Most record bytes in one pull page (a single commit larger than this still comes whole).
+    pub max_pull_bytes: usize,
+    /// Open `/v1/events` streams per token.
+    pub max_event_streams_per_token: usize,
+    /// Open `/v1/events` streams in all.
+    pub max_event_streams: usize,
+    /// How long a request other than a blob transfer or an event stream may take.
+    pub request_timeout: std::time::Duration,
+    /// Requests served at once; more are answered `rate_limited` at once.
+    pub max_concurrent_requests: usize,
+    /// Threads that hash and verify passwords, apart from the database's.
+    pub password_threads: usize,
+    /// Password checks that may wait for a thread; more are answered `rate_limited`.
+    pub password_queue: usize,
     /// Password hashing cost.
     pub password_cost: PasswordCost,
 }
@@ -57,6 +77,16 @@ impl Config {
             max_missing_query: 100_000,
             // Generous: a full initial sync of a large workspace is a few hundred requests.
             rate_limit: Some(RateLimit { per_second: 50.0, burst: 500.0 }),
+            // Ten attempts at once, then one every ten seconds: plenty for a person, slow for a guesser.
+            auth_rate_limit: Some(RateLimit { per_second: 0.1, burst: 10.0 }),
+            upload_quota_bytes: Some(50 * 1024 * 1024 * 1024),
+            max_pull_bytes: 8 * 1024 * 1024,
+            max_event_streams_per_token: 4,
+            max_event_streams: 10_000,
+            request_timeout: std::time::Duration::from_secs(60),
+            max_concurrent_requests: 1024,
+            password_threads: 2,
+            password_queue: 64,
             password_cost: PasswordCost::Default,
         }
     }

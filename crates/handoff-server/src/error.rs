@@ -134,7 +134,7 @@ pub fn status_for(code: ApiErrorCode) -> StatusCode {
         NotFound => StatusCode::NOT_FOUND,
         UpgradeRequired => StatusCode::UPGRADE_REQUIRED,
         MutationGap | AlreadyExists | BlobsMissing => StatusCode::CONFLICT,
-        TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        TooLarge | QuotaExceeded => StatusCode::PAYLOAD_TOO_LARGE,
         RateLimited => StatusCode::TOO_MANY_REQUESTS,
         HashMismatch => StatusCode::UNPROCESSABLE_ENTITY,
         Internal => StatusCode::INTERNAL_SERVER_ERROR,

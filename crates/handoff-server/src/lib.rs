@@ -9,7 +9,8 @@
 //! [`auth`] tokens and passwords; [`accounts`] invites, joins, members; [`push`] applying
 //! mutations (conflict rules documented there); [`pull`] paging changes and visibility;
 //! [`blobs`] the blob store; [`events`] scope change pokes; [`storage`] the storage trait and its
-//! SQLite and PostgreSQL implementations; [`limits`] rate limits; [`error`] the error type.
+//! SQLite and PostgreSQL implementations; [`limits`] rate limits and sign-in throttling;
+//! [`passwords`] the password threads; [`error`] the error type.
 //!
 //! Every error answer is `handoff-core`'s `ApiError` with an `ApiErrorCode`; a push that needs
 //! blobs the server lacks is refused whole with HTTP 409 and
@@ -25,6 +26,7 @@ pub mod error;
 pub mod events;
 pub mod limits;
 pub mod merge;
+pub mod passwords;
 pub mod pull;
 pub mod push;
 pub mod routes;
@@ -62,10 +64,11 @@ pub async fn serve_tls(
 
 async fn serve_on<L>(listener: L, state: AppState, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()>
 where
-    L: axum::serve::Listener,
-    L::Addr: std::fmt::Debug,
+    L: axum::serve::Listener<Addr = std::net::SocketAddr>,
+    for<'a> limits::Peer: axum::extract::connect_info::Connected<axum::serve::IncomingStream<'a, L>>,
 {
-    let app = router(state.clone());
+    // The peer's address reaches handlers (sign-in throttling counts attempts per address).
+    let app = router(state.clone()).into_make_service_with_connect_info::<limits::Peer>();
     let graceful = async move {
         shutdown.await;
         tracing::info!("shutting down: finishing in-flight requests");

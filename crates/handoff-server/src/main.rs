@@ -39,6 +39,9 @@ struct Cli {
     /// clients then send smaller batches). Blob uploads have their own limit.
     #[arg(long, default_value_t = 16 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(4096..=1 << 30))]
     max_request_bytes: u64,
+    /// Gibibytes of blobs each account may upload in all (0 turns the quota off).
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    upload_quota_gib: u64,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -165,7 +168,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         None => {
-            let (ttl, rate, burst) = (cli.token_ttl_days, cli.rate_limit, cli.rate_burst);
+            let (ttl, rate, burst, quota) = (cli.token_ttl_days, cli.rate_limit, cli.rate_burst, cli.upload_quota_gib);
             let max_json = usize::try_from(cli.max_request_bytes).context("--max-request-bytes is too large for this machine")?;
             if rate < 0.0 || burst < 1.0 && rate > 0.0 {
                 bail!("--rate-limit must be ≥ 0 and --rate-burst ≥ 1");
@@ -174,6 +177,7 @@ async fn main() -> anyhow::Result<()> {
                 c.token_ttl_ms = i64::from(ttl) * DAY_MS;
                 c.rate_limit = (rate > 0.0).then_some(RateLimit { per_second: rate, burst });
                 c.max_json_bytes = max_json;
+                c.upload_quota_bytes = (quota > 0).then_some(quota * 1024 * 1024 * 1024);
             })
             .await?;
             let listener =

@@ -2,7 +2,7 @@
 //! in pages that end on commit boundaries. Runs in one read transaction, so visibility and
 //! data come from the same snapshot.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use handoff_core::Role;
 use handoff_core::protocol::{MAX_PULL_LIMIT, PullRequest, Record, Scope, ScopePage};
@@ -40,12 +40,40 @@ pub async fn can_see(db: &mut dyn Sql, user: &str, scope: &Scope) -> Result<bool
     })
 }
 
+/// The subset of `hashes` that `user` may read: blobs they uploaded, and blobs a revision
+/// references in a scope they can see. A blob that exists only elsewhere is not theirs to
+/// read, reference or even learn of.
+pub async fn readable_blobs(db: &mut dyn Sql, user: &str, hashes: &[String]) -> Result<HashSet<String>> {
+    let mut readable = queries::blobs_uploaded_by(db, hashes, user).await?;
+    let mut seen: BTreeMap<String, bool> = BTreeMap::new();
+    let rest: Vec<&String> = hashes.iter().filter(|h| !readable.contains(*h)).collect();
+    for h in rest {
+        for scope in queries::blob_scopes(db, h).await? {
+            let visible = match seen.get(&scope) {
+                Some(v) => *v,
+                None => {
+                    let v = can_see(db, user, &queries::parse::<Scope>(&scope)?).await?;
+                    seen.insert(scope, v);
+                    v
+                }
+            };
+            if visible {
+                readable.insert(h.clone());
+                break;
+            }
+        }
+    }
+    Ok(readable)
+}
+
 fn parse_records(data: impl IntoIterator<Item = String>) -> Result<Vec<Record>> {
     data.into_iter().map(|d| Ok(serde_json::from_str(&d)?)).collect()
 }
 
-/// One page of changes for `user`; `more` when something was left for the next pull.
-pub async fn pull(db: &mut dyn Sql, user: &str, req: &PullRequest) -> Result<(Vec<ScopePage>, bool)> {
+/// One page of changes for `user`, of at most `req.limit` records and `max_bytes` of record
+/// JSON (a single commit larger than either still comes whole); `more` when something was left
+/// for the next pull.
+pub async fn pull(db: &mut dyn Sql, user: &str, req: &PullRequest, max_bytes: usize) -> Result<(Vec<ScopePage>, bool)> {
     let limit = if req.limit == 0 { MAX_PULL_LIMIT } else { req.limit.min(MAX_PULL_LIMIT) } as usize;
     let visible = visible_scopes(db, user).await?;
     let mut pages = Vec::new();
@@ -54,6 +82,7 @@ pub async fn pull(db: &mut dyn Sql, user: &str, req: &PullRequest) -> Result<(Ve
         pages.push(ScopePage { scope: *scope, reset: true, to_version: 0, records: Vec::new() });
     }
     let mut used = 0usize;
+    let mut used_bytes = 0usize;
     let mut more = false;
     for (scope, version) in &visible {
         let mut cursor = req.cursors.get(scope).copied().unwrap_or(0);
@@ -72,13 +101,22 @@ pub async fn pull(db: &mut dyn Sql, user: &str, req: &PullRequest) -> Result<(Ve
         }
         let s = scope.to_string();
         let rows = queries::records_after(db, &s, cursor as i64, remaining as i64 + 1).await?;
-        let (records, to_version, cut) = if rows.len() <= remaining {
-            (parse_records(rows.into_iter().map(|(_, d)| d))?, *version, false)
-        } else {
+        // The first record that does not fit, by count or by bytes.
+        let mut bytes = used_bytes;
+        let overflow = rows.iter().position(|(_, d)| {
+            bytes += d.len();
+            bytes > max_bytes
+        });
+        let overflow = match overflow {
+            Some(i) => Some(i.min(remaining)),
+            None => (rows.len() > remaining).then_some(remaining),
+        };
+        let (records, to_version, cut) = if let Some(first_out) = overflow {
             // Cut before the first version that does not fit whole.
-            let boundary = rows[remaining].0;
+            let boundary = rows[first_out].0;
             let whole: Vec<String> = rows.into_iter().take_while(|(v, _)| *v < boundary).map(|(_, d)| d).collect();
             if !whole.is_empty() {
+                used_bytes += whole.iter().map(String::len).sum::<usize>();
                 (parse_records(whole)?, boundary as u64 - 1, true)
             } else if used > 0 {
                 // The next commit alone is bigger than what is left of this page.
@@ -87,8 +125,12 @@ pub async fn pull(db: &mut dyn Sql, user: &str, req: &PullRequest) -> Result<(Ve
             } else {
                 // A single commit larger than the limit still comes whole.
                 let all = queries::records_at(db, &s, boundary).await?;
+                used_bytes += all.iter().map(String::len).sum::<usize>();
                 (parse_records(all)?, boundary as u64, true)
             }
+        } else {
+            used_bytes += rows.iter().map(|(_, d)| d.len()).sum::<usize>();
+            (parse_records(rows.into_iter().map(|(_, d)| d))?, *version, false)
         };
         used += records.len();
         pages.push(ScopePage { scope: *scope, reset, to_version, records });

@@ -12,7 +12,8 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::error::{Result, ServerError};
 use crate::events::{Events, ScopeChange};
-use crate::limits::RateLimiter;
+use crate::limits::{AuthThrottle, RateLimiter};
+use crate::passwords::PasswordPool;
 use crate::storage::postgres::PgStore;
 use crate::storage::sqlite::SqliteStore;
 use crate::storage::{Database, Storage};
@@ -39,6 +40,12 @@ pub struct AppState {
     pub events: Events,
     /// Per-token request budget.
     pub limiter: Arc<RateLimiter>,
+    /// Sign-in and join attempts per address and per account.
+    pub auth_throttle: Arc<AuthThrottle>,
+    /// Requests served at once.
+    pub request_slots: Arc<tokio::sync::Semaphore>,
+    /// The threads that hash and check passwords.
+    pub passwords: Arc<PasswordPool>,
     /// Names this process in change notices to other processes.
     origin: u64,
     shutdown_tx: Arc<watch::Sender<bool>>,
@@ -58,6 +65,9 @@ impl AppState {
             db,
             blobs,
             limiter: Arc::new(RateLimiter::new(config.rate_limit)),
+            auth_throttle: Arc::new(AuthThrottle::new(config.auth_rate_limit)),
+            request_slots: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_requests)),
+            passwords: Arc::new(PasswordPool::new(config.password_threads, config.password_queue)?),
             config: Arc::new(config),
             clock,
             hlc: Arc::new(Mutex::new(HlcClock::default())),

@@ -224,3 +224,31 @@ async fn an_interrupted_blob_download_resumes_where_it_stopped_and_a_bad_part_st
     c.download_blob(&file.sha256, file.size).await.expect("fresh download");
     assert_eq!(c.client().blobs().read(&file.sha256).expect("blob"), content);
 }
+
+/// A delivery made on a clock a month behind shows, on the reviewer's machine, when the server
+/// received it, and that the author's clock said otherwise.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backdated_delivery_shows_the_servers_receive_time() {
+    let http = serve(SimServer::start()).await;
+    let owner_code = http.server.invite("Acme", "olga@acme.io", Role::Owner).await;
+    let rev_code = http.server.invite("Acme", "rui@acme.io", Role::Reviewer).await;
+    let month_ms = 30 * 24 * 3600 * 1000;
+    let a_dir = tempfile::tempdir().expect("tempdir");
+    let (client, _) = super::support::open_client(a_dir.path(), &http.server.time, -month_ms);
+    let a = SyncEngine::http(client, &http.url).expect("engine");
+    a.join(params(&owner_code, "olga@acme.io")).await.expect("join");
+    let spec = a.client().create_spec(NewSpec { title: "Importer".into(), ..Default::default() }).expect("spec");
+    let work = tempfile::tempdir().expect("work");
+    std::fs::write(work.path().join("main.rs"), "fn main() {}\n").expect("write");
+    let delivered = a.client().deliver(spec, work.path(), "on time, honestly", vec![]).expect("deliver");
+    assert!(!delivered.author_clock_off, "not received yet: the author's time is all there is");
+    a.sync_once().await.expect("sync a");
+    let (_b_dir, b) = engine(&http.url);
+    b.join(params(&rev_code, "rui@acme.io")).await.expect("join b");
+    b.sync_once().await.expect("sync b");
+    let seen = &b.client().spec_detail(spec).expect("detail").revisions[0];
+    let server_now = http.server.time.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(seen.author_clock_off, "{seen:?}");
+    assert_eq!(seen.created_at.as_millis(), delivered.created_at.as_millis(), "the author's time is kept");
+    assert!((seen.shown_at.as_millis() - server_now).abs() < 60_000, "the server's time is shown: {seen:?}");
+}

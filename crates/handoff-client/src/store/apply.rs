@@ -4,7 +4,7 @@
 
 use rusqlite::{OptionalExtension, Transaction, params};
 
-use handoff_core::lifecycle::{Action, check};
+use handoff_core::lifecycle::{Action, check, check_in};
 use handoff_core::mutation::apply_to_spec;
 use handoff_core::*;
 
@@ -54,6 +54,7 @@ fn check_spec_action(tx: &Transaction<'_>, spec: &Spec, actor: &Actor, action: A
     let role = role_in(tx, spec.workspace_id, actor)?;
     let assigned = spec.assignees.contains(&actor.email);
     check(role, action, assigned)?;
+    check_in(spec.status, action)?;
     Ok(role)
 }
 
@@ -188,6 +189,7 @@ pub(crate) fn apply(tx: &Transaction<'_>, m: &Mutation, actor: &Actor, at: Times
                 addresses: addresses.clone(),
                 created_by: actor.email.clone(),
                 created_at: at,
+                received_at: None,
             };
             insert_revision(tx, &revision)?;
             for t in addresses {
@@ -230,7 +232,7 @@ pub(crate) fn apply(tx: &Transaction<'_>, m: &Mutation, actor: &Actor, at: Times
                 let opened_by: String =
                     tx.query_row("SELECT created_by FROM threads WHERE id = ?1", [thread_id.to_string()], |r| r.get(0))?;
                 let assigned = spec.assignees.contains(&actor.email);
-                handoff_core::lifecycle::check_resolve(role, assigned, opened_by == actor.email)?;
+                handoff_core::lifecycle::check_resolve(role, assigned, opened_by == actor.email, spec.status)?;
             }
             tx.execute(
                 "UPDATE threads SET resolved = ?1, events = events + 1 WHERE id = ?2",
@@ -541,8 +543,9 @@ fn save_children(tx: &Transaction<'_>, spec: &Spec) -> Result<()> {
 pub(crate) fn insert_revision(tx: &Transaction<'_>, r: &Revision) -> Result<()> {
     let addresses = serde_json::to_string(&r.addresses).map_err(|e| ClientError::Corrupt(e.to_string()))?;
     tx.prepare_cached(
-        "INSERT INTO revisions (id, deliverable_id, spec_id, number, number_confirmed, summary, addresses, created_by, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO revisions (id, deliverable_id, spec_id, number, number_confirmed, summary, addresses, created_by, created_at,
+             received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
             r.id.to_string(),
@@ -554,6 +557,7 @@ pub(crate) fn insert_revision(tx: &Transaction<'_>, r: &Revision) -> Result<()> 
             addresses,
             r.created_by,
             r.created_at.as_millis(),
+            r.received_at.map(Timestamp::as_millis),
         ],
     )?;
     let mut file = tx

@@ -17,6 +17,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("0003_search_docs", include_str!("../../../../migrations/client/0003_search_docs.sql")),
     ("0004_reviewing", include_str!("../../../../migrations/client/0004_reviewing.sql")),
     ("0005_client_ids", include_str!("../../../../migrations/client/0005_client_ids.sql")),
+    ("0006_received_at", include_str!("../../../../migrations/client/0006_received_at.sql")),
 ];
 
 /// How long a writer waits for another process (the app and the CLI share a data dir)

@@ -153,11 +153,12 @@ fn revision_from_row(conn: &Connection, r: &Row<'_>) -> Result<Revision> {
         addresses: json("revision addresses", &addresses)?,
         created_by: r.get(7)?,
         created_at: Timestamp::from_millis(r.get(8)?),
+        received_at: r.get::<_, Option<i64>>(9)?.map(Timestamp::from_millis),
     })
 }
 
 const REVISION_COLUMNS: &str =
-    "id, deliverable_id, spec_id, number, number_confirmed, summary, addresses, created_by, created_at";
+    "id, deliverable_id, spec_id, number, number_confirmed, summary, addresses, created_by, created_at, received_at";
 
 /// The revisions of a spec, oldest first.
 pub(crate) fn revisions(conn: &Connection, spec_id: SpecId) -> Result<Vec<Revision>> {

@@ -136,12 +136,17 @@ pub async fn push(db: &mut dyn Sql, input: &PushInput) -> Result<PushOutput> {
         return Err(ServerError::MutationGap { recorded: last, got: first });
     }
     let mut tx = Tx { input, user: user.clone(), versions: BTreeMap::new(), written: BTreeMap::new() };
-    // Lock (bump) every existing scope this push writes, in one order, before reading any
-    // state: concurrent pushes then serialize per scope instead of deadlocking or reading
-    // state that a commit ahead of them is about to change.
+    // Lock (bump) every existing scope this push writes and its pusher can see, in one order,
+    // before reading any state: concurrent pushes then serialize per scope instead of
+    // deadlocking or reading state that a commit ahead of them is about to change.
     let scopes: BTreeSet<String> =
         req.mutations.iter().filter(|e| e.mutation_id > last).map(|e| Scope::Spec(e.mutation.spec_id()).to_string()).collect();
     for scope in scopes {
+        // Authorization before any write: a scope the pusher cannot see is never bumped (its
+        // mutations are refused below as unknown), so a stranger's push leaves no trace in it.
+        if !crate::pull::can_see(db, &user, &queries::parse::<Scope>(&scope)?).await? {
+            continue;
+        }
         if let Some(v) = queries::bump_scope(db, &scope, input.now).await? {
             tx.versions.insert(scope, v);
         }
@@ -290,6 +295,12 @@ async fn apply(db: &mut dyn Sql, tx: &mut Tx<'_>, env: &MutationEnvelope) -> Res
     };
     if let Some(action) = action
         && let Err(e) = lifecycle::check(role, action, assigned)
+    {
+        return Ok(rejected_core(&e));
+    }
+    // A closed spec is read-only; its status edges (an owner's reopen) are the lifecycle's to judge.
+    if !matches!(m, Mutation::SetStatus { .. })
+        && let Err(e) = lifecycle::check_in(spec.status, action.unwrap_or(Action::ReadSpec))
     {
         return Ok(rejected_core(&e));
     }

@@ -56,6 +56,15 @@ pub(super) async fn create_revision(
             format!("file {:?} is {} bytes in the manifest, but its blob has a different size", f.path, f.size),
         ));
     }
+    // A revision may list only content its pusher uploaded or can already read; anything else
+    // would hand them another workspace's file by its hash.
+    let readable = crate::pull::readable_blobs(cx.db, &cx.tx.user, &hashes).await?;
+    if let Some(f) = files.iter().find(|f| !readable.contains(&f.sha256)) {
+        return Ok(rejected(
+            ApiErrorCode::Forbidden,
+            format!("file {:?} lists content you have not uploaded and cannot read; upload the file itself", f.path),
+        ));
+    }
     let number = queries::assign_revision_number(cx.db, &deliverable_id.to_string(), &id).await?;
     for h in &hashes {
         queries::add_revision_blob(cx.db, h, &cx.scope).await?;
@@ -71,6 +80,7 @@ pub(super) async fn create_revision(
         addresses: addresses.to_vec(),
         created_by: cx.email.to_owned(),
         created_at: cx.env.created_at,
+        received_at: Some(cx.now),
     };
     cx.tx.put(cx.db, "revision", &id, &cx.spec, &Record::Revision(r), &Meta::new()).await?;
     // Each addressed thread records the claim, in server order with its resolves and reopens.

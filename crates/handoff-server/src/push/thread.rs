@@ -246,7 +246,7 @@ pub(super) async fn set_state(
     };
     if *event == ThreadEventKind::Resolve {
         let assigned = cx.spec.assignees.iter().any(|a| a == cx.email);
-        if let Err(e) = lifecycle::check_resolve(cx.role, assigned, tr.thread.created_by == cx.email) {
+        if let Err(e) = lifecycle::check_resolve(cx.role, assigned, tr.thread.created_by == cx.email, cx.spec.status) {
             return Ok(rejected_core(&e));
         }
     }

@@ -11,6 +11,7 @@ use super::ApiJson;
 use crate::accounts::{self, JoinInput};
 use crate::auth::{self, Caller};
 use crate::error::{Result, ServerError};
+use crate::limits::PeerAddr;
 use crate::state::AppState;
 use crate::storage::queries;
 
@@ -19,7 +20,8 @@ fn parse_path_id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T> {
 }
 
 /// `POST /v1/auth/join`
-pub async fn join(State(state): State<AppState>, ApiJson(req): ApiJson<JoinRequest>) -> Result<Json<Session>> {
+pub async fn join(State(state): State<AppState>, peer: PeerAddr, ApiJson(req): ApiJson<JoinRequest>) -> Result<Json<Session>> {
+    state.auth_throttle.attempt(peer.0.as_deref(), &req.email, state.now().as_millis())?;
     let email = validate::email(&req.email)?;
     let display_name = validate::one_line("display name", &req.display_name, limits::NAME_CHARS)?;
     let device_name = validate::one_line("device name", &req.device_name, limits::NAME_CHARS)?;
@@ -38,14 +40,14 @@ pub async fn join(State(state): State<AppState>, ApiJson(req): ApiJson<JoinReque
         .await?;
     let account = match existing {
         Some(user) => {
-            if !auth::verify_password_async(req.password.clone(), user.password_hash.clone()).await? {
+            if !auth::verify_password_async(&state.passwords, req.password.clone(), user.password_hash.clone()).await? {
                 return Err(ServerError::unauthorized("an account with this email exists and the password does not match it"));
             }
             Ok(user)
         }
         None => {
             auth::check_password_rules(&req.password)?;
-            Err(auth::hash_password_async(req.password.clone(), state.config.password_cost).await?)
+            Err(auth::hash_password_async(&state.passwords, req.password.clone(), state.config.password_cost).await?)
         }
     };
     let input = JoinInput { code_hash, email, display_name, timezone, device_name, account };
@@ -56,17 +58,18 @@ pub async fn join(State(state): State<AppState>, ApiJson(req): ApiJson<JoinReque
 }
 
 /// `POST /v1/auth/login`
-pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginRequest>) -> Result<Json<Session>> {
+pub async fn login(State(state): State<AppState>, peer: PeerAddr, ApiJson(req): ApiJson<LoginRequest>) -> Result<Json<Session>> {
+    state.auth_throttle.attempt(peer.0.as_deref(), &req.email, state.now().as_millis())?;
     let wrong = || ServerError::unauthorized("wrong email or password");
     let email = validate::email(&req.email).map_err(|_| wrong())?;
     let device_name = validate::one_line("device name", &req.device_name, limits::NAME_CHARS)?;
     let user = state.db.read(move |db| Box::pin(async move { queries::user_by_email(db, &email).await })).await?;
     let Some(user) = user else {
         // Spend the same effort as a real check, so timing does not tell which emails exist.
-        let _ = auth::hash_password_async(req.password.clone(), state.config.password_cost).await;
+        let _ = auth::hash_password_async(&state.passwords, req.password.clone(), state.config.password_cost).await;
         return Err(wrong());
     };
-    if !auth::verify_password_async(req.password.clone(), user.password_hash.clone()).await? {
+    if !auth::verify_password_async(&state.passwords, req.password.clone(), user.password_hash.clone()).await? {
         return Err(wrong());
     }
     let (now, ttl) = (state.now(), state.config.token_ttl_ms);
@@ -80,10 +83,12 @@ pub async fn login(State(state): State<AppState>, ApiJson(req): ApiJson<LoginReq
 /// `POST /v1/auth/logout`: revokes the calling token.
 pub async fn logout(State(state): State<AppState>, caller: Caller) -> Result<StatusCode> {
     let now = state.now().as_millis();
+    let token_id = caller.token_id.clone();
     state
         .db
         .write(move |db| Box::pin(async move { queries::revoke_token(db, &caller.user(), &caller.token_id, now).await }))
         .await?;
+    state.events.revoke(&token_id);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -110,11 +115,14 @@ pub async fn tokens(State(state): State<AppState>, caller: Caller) -> Result<Jso
 /// `DELETE /v1/auth/tokens/{token_id}`
 pub async fn revoke_token(State(state): State<AppState>, caller: Caller, Path(token_id): Path<String>) -> Result<StatusCode> {
     let now = state.now().as_millis();
-    let done = state
-        .db
-        .write(move |db| Box::pin(async move { queries::revoke_token(db, &caller.user(), &token_id, now).await }))
-        .await?;
-    if done { Ok(StatusCode::NO_CONTENT) } else { Err(ServerError::not_found("no such live token of yours")) }
+    let id = token_id.clone();
+    let done =
+        state.db.write(move |db| Box::pin(async move { queries::revoke_token(db, &caller.user(), &id, now).await })).await?;
+    if !done {
+        return Err(ServerError::not_found("no such live token of yours"));
+    }
+    state.events.revoke(&token_id);
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// `GET /v1/workspaces/{id}/members`

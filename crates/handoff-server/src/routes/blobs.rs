@@ -8,7 +8,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use handoff_core::protocol::{ApiErrorCode, BlobsMissingRequest, BlobsMissingResponse, Scope};
+use handoff_core::protocol::{ApiErrorCode, BlobsMissingRequest, BlobsMissingResponse};
 use handoff_core::validate;
 
 use super::ApiJson;
@@ -21,7 +21,7 @@ use crate::storage::queries;
 /// `POST /v1/blobs/missing`
 pub async fn missing(
     State(state): State<AppState>,
-    _caller: Caller,
+    caller: Caller,
     ApiJson(req): ApiJson<BlobsMissingRequest>,
 ) -> Result<Json<BlobsMissingResponse>> {
     if req.hashes.len() > state.config.max_missing_query {
@@ -35,9 +35,11 @@ pub async fn missing(
     }
     let mut seen = BTreeSet::new();
     let hashes: Vec<String> = req.hashes.into_iter().filter(|h| seen.insert(h.clone())).collect();
-    let asked = hashes.clone();
-    let present = state.db.read(move |db| Box::pin(async move { queries::blobs_present(db, &asked).await })).await?;
-    Ok(Json(BlobsMissingResponse { missing: hashes.into_iter().filter(|h| !present.contains_key(h)).collect() }))
+    let (asked, user) = (hashes.clone(), caller.user());
+    // Answered per caller: a blob only someone else may read is missing for this caller, who
+    // then proves having its content by uploading it.
+    let readable = state.db.read(move |db| Box::pin(async move { pull::readable_blobs(db, &user, &asked).await })).await?;
+    Ok(Json(BlobsMissingResponse { missing: hashes.into_iter().filter(|h| !readable.contains(h)).collect() }))
 }
 
 /// `PUT /v1/blobs/{sha256}`: stored once its content hashes to its address.
@@ -54,7 +56,41 @@ pub async fn upload(
     if declared.is_some_and(|n| n > max) {
         return Err(ServerError::api(ApiErrorCode::TooLarge, format!("the blob is over the limit of {max} bytes")));
     }
-    let size = state.blobs.put(&sha256, body, max).await?;
+    let (user, sha) = (caller.user(), sha256.clone());
+    // Content the account already uploaded is not counted twice.
+    let used = state
+        .db
+        .read(move |db| {
+            Box::pin(async move {
+                let mine = !queries::blobs_uploaded_by(db, std::slice::from_ref(&sha), &user).await?.is_empty();
+                if mine { Ok(None) } else { queries::bytes_uploaded_by(db, &user).await.map(Some) }
+            })
+        })
+        .await?;
+    let room = match (state.config.upload_quota_bytes, used) {
+        (Some(quota), Some(used)) => Some(quota.saturating_sub(used)),
+        _ => None,
+    };
+    let over_quota = || {
+        ServerError::api(
+            ApiErrorCode::QuotaExceeded,
+            format!(
+                "your account reached this server's upload quota of {} bytes; ask its operator to raise it",
+                state.config.upload_quota_bytes.unwrap_or(0)
+            ),
+        )
+    };
+    if let Some(room) = room
+        && declared.unwrap_or(0) > room
+    {
+        return Err(over_quota());
+    }
+    let size = match state.blobs.put(&sha256, body, room.map_or(max, |r| r.min(max))).await {
+        Err(ServerError::Api { code: ApiErrorCode::TooLarge, .. }) if room.is_some_and(|r| r < max) => {
+            return Err(over_quota());
+        }
+        other => other?,
+    };
     let (user, now) = (caller.user(), state.now().as_millis());
     state.db.write(move |db| Box::pin(async move { queries::insert_blob(db, &sha256, size as i64, &user, now).await })).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -80,15 +116,7 @@ pub async fn download(
                 if queries::blobs_present(db, std::slice::from_ref(&sha)).await?.is_empty() {
                     return Ok(false);
                 }
-                if queries::blob_uploaded_by(db, &sha, &user).await? {
-                    return Ok(true);
-                }
-                for scope in queries::blob_scopes(db, &sha).await? {
-                    if pull::can_see(db, &user, &queries::parse::<Scope>(&scope)?).await? {
-                        return Ok(true);
-                    }
-                }
-                Ok(false)
+                Ok(!pull::readable_blobs(db, &user, std::slice::from_ref(&sha)).await?.is_empty())
             })
         })
         .await?;

@@ -9,7 +9,7 @@ mod sync;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequest, Request};
+use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -44,9 +44,15 @@ pub const ROUTES: &[(&str, &str)] = &[
 ];
 
 /// The server's router over `state`.
+///
+/// Every request holds one of `max_concurrent_requests` slots while it is served (none left:
+/// `rate_limited` at once). Requests that exchange a bounded JSON body end after
+/// `request_timeout`, so a client that sends its body slowly cannot hold a slot; blob
+/// transfers (up to 2 GiB) and event streams are long by design and are bounded by their size,
+/// their token's life and the caps on streams instead.
 pub fn router(state: AppState) -> Router {
     let json_limit = state.config.max_json_bytes;
-    let v1 = Router::new()
+    let timed = Router::new()
         .route("/v1/auth/join", post(accounts::join))
         .route("/v1/auth/login", post(accounts::login))
         .route("/v1/auth/logout", post(accounts::logout))
@@ -57,13 +63,14 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/workspaces/{id}/members/{user_id}", delete(accounts::remove_member))
         .route("/v1/push", post(sync::push))
         .route("/v1/pull", post(sync::pull))
-        .route("/v1/events", get(events::events))
         .route("/v1/blobs/missing", post(blobs::missing))
-        // Blob bodies are streamed with their own limit, not buffered.
-        .route("/v1/blobs/{sha256}", put(blobs::upload).get(blobs::download).layer(DefaultBodyLimit::disable()))
         .route("/v1/openapi.json", get(openapi::document))
-        .layer(DefaultBodyLimit::max(json_limit))
-        .layer(middleware::from_fn(require_protocol));
+        .layer(middleware::from_fn_with_state(state.clone(), time_limit));
+    let long = Router::new()
+        .route("/v1/events", get(events::events))
+        // Blob bodies are streamed with their own limit, not buffered.
+        .route("/v1/blobs/{sha256}", put(blobs::upload).get(blobs::download).layer(DefaultBodyLimit::disable()));
+    let v1 = timed.merge(long).layer(DefaultBodyLimit::max(json_limit)).layer(middleware::from_fn(require_protocol));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .merge(v1)
@@ -77,8 +84,30 @@ pub fn router(state: AppState) -> Router {
                 }),
             )
         })
+        .layer(middleware::from_fn_with_state(state.clone(), concurrency_limit))
         .layer(middleware::from_fn(trace_request))
         .with_state(state)
+}
+
+/// Ends a request that takes longer than `request_timeout` (reading its body included).
+async fn time_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = state.config.request_timeout;
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => ServerError::api(
+            ApiErrorCode::Internal,
+            format!("the request took longer than the server allows ({} s); try again", limit.as_secs()),
+        )
+        .into_response(),
+    }
+}
+
+/// Holds one of the server's request slots for the request, or refuses it when none is free.
+async fn concurrency_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match state.request_slots.clone().try_acquire_owned() {
+        Ok(_slot) => next.run(req).await,
+        Err(_) => ServerError::RateLimited { retry_after_secs: 1 }.into_response(),
+    }
 }
 
 /// Refuses `/v1` requests that do not speak this protocol version: the client keeps its

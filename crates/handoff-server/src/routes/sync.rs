@@ -33,12 +33,12 @@ pub async fn pull(
     caller: Caller,
     ApiJson(req): ApiJson<PullRequest>,
 ) -> Result<Json<PullResponse>> {
-    let user = caller.user();
+    let (user, max_bytes) = (caller.user(), state.config.max_pull_bytes);
     let (pages, more, history) = state
         .db
         .read(move |db| {
             Box::pin(async move {
-                let (pages, more) = pull::pull(db, &user, &req).await?;
+                let (pages, more) = pull::pull(db, &user, &req, max_bytes).await?;
                 Ok((pages, more, crate::storage::queries::history(db).await?))
             })
         })

@@ -303,12 +303,28 @@ pub async fn insert_blob(db: &mut dyn Sql, sha256: &str, size: i64, user: &str, 
     Ok(())
 }
 
-/// Whether `user` uploaded the blob.
-pub async fn blob_uploaded_by(db: &mut dyn Sql, sha256: &str, user: &str) -> Result<bool> {
-    Ok(!db
-        .query("SELECT 1 FROM blob_uploads WHERE sha256 = $1 AND user_id = $2", &[P::Text(sha256), P::Text(user)])
-        .await?
-        .is_empty())
+/// The subset of `hashes` that `user` uploaded.
+pub async fn blobs_uploaded_by(db: &mut dyn Sql, hashes: &[String], user: &str) -> Result<std::collections::HashSet<String>> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in hashes.chunks(500) {
+        let sql = format!("SELECT sha256 FROM blob_uploads WHERE user_id = $1 AND sha256 IN {}", placeholders(2, chunk.len()));
+        let params: Vec<P<'_>> = std::iter::once(P::Text(user)).chain(chunk.iter().map(P::from)).collect();
+        for r in db.query(&sql, &params).await? {
+            found.insert(r.text(0)?);
+        }
+    }
+    Ok(found)
+}
+
+/// Bytes of all blobs `user` uploaded, each counted once.
+pub async fn bytes_uploaded_by(db: &mut dyn Sql, user: &str) -> Result<u64> {
+    let rows = db
+        .query(
+            "SELECT CAST(COALESCE(SUM(b.size), 0) AS BIGINT) FROM blob_uploads u JOIN blobs b ON b.sha256 = u.sha256 WHERE u.user_id = $1",
+            &[P::Text(user)],
+        )
+        .await?;
+    Ok(rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0).max(0) as u64)
 }
 
 /// The spec scopes whose revisions reference the blob.
@@ -464,6 +480,13 @@ pub async fn delete_member(db: &mut dyn Sql, workspace: &WorkspaceId, user: &Use
     Ok(db.exec("DELETE FROM members WHERE workspace_id = $1 AND user_id = $2", &[P::Text(&ws), P::Text(&u)]).await? == 1)
 }
 
+/// Locks a workspace's row until commit (PostgreSQL; SQLite writers are serialized anyway), so
+/// checks over its members, such as the last-owner rule, see every earlier removal.
+pub async fn lock_workspace(db: &mut dyn Sql, workspace: &str) -> Result<()> {
+    db.exec("UPDATE workspaces SET name = name WHERE id = $1", &[P::Text(workspace)]).await?;
+    Ok(())
+}
+
 /// How many owners a workspace has.
 pub async fn owner_count(db: &mut dyn Sql, workspace: &str) -> Result<i64> {
     let rows = db.query("SELECT COUNT(*) FROM members WHERE workspace_id = $1 AND role = 'owner'", &[P::Text(workspace)]).await?;
@@ -605,6 +628,14 @@ pub async fn revoke_token(db: &mut dyn Sql, user: &str, token_id: &str, at: i64)
         )
         .await?
         == 1)
+}
+
+/// Whether a token is neither revoked nor expired at `now`.
+pub async fn token_live(db: &mut dyn Sql, token_id: &str, now: i64) -> Result<bool> {
+    let rows = db
+        .query("SELECT 1 FROM tokens WHERE id = $1 AND revoked_at IS NULL AND expires_at > $2", &[P::Text(token_id), P::Int(now)])
+        .await?;
+    Ok(!rows.is_empty())
 }
 
 /// Notes a token's use.

@@ -1,9 +1,13 @@
 //! The authorization matrix: every mutation kind and endpoint × every role × own/other
-//! workspace × assigned/unassigned spec, against what `handoff_core::lifecycle` allows; and pull
-//! never returns a record the caller may not see.
+//! workspace × assigned/unassigned/closed spec, against what `handoff_core::lifecycle` allows
+//! (resolving someone else's thread, a revision listing another workspace's blob, a closed
+//! spec's read-only rule); a refused push bumps no scope; and pull returns exactly the scopes
+//! the caller may see.
 
 use axum::http::{Method, StatusCode};
-use handoff_core::lifecycle::{Action, may};
+use std::collections::BTreeSet;
+
+use handoff_core::lifecycle::{Action, may, may_in, may_resolve};
 use handoff_core::protocol::*;
 use handoff_core::*;
 use serde_json::json;
@@ -14,6 +18,8 @@ use crate::support::*;
 enum Target {
     Assigned,
     Unassigned,
+    /// Assigned to the contractor, then closed by its owner.
+    Closed,
     OtherWorkspace,
 }
 
@@ -22,7 +28,6 @@ const KINDS: &[&str] = &[
     "spec.set_title",
     "spec.edit_section",
     "spec.set_due_date",
-    "spec.set_status",
     "spec.assign",
     "spec.unassign",
     "criterion.add",
@@ -36,9 +41,13 @@ const KINDS: &[&str] = &[
     "comment.edit",
     "comment.redact",
     "thread.set_state",
+    "thread.resolve_theirs",
+    "revision.foreign_blob",
     "review.publish",
     "review.publish_v2",
     "file.set_viewed",
+    // Last: on a closed spec it is the owner's reopen, after which the spec is no longer closed.
+    "spec.set_status",
 ];
 
 fn action_of(kind: &str) -> Action {
@@ -46,40 +55,58 @@ fn action_of(kind: &str) -> Action {
         "spec.create" => Action::CreateSpec,
         "spec.assign" | "spec.unassign" => Action::AssignSpec,
         "deliverable.create" | "revision.create" => Action::Deliver,
-        "thread.create" | "comment.add" | "comment.edit" | "comment.redact" | "thread.set_state" => Action::Discuss,
+        "revision.foreign_blob" => Action::Deliver,
+        "thread.create" | "comment.add" | "comment.edit" | "comment.redact" | "thread.set_state" | "thread.resolve_theirs" => {
+            Action::Discuss
+        }
         "review.publish" | "review.publish_v2" => Action::Review,
         "file.set_viewed" => Action::ReadSpec,
         _ => Action::EditSpec,
     }
 }
 
-/// What the core rules say, for a spec moving draft → ready in the status case.
+/// The status change the matrix asks for: draft → ready, or a closed spec's reopen.
+fn status_edge(target: Target) -> (SpecStatus, SpecStatus) {
+    if target == Target::Closed { (SpecStatus::Closed, SpecStatus::Draft) } else { (SpecStatus::Draft, SpecStatus::Ready) }
+}
+
+/// What the core rules say.
 fn expected_allowed(role: Role, kind: &str, target: Target) -> bool {
-    if target == Target::OtherWorkspace {
+    if target == Target::OtherWorkspace || kind == "revision.foreign_blob" {
+        // Another workspace's blob is never the pusher's to list, whatever their role.
         return false;
     }
-    let assigned = target == Target::Assigned;
+    let assigned = matches!(target, Target::Assigned | Target::Closed);
+    let (status, to) = status_edge(target);
     if kind == "spec.create" {
         return may(role, Action::CreateSpec, false);
     }
     if !may(role, Action::ReadSpec, assigned) {
         return false;
     }
-    if kind == "spec.set_status" {
-        return SpecStatus::Draft.roles_for_edge(SpecStatus::Ready).contains(&role);
+    match kind {
+        "spec.set_status" => status.roles_for_edge(to).contains(&role),
+        "thread.resolve_theirs" => may_resolve(role, assigned, false, status),
+        _ => may(role, action_of(kind), assigned) && may_in(status, action_of(kind)),
     }
-    may(role, action_of(kind), assigned)
 }
 
 struct Fixture {
     spec: SpecId,
     ws: WorkspaceId,
     revision: RevisionId,
+    /// A thread its owner opened.
+    owners_thread: ThreadId,
     blob: String,
     blob_size: u64,
+    target: Target,
+    /// A blob present on the server that only another workspace's revision lists.
+    foreign_blob: (String, u64),
 }
 
-/// A spec with a criterion, a revision (blob uploaded) and nothing else, owned by `owner_token`.
+/// A spec with a criterion, a revision (blob uploaded) and the owner's thread, owned by
+/// `owner_token`; assigned to `assign`, and closed when `target` says so.
+#[allow(clippy::too_many_arguments)]
 async fn fixture(
     app: &TestApp,
     owner_token: &str,
@@ -87,6 +114,8 @@ async fn fixture(
     ws: WorkspaceId,
     n: u128,
     assign: Option<&str>,
+    target: Target,
+    foreign_blob: (String, u64),
 ) -> Fixture {
     let spec: SpecId = id(n);
     let content = format!("file of spec {n}");
@@ -112,12 +141,38 @@ async fn fixture(
             addresses: vec![],
         }),
     ];
+    envs.push(owner.env(Mutation::CreateThread {
+        thread_id: id(n + 3),
+        spec_id: spec,
+        anchor: Anchor::Spec,
+        comment_id: id(n + 4),
+        body: "The owner asks".into(),
+    }));
     if let Some(email) = assign {
         envs.push(owner.env(Mutation::Assign { spec_id: spec, email: email.into() }));
     }
+    if target == Target::Closed {
+        envs.push(owner.env(Mutation::SetStatus { spec_id: spec, from: SpecStatus::Draft, to: SpecStatus::Closed }));
+    }
     let out = app.push_ok(owner_token, owner.id, &envs).await;
     assert!(out.iter().all(|o| *o == Outcome::Applied), "{out:?}");
-    Fixture { spec, ws, revision: id(n + 2), blob, blob_size: content.len() as u64 }
+    Fixture {
+        spec,
+        ws,
+        revision: id(n + 2),
+        owners_thread: id(n + 3),
+        blob,
+        blob_size: content.len() as u64,
+        target,
+        foreign_blob,
+    }
+}
+
+/// Uploads a blob as `token` and lists it in a revision of a new spec of `ws`: present on the
+/// server, readable in that workspace only. Returns its hash and size.
+async fn blob_in_workspace(app: &TestApp, token: &str, dev: &mut Device, ws: WorkspaceId, n: u128) -> (String, u64) {
+    let f = fixture(app, token, dev, ws, n, None, Target::Unassigned, (String::new(), 0)).await;
+    (f.blob, f.blob_size)
 }
 
 fn mutation(kind: &str, f: &Fixture, n: u128, reviewer_email: &str) -> Mutation {
@@ -133,7 +188,10 @@ fn mutation(kind: &str, f: &Fixture, n: u128, reviewer_email: &str) -> Mutation 
             text: "GET /v2/items\n".into(),
         },
         "spec.set_due_date" => Mutation::SetDueDate { spec_id, due_date: Some("2027-01-01".into()) },
-        "spec.set_status" => Mutation::SetStatus { spec_id, from: SpecStatus::Draft, to: SpecStatus::Ready },
+        "spec.set_status" => {
+            let (from, to) = status_edge(f.target);
+            Mutation::SetStatus { spec_id, from, to }
+        }
         "spec.assign" => Mutation::Assign { spec_id, email: reviewer_email.into() },
         "spec.unassign" => Mutation::Unassign { spec_id, email: reviewer_email.into() },
         "criterion.add" => Mutation::AddCriterion { spec_id, criterion_id: id(n + 52), text: "More".into(), after: None },
@@ -160,6 +218,25 @@ fn mutation(kind: &str, f: &Fixture, n: u128, reviewer_email: &str) -> Mutation 
         "thread.set_state" => {
             Mutation::SetThreadState { event_id: id(n + 56), thread_id: thread, spec_id, event: ThreadEventKind::Resolve }
         }
+        "thread.resolve_theirs" => Mutation::SetThreadState {
+            event_id: id(n + 62),
+            thread_id: f.owners_thread,
+            spec_id,
+            event: ThreadEventKind::Resolve,
+        },
+        "revision.foreign_blob" => Mutation::CreateRevision {
+            revision_id: id(n + 63),
+            deliverable_id: deliverable,
+            spec_id,
+            files: vec![ManifestEntry {
+                path: "theirs.txt".into(),
+                sha256: f.foreign_blob.0.clone(),
+                size: f.foreign_blob.1,
+                executable: false,
+            }],
+            summary: "someone else's file".into(),
+            addresses: vec![],
+        },
         "review.publish" => Mutation::PublishReview {
             review_id: id(n + 57),
             revision_id: f.revision,
@@ -201,24 +278,49 @@ fn mutation(kind: &str, f: &Fixture, n: u128, reviewer_email: &str) -> Mutation 
     }
 }
 
+/// A scope's version, read straight from the database.
+async fn scope_version(app: &TestApp, scope: Scope) -> Option<i64> {
+    let s = scope.to_string();
+    app.state
+        .db
+        .read(move |db| Box::pin(async move { handoff_server::storage::queries::scope_version(db, &s).await }))
+        .await
+        .expect("scope version")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_mutation_kind_by_every_role_on_every_kind_of_spec() {
     let w = World::sqlite().await;
     let mut owner_dev = Device::new(100);
     let mut other_dev = Device::new(101);
     let actors = [(Role::Owner, &w.owner), (Role::Reviewer, &w.reviewer), (Role::Contractor, &w.contractor)];
+    let globex_blob = blob_in_workspace(&w.app, &w.other_owner.token, &mut other_dev, w.other_ws, 200).await;
+    let acme_blob = blob_in_workspace(&w.app, &w.owner.token, &mut owner_dev, w.ws, 300).await;
+    // Every spec of Acme, and whether it is assigned to the contractor.
+    let mut acme_specs: Vec<(SpecId, bool)> = vec![(id(300), false)];
     let mut n: u128 = 1_000;
     for (ai, (role, session)) in actors.iter().enumerate() {
         let mut dev = Device::new(ai as u128 + 1);
         // Edits made after the fixtures were written, as in real use: last writer wins.
         dev.wall += 100_000;
-        for target in [Target::Assigned, Target::Unassigned, Target::OtherWorkspace] {
+        for target in [Target::Assigned, Target::Unassigned, Target::Closed, Target::OtherWorkspace] {
             n += 1_000;
+            let contractor = Some(w.contractor.email.as_str());
             let f = match target {
-                Target::Assigned => fixture(&w.app, &w.owner.token, &mut owner_dev, w.ws, n, Some(&w.contractor.email)).await,
-                Target::Unassigned => fixture(&w.app, &w.owner.token, &mut owner_dev, w.ws, n, None).await,
-                Target::OtherWorkspace => fixture(&w.app, &w.other_owner.token, &mut other_dev, w.other_ws, n, None).await,
+                Target::Assigned | Target::Closed => {
+                    fixture(&w.app, &w.owner.token, &mut owner_dev, w.ws, n, contractor, target, globex_blob.clone()).await
+                }
+                Target::Unassigned => {
+                    fixture(&w.app, &w.owner.token, &mut owner_dev, w.ws, n, None, target, globex_blob.clone()).await
+                }
+                Target::OtherWorkspace => {
+                    fixture(&w.app, &w.other_owner.token, &mut other_dev, w.other_ws, n, None, target, acme_blob.clone()).await
+                }
             };
+            if f.ws == w.ws {
+                acme_specs.push((f.spec, target != Target::Unassigned));
+            }
+            let before = scope_version(&w.app, Scope::Spec(f.spec)).await;
             for kind in KINDS {
                 let env = dev.env(mutation(kind, &f, n, &w.reviewer.email));
                 let out = w.app.push_ok(&session.token, dev.id, &[env]).await;
@@ -227,18 +329,21 @@ async fn every_mutation_kind_by_every_role_on_every_kind_of_spec() {
                 assert_eq!(!refused, want, "{role:?} {kind} on {target:?}: {:?}", out[0]);
                 if want {
                     assert_eq!(out[0], Outcome::Applied, "{role:?} {kind} on {target:?}");
+                    if *kind == "spec.create" {
+                        acme_specs.push((id(n + 60), false));
+                    }
                 }
+            }
+            if target == Target::OtherWorkspace {
+                // Authorization comes before any write: a stranger's pushes leave the scope as it was.
+                assert_eq!(scope_version(&w.app, Scope::Spec(f.spec)).await, before, "{role:?} bumped another workspace's spec");
             }
         }
     }
-    // Pull never returns what the caller may not see.
+    // Pull returns exactly the scopes the caller may see, and no record of anything else.
     for (role, session) in actors {
         let pages = w.app.pull_all(&session.token).await;
         for p in &pages {
-            match p.scope {
-                Scope::Workspace(ws) => assert_eq!(ws, w.ws, "{role:?} got another workspace"),
-                Scope::Spec(_) => {}
-            }
             for r in &p.records {
                 let spec_ws = match r {
                     Record::Spec(s) => Some(s.workspace_id),
@@ -249,35 +354,80 @@ async fn every_mutation_kind_by_every_role_on_every_kind_of_spec() {
                 if let Some(ws) = spec_ws {
                     assert_eq!(ws, w.ws, "{role:?} got a record of another workspace: {r:?}");
                 }
-                if role == Role::Contractor
-                    && let Record::Spec(s) = r
-                {
-                    assert!(s.assignees.contains(&w.contractor.email), "a contractor got an unassigned spec {}", s.id);
-                }
             }
         }
-        let specs = pages
-            .iter()
-            .filter(|p| matches!(p.scope, Scope::Spec(_)))
-            .map(|p| p.scope)
-            .collect::<std::collections::BTreeSet<_>>();
-        let expected_specs = match role {
-            // Own-workspace fixtures (2 per actor) and the 4 specs owner and reviewer created.
-            Role::Owner | Role::Reviewer => 6 + 4,
-            Role::Contractor => 3,
-        };
-        assert_eq!(specs.len(), expected_specs, "{role:?} sees {specs:?}");
+        let seen: BTreeSet<Scope> = pages.iter().map(|p| p.scope).collect();
+        let expected: BTreeSet<Scope> = std::iter::once(Scope::Workspace(w.ws))
+            .chain(
+                acme_specs
+                    .iter()
+                    .filter(|(_, assigned)| role != Role::Contractor || *assigned)
+                    .map(|(spec, _)| Scope::Spec(*spec)),
+            )
+            .collect();
+        assert_eq!(seen, expected, "{role:?} sees exactly its scopes");
     }
+}
+
+/// A member of one workspace who knows the hash of another workspace's file can neither read
+/// it nor list it in a revision, and the server does not tell them it exists; uploading the
+/// same content makes it theirs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_workspaces_blob_is_neither_readable_nor_listable_by_its_hash() {
+    let w = World::sqlite().await;
+    let mut globex = Device::new(1);
+    let secret = blob_in_workspace(&w.app, &w.other_owner.token, &mut globex, w.other_ws, 10).await;
+    let content = "file of spec 10";
+    assert_eq!(secret.0, sha(content.as_bytes()));
+    let mut acme = Device::new(2);
+    let spec: SpecId = id(100);
+    let revision = |dev: &mut Device, n: u128| {
+        dev.env(Mutation::CreateRevision {
+            revision_id: id(n),
+            deliverable_id: id(101),
+            spec_id: spec,
+            files: vec![ManifestEntry { path: "stolen.txt".into(), sha256: secret.0.clone(), size: secret.1, executable: false }],
+            summary: String::new(),
+            addresses: vec![],
+        })
+    };
+    let envs = vec![
+        acme.env(create_spec(spec, w.ws, "Mine")),
+        acme.env(Mutation::CreateDeliverable { deliverable_id: id(101), spec_id: spec }),
+        revision(&mut acme, 102),
+        acme.env(Mutation::SetTitle { spec_id: spec, title: "Still mine".into() }),
+    ];
+    let out = w.app.push_ok(&w.owner.token, acme.id, &envs).await;
+    assert!(matches!(&out[2], Outcome::Rejected { code: ApiErrorCode::Forbidden, .. }), "{:?}", out[2]);
+    assert_eq!((&out[0], &out[1], &out[3]), (&Outcome::Applied, &Outcome::Applied, &Outcome::Applied), "only that mutation");
+    let blob_path = format!("/v1/blobs/{}", secret.0);
+    let (st, _) = w.app.call_raw(Method::GET, &blob_path, Some(&w.owner.token), None, true).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let ask = || Some(json!({"hashes": [secret.0.clone()]}));
+    let (st, body) = w.app.call(Method::POST, "/v1/blobs/missing", Some(&w.owner.token), ask()).await;
+    assert_eq!((st, body["missing"].clone()), (StatusCode::OK, json!([secret.0])), "missing for this caller");
+    let (st, body) = w.app.call(Method::POST, "/v1/blobs/missing", Some(&w.other_owner.token), ask()).await;
+    assert_eq!((st, body["missing"].clone()), (StatusCode::OK, json!([])), "present for its uploader");
+    // Having the content is what counts: upload it, and it is Acme's too.
+    let (st, _) = w.app.call_raw(Method::PUT, &blob_path, Some(&w.owner.token), Some(content.as_bytes().to_vec()), true).await;
+    assert_eq!(st, StatusCode::NO_CONTENT);
+    let (_, body) = w.app.call(Method::POST, "/v1/blobs/missing", Some(&w.owner.token), ask()).await;
+    assert_eq!(body["missing"], json!([]));
+    let out = w.app.push_ok(&w.owner.token, acme.id, &[revision(&mut acme, 103)]).await;
+    assert_eq!(out, vec![Outcome::Applied]);
+    let (st, _) = w.app.call_raw(Method::GET, &blob_path, Some(&w.reviewer.token), None, true).await;
+    assert_eq!(st, StatusCode::OK, "now listed by a revision Acme's reviewer can see");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_by_every_role_in_own_and_other_workspaces() {
     let w = World::sqlite().await;
     let mut od = Device::new(1);
-    let assigned = fixture(&w.app, &w.owner.token, &mut od, w.ws, 10, Some(&w.contractor.email)).await;
-    let unassigned = fixture(&w.app, &w.owner.token, &mut od, w.ws, 20, None).await;
+    let none = || (String::new(), 0);
+    let assigned = fixture(&w.app, &w.owner.token, &mut od, w.ws, 10, Some(&w.contractor.email), Target::Assigned, none()).await;
+    let unassigned = fixture(&w.app, &w.owner.token, &mut od, w.ws, 20, None, Target::Unassigned, none()).await;
     let mut xd = Device::new(2);
-    let other = fixture(&w.app, &w.other_owner.token, &mut xd, w.other_ws, 30, None).await;
+    let other = fixture(&w.app, &w.other_owner.token, &mut xd, w.other_ws, 30, None, Target::OtherWorkspace, none()).await;
     let actors = [(Role::Owner, &w.owner), (Role::Reviewer, &w.reviewer), (Role::Contractor, &w.contractor)];
     for (role, s) in actors {
         let t = Some(s.token.as_str());

@@ -55,12 +55,7 @@ async fn next_poke(resp: &mut reqwest::Response, buf: &mut String) -> Poke {
 async fn sync_blobs_and_events_over_real_http_then_graceful_shutdown() {
     let app = TestApp::sqlite();
     let code = app.bootstrap_invite("Acme", "owner@acme.test", Role::Owner).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(handoff_server::serve(listener, app.state.clone(), async move {
-        let _ = stop_rx.await;
-    }));
+    let LoopbackServer { addr, stop: stop_tx, task: server } = LoopbackServer::start(&app).await;
     let base = format!("http://{addr}");
     let c = http();
     assert_eq!(c.get(format!("{base}/healthz")).send().await.expect("healthz").text().await.expect("text"), "ok");
@@ -77,23 +72,7 @@ async fn sync_blobs_and_events_over_real_http_then_graceful_shutdown() {
     assert_eq!(put.status(), 204);
     let mut dev = Device::new(1);
     let spec: SpecId = id(1);
-    let envs = vec![
-        dev.env(create_spec(spec, ws, "Over HTTP")),
-        dev.env(Mutation::CreateDeliverable { deliverable_id: id(2), spec_id: spec }),
-        dev.env(Mutation::CreateRevision {
-            revision_id: id(3),
-            deliverable_id: id(2),
-            spec_id: spec,
-            files: vec![ManifestEntry {
-                path: "hello.txt".into(),
-                sha256: hash.clone(),
-                size: content.len() as u64,
-                executable: false,
-            }],
-            summary: "hi".into(),
-            addresses: vec![],
-        }),
-    ];
+    let envs = first_delivery(&mut dev, ws, "Over HTTP", "hello.txt", &content);
     let resp: PushResponse = c
         .post(format!("{base}/v1/push"))
         .bearer_auth(&owner.token)

@@ -4,12 +4,14 @@
 //!   together, on PostgreSQL (a throwaway cluster, or `HANDOFF_TEST_POSTGRES_URL`).
 //! - `routes`: the router's surface (protocol gate, fallbacks, OpenAPI, bad input).
 //! - `authz`: the authorization matrix.
+//! - `abuse`: throttled sign-in, upload quotas, bounded pulls, timeouts and event stream caps.
 //! - `reviews`: the reviewing rules (whole reviews, who resolves, claims, acceptance).
 //! - `e2e`: the server on 127.0.0.1:0 over real HTTP, and the real binary killed mid-push.
 
 #[path = "../support/mod.rs"]
 mod support;
 
+mod abuse;
 mod authz;
 mod e2e;
 mod reviews;

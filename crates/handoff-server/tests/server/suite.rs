@@ -54,6 +54,7 @@ cases!(
     tokens_expire_and_are_revoked,
     sql_looking_text_is_stored_verbatim,
     concurrent_pushes_are_pulled_gap_free,
+    two_owners_removing_each_other_at_once_leave_one,
 );
 
 fn outcome_kind(o: &Outcome) -> &'static str {
@@ -754,6 +755,49 @@ async fn members_invites_and_removal(app: TestApp) {
     assert!(pages.iter().any(|p| p.scope == Scope::Workspace(w.ws) && p.reset), "a removed member's client drops the workspace");
     let last_owner = format!("/v1/workspaces/{}/members/{}", w.ws, w.owner.user_id);
     assert_eq!(w.app.call(Method::DELETE, &last_owner, Some(&w.owner.token), None).await.1["code"], "invalid");
+}
+
+/// The last-owner rule under concurrency: two owners remove each other at the same moment, in
+/// many workspaces; each workspace keeps exactly one owner.
+async fn two_owners_removing_each_other_at_once_leave_one(app: TestApp) {
+    let mut rounds = Vec::new();
+    for i in 0..12 {
+        let ws = format!("Duo {i}");
+        let a = app.member(&ws, &format!("a{i}@duo.test"), Role::Owner).await;
+        let b = app.member(&ws, &format!("b{i}@duo.test"), Role::Owner).await;
+        rounds.push((a.workspaces[0].workspace.id, a, b));
+    }
+    let mut tasks = Vec::new();
+    for (ws, a, b) in &rounds {
+        for (me, them) in [(a, b), (b, a)] {
+            let (state, token) = (app.state.clone(), me.token.clone());
+            let path = format!("/v1/workspaces/{ws}/members/{}", them.user_id);
+            tasks.push(tokio::spawn(async move { call_state(&state, Method::DELETE, &path, Some(&token), None, true).await }));
+        }
+    }
+    let mut removed = 0;
+    for t in tasks {
+        let (status, body) = t.await.expect("remover");
+        match status {
+            StatusCode::NO_CONTENT => removed += 1,
+            // Refused as the last owner, or as no longer a member.
+            StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND => {}
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    assert_eq!(removed, rounds.len(), "exactly one removal per workspace");
+    for (ws, a, b) in &rounds {
+        let survivor =
+            if app.call(Method::GET, &format!("/v1/workspaces/{ws}/members"), Some(&a.token), None).await.0 == StatusCode::OK {
+                a
+            } else {
+                b
+            };
+        let (s, members) = app.call(Method::GET, &format!("/v1/workspaces/{ws}/members"), Some(&survivor.token), None).await;
+        assert_eq!(s, StatusCode::OK, "one of the two is still a member of {ws}");
+        let owners = members.as_array().map(|m| m.iter().filter(|m| m["role"] == "owner").count());
+        assert_eq!(owners, Some(1), "{ws}: {members}");
+    }
 }
 
 async fn tokens_expire_and_are_revoked(app: TestApp) {

@@ -35,6 +35,7 @@ fn test_config(dir: &std::path::Path) -> Config {
     let mut c = Config::new(dir.join("blobs"));
     c.password_cost = PasswordCost::TestsOnly;
     c.rate_limit = None;
+    c.auth_rate_limit = None;
     c
 }
 
@@ -207,6 +208,35 @@ pub async fn call_state(
     (status, value)
 }
 
+/// The library server serving a [`TestApp`]'s state on 127.0.0.1 until stopped.
+pub struct LoopbackServer {
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
+    /// Sending stops it (graceful shutdown).
+    pub stop: tokio::sync::oneshot::Sender<()>,
+    /// Ends when `serve` returns.
+    pub task: tokio::task::JoinHandle<handoff_server::Result<()>>,
+}
+
+impl LoopbackServer {
+    /// Serves `app` on a free loopback port.
+    pub async fn start(app: &TestApp) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (stop, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(handoff_server::serve(listener, app.state.clone(), async move {
+            let _ = stop_rx.await;
+        }));
+        Self { addr, stop, task }
+    }
+
+    /// Stops it and waits for `serve` to return.
+    pub async fn shut_down(self) {
+        self.stop.send(()).expect("stop");
+        self.task.await.expect("join").expect("serve");
+    }
+}
+
 /// Fixed ids for readable tests.
 pub fn id<T: From<uuid::Uuid>>(n: u128) -> T {
     T::from(uuid::Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 | n))
@@ -283,6 +313,24 @@ pub fn create_spec(spec: SpecId, ws: WorkspaceId, title: &str) -> Mutation {
         criteria: vec![Criterion { id: id(900), text: "Imports CSV".into() }],
         due_date: None,
     }
+}
+
+/// A new spec `id(1)` in `ws` with deliverable `id(2)` and its revision `id(3)`, holding one
+/// file `path` with `content` (upload it first).
+pub fn first_delivery(dev: &mut Device, ws: WorkspaceId, title: &str, path: &str, content: &[u8]) -> Vec<MutationEnvelope> {
+    let spec: SpecId = id(1);
+    vec![
+        dev.env(create_spec(spec, ws, title)),
+        dev.env(Mutation::CreateDeliverable { deliverable_id: id(2), spec_id: spec }),
+        dev.env(Mutation::CreateRevision {
+            revision_id: id(3),
+            deliverable_id: id(2),
+            spec_id: spec,
+            files: vec![ManifestEntry { path: path.into(), sha256: sha(content), size: content.len() as u64, executable: false }],
+            summary: "hi".into(),
+            addresses: vec![],
+        }),
+    ]
 }
 
 /// The sha256 hex of `bytes`.

@@ -24,6 +24,8 @@ function revision(id: string, number: number): RevisionSummary {
     addresses: [],
     created_by: "dev@example.com",
     created_at: 1_700_000_000_000,
+    shown_at: 1_700_000_000_000,
+    author_clock_off: false,
   };
 }
 
@@ -33,6 +35,16 @@ async function openTypedFolder(path: string) {
 }
 
 describe("Revisions", () => {
+  it("shows the server's receive time when the author's clock was far off, and never throws on it", () => {
+    mockIPC(() => undefined);
+    const backdated = { ...revision("r1", 1), created_at: 9.2e18, shown_at: 1_700_000_000_000, author_clock_off: true };
+    render(Revisions, { specId: SPEC, revisions: [backdated, revision("r2", 2)] });
+    const [second, first] = screen.getAllByTestId("delivered-at");
+    expect(first).toHaveTextContent("received by the server; the author's clock said an unknown time");
+    expect(first).toHaveTextContent("2023");
+    expect(second).not.toHaveTextContent("received by the server");
+  });
+
   it("shows how many files are stored while a large folder is delivered, and stays usable", async () => {
     let finish: (v: RevisionSummary) => void = () => {};
     const calls: [string, unknown][] = [];

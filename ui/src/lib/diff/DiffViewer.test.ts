@@ -23,6 +23,8 @@ function revision(number: number): RevisionSummary {
     addresses: [],
     created_by: "dev@example.com",
     created_at: 1_700_000_000_000,
+    shown_at: 1_700_000_000_000,
+    author_clock_off: false,
   };
 }
 

@@ -40,6 +40,11 @@ describe("account error messages", () => {
     expect(accountErrorMessage({ code: "token_expired", message: "x" }, "sign_in", "s")).toMatch(/expired/);
     expect(accountErrorMessage({ code: "invite_invalid", message: "x" }, "join", "s")).toMatch(/invite code/);
   });
+  it("says how long to wait when sign-in attempts are throttled, and words an upload quota", () => {
+    const throttled = { code: "rate_limited" as const, message: "the server refused: too many requests; retry in 100 s (rate_limited)" };
+    expect(accountErrorMessage(throttled, "sign_in", "s")).toContain("retry in 100 s");
+    expect(errorText({ code: "quota_exceeded", message: "x" })).toMatch(/upload quota/);
+  });
   it("words a missing keychain for the desktop, not with the CLI's flags", () => {
     const m = accountErrorMessage({ code: "no_keychain", message: "no OS keychain ... --insecure-token-file" }, "join", "s");
     expect(m).toMatch(/unlocked keyring/);

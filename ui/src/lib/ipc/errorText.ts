@@ -56,11 +56,14 @@ const SENTENCES: Record<Code, string | null> = {
   upgrade_required: "The server needs a newer version of Handoff. Update the app; your unsent changes are kept.",
   mutation_gap: null,
   too_large: null,
-  rate_limited: "The server is busy with too many requests. Handoff tries again shortly.",
+  // The server's sentence names the wait (sign-in attempts, or a busy server).
+  rate_limited: null,
   hash_mismatch: null,
   blobs_missing: null,
   invite_invalid: "This invite code is unknown, already used or expired. Ask whoever invited you for a new one.",
   already_exists: null,
+  quota_exceeded:
+    "Your account has uploaded as much as this server allows, so new files are not stored. Ask whoever runs the server to raise your upload quota (handoff-server --upload-quota-gib).",
   no_keychain: NO_KEYCHAIN,
   keychain: null,
   token_file: null,

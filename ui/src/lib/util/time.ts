@@ -18,13 +18,31 @@ export function viewerTimeZone(): string {
   return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
 }
 
+/** The largest time a JavaScript Date holds, in ms either side of 1970. */
+const MAX_DATE_MS = 8.64e15;
+
+/** Whether `ms` is a time a Date can hold: a time from a client's clock may be anything. */
+function representable(ms: number): boolean {
+  return Number.isFinite(ms) && Math.abs(ms) <= MAX_DATE_MS;
+}
+
+/** Said of a time no calendar can show (a client clock's nonsense), instead of throwing. */
+export const UNKNOWN_TIME = "an unknown time";
+
 /** "28 Nov 2026, 17:59" style, in `timeZone`. */
 export function formatTime(ms: number, locale = viewerLocale(), timeZone = viewerTimeZone()): string {
+  if (!representable(ms)) return UNKNOWN_TIME;
   return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short", timeZone }).format(new Date(ms));
+}
+
+/** The machine-readable form for a `<time datetime>`, or undefined when there is none. */
+export function isoTime(ms: number): string | undefined {
+  return representable(ms) ? new Date(ms).toISOString() : undefined;
 }
 
 /** "5 minutes ago" style relative to `now`. */
 export function formatRelative(ms: number, now = Date.now(), locale = viewerLocale()): string {
+  if (!representable(ms)) return UNKNOWN_TIME;
   const rtf = new Intl.RelativeTimeFormat(locale, { numeric: "auto" });
   const diff = (ms - now) / 1000;
   const abs = Math.abs(diff);

@@ -1,6 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { dueText, formatBytes, formatTime, todayIn } from "./time";
+import { UNKNOWN_TIME, dueText, formatBytes, formatRelative, formatTime, isoTime, todayIn } from "./time";
 import { renderMarkdown } from "./markdown";
+
+describe("times from a client's clock", () => {
+  it("never throw, however far off they are", () => {
+    for (const ms of [9.2e18, -9.2e18, 8.64e15 + 1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      expect(formatTime(ms, "en-GB", "UTC")).toBe(UNKNOWN_TIME);
+      expect(formatRelative(ms, 0, "en-GB")).toBe(UNKNOWN_TIME);
+      expect(isoTime(ms)).toBeUndefined();
+    }
+    expect(isoTime(0)).toBe("1970-01-01T00:00:00.000Z");
+    expect(formatTime(8.64e15, "en-GB", "UTC")).toContain("275760");
+  });
+});
 
 describe("formatTime", () => {
   it("shows the instant in the viewer's time zone with an explicit locale", () => {

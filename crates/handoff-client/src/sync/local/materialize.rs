@@ -72,11 +72,20 @@ pub(super) fn materialize(tx: &Transaction<'_>, scope: &Scope, r: &Record) -> Re
             .execute(params![d.id.to_string(), d.spec_id.to_string(), d.created_by, d.created_at.as_millis()])?;
         }
         Record::Revision(r) => {
-            let changed = tx.prepare_cached(
-                "UPDATE revisions SET number = ?2, number_confirmed = ?3, summary = ?4, created_by = ?5, created_at = ?6 WHERE id = ?1",
-            )?
-            .execute(params![r.id.to_string(), r.number, r.number_confirmed, r.summary, r.created_by, r.created_at.as_millis()],
-            )?;
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE revisions SET number = ?2, number_confirmed = ?3, summary = ?4, created_by = ?5, created_at = ?6,
+                     received_at = ?7 WHERE id = ?1",
+                )?
+                .execute(params![
+                    r.id.to_string(),
+                    r.number,
+                    r.number_confirmed,
+                    r.summary,
+                    r.created_by,
+                    r.created_at.as_millis(),
+                    r.received_at.map(Timestamp::as_millis)
+                ])?;
             if changed == 0 {
                 apply::insert_revision(tx, r)?;
             }

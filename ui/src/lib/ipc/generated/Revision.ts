@@ -48,6 +48,11 @@ addresses: Array<ThreadId>,
  */
 created_by: string, 
 /**
- * When it was made.
+ * When it was made, by its author's clock (which may be anything).
  */
-created_at: Timestamp, };
+created_at: Timestamp, 
+/**
+ * When the server received it, by the server's clock; none until it is pushed, and on
+ * records from servers that predate the field (old clients ignore it).
+ */
+received_at: Timestamp | null, };

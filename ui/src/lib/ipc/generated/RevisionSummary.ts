@@ -47,4 +47,13 @@ created_by: string,
 /**
  * When it was delivered (on the author's clock).
  */
-created_at: Timestamp, };
+created_at: Timestamp, 
+/**
+ * The time to show: the author's, or the server's receive time when the two disagree by
+ * more than `handoff_core::time::SHOWN_TIME_TOLERANCE_MS`.
+ */
+shown_at: Timestamp, 
+/**
+ * `shown_at` is the server's time because the author's clock was far off.
+ */
+author_clock_off: boolean, };
