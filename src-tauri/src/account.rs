@@ -331,14 +331,10 @@ mod tests {
             "--name",
             "Ana",
         ]));
+        let full = full.expect("all of it given");
         assert_eq!(
-            full,
-            Some(FirstRunInvite {
-                server_url: "http://127.0.0.1:8470".into(),
-                invite_code: "ABCD-EFGH".into(),
-                email: "owner@localhost".into(),
-                display_name: "Ana".into(),
-            })
+            [full.server_url.as_str(), &full.invite_code, &full.email, &full.display_name],
+            ["http://127.0.0.1:8470", "ABCD-EFGH", "owner@localhost", "Ana"]
         );
         assert_eq!(FirstRunInvite::from_args(args(&["--join", "http://x", "--invite", "C"])), None, "no email");
         assert_eq!(

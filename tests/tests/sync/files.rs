@@ -203,10 +203,10 @@ fn what_is_not_downloaded_is_named_once_and_fetched_on_demand() {
     assert_eq!(held, vec![1], "{st}");
     assert_eq!(eve.missing(&e.spec, 2), 0);
 
-    // Offline, fetching says the server does not answer.
+    // Server stopped: fetching says nothing listens at its address.
     let out = dee.run(&["fetch", &e.spec]);
     assert!(!out.status.success());
-    assert!(stderr_of(&out).contains("cannot reach the server"), "{}", stderr_of(&out));
+    assert!(stderr_of(&out).contains("refused the connection"), "{}", stderr_of(&out));
 
     // Online again: fetch one revision, then a diff downloads the other by itself.
     e.server.start();

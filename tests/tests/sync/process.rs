@@ -94,7 +94,10 @@ fn server_and_clients_killed_mid_sync_lose_nothing_and_double_nothing() {
     // Killed while a blob of the delivery is streaming into the server's temp folder: the
     // push has started and not finished.
     let receiving = server.data.join("blobs").join("tmp");
-    let mid_upload = wait_until(|| std::fs::read_dir(&receiving).is_ok_and(|mut d| d.next().is_some()));
+    // A `.part` is a temp file its writer named after locking it: the upload is streaming.
+    let mid_upload = wait_until(|| {
+        std::fs::read_dir(&receiving).is_ok_and(|d| d.flatten().any(|e| e.path().extension().is_some_and(|x| x == "part")))
+    });
     server.kill();
     assert!(mid_upload, "the server never started receiving the delivery");
     let _ = push.wait();

@@ -121,7 +121,9 @@ export type AccountAction = "join" | "sign_in" | "sign_out" | "change_server";
 export function accountErrorMessage(e: IpcError, action: AccountAction, serverUrl: string): string {
   const where = serverUrl.trim() || "that address";
   if (action === "change_server") {
-    if (e.code === "offline") return `The server at ${where} does not answer, so the address was not changed. Check it and try again.`;
+    if (e.code === "offline" || e.code === "connection_refused") {
+      return `The server at ${where} does not answer, so the address was not changed. Check it and try again.`;
+    }
     if (e.code === "not_signed_in") return "You are not signed in: use Sign in with the new address instead.";
     if (needsSignIn(e)) {
       return `The server at ${where} does not accept your session: it may be a different server. The address was not changed; to use that server, sign out and sign in there.`;
@@ -131,6 +133,8 @@ export function accountErrorMessage(e: IpcError, action: AccountAction, serverUr
   switch (e.code) {
     case "offline":
       return `The server at ${where} does not answer. Check the address and your connection, then try again; what you typed is kept.`;
+    case "connection_refused":
+      return `The server at ${where} does not answer: nothing is listening at that address and port. Is the server running, and is the port right? What you typed is kept.`;
     case "unauthorized":
       return action === "join"
         ? "This email already has an account and the password is wrong. Enter that account's password."
