@@ -2,8 +2,11 @@
 //! the real router in-process, through a seeded fault layer (lost requests, answers lost after
 //! the server committed, duplicates, late re-deliveries, partitions lasting simulated days,
 //! clients killed between a local commit and its push, server restarts, clocks skewed by up to
-//! ±24 h), doing random work over every entity kind in every role. After healing and syncing to
-//! quiescence it checks invariants 1–7.
+//! ±24 h, the server's body limit lowered at random, another account signing in on a data dir
+//! for a while, stored blobs deleted from a data dir, the server restored from an earlier
+//! backup), doing random work over every entity kind in every role. After healing (every
+//! account that signed in on a data dir signs in there again and syncs) and syncing to
+//! quiescence it checks invariants 1–7; invariant 2 per client id.
 //!
 //! - `HANDOFF_SIM_SEED=123 cargo test -p handoff-tests --test sync sim` replays one seed.
 //! - `HANDOFF_SIM_SEEDS=N` runs seeds `HANDOFF_SIM_START..+N` (default 0..200);
