@@ -282,6 +282,10 @@ pub struct PushResponse {
     pub results: Vec<PushResult>,
     /// The server's clock; clients catch their HLC up with it.
     pub server_hlc: Hlc,
+    /// Which history of the server's database answered, as in [`PullResponse::history`]: a
+    /// client that has only pushed so far learns it here, so a later restore is seen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<String>,
 }
 
 /// A unit of authorization and of ordering: a workspace (its members) or one spec with

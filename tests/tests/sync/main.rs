@@ -10,6 +10,7 @@ mod http_e2e;
 mod net_errors;
 mod process;
 mod procs;
+mod restore;
 mod reviewing;
 mod sim;
 mod support;

@@ -387,6 +387,7 @@ async fn run(seed: u64, steps: u32) {
                     drop_response: rng.below(30) as f64 / 100.0,
                     duplicate: rng.below(20) as f64 / 100.0,
                     replay_old: rng.below(20) as f64 / 100.0,
+                    lose_pull_answers: false,
                 };
                 clients[i].transport.set_faults(f);
                 if rng.chance(0.3) {

@@ -232,6 +232,8 @@ pub struct Faults {
     pub duplicate: f64,
     /// Probability an earlier request is delivered again, late (reordering).
     pub replay_old: f64,
+    /// Every pull's answer is lost after the server made it (pushes get through).
+    pub lose_pull_answers: bool,
 }
 
 /// Counts of what the fault layer did.
@@ -312,7 +314,7 @@ impl Transport for SimTransport {
                         None
                     };
                     let duplicate = l.rng.chance(f.duplicate);
-                    let drop_response = l.rng.chance(f.drop_response);
+                    let drop_response = l.rng.chance(f.drop_response) || f.lose_pull_answers && req.path == "/v1/pull";
                     if duplicate {
                         l.stats.duplicates += 1;
                     }

@@ -39,8 +39,9 @@ impl SyncEngine {
         let mut refused: Option<SyncError> = None;
         let total_pending = local::pending(&self.client.conn())?.entries.len() as u64;
         let mut blob_retries = 0u32;
-        self.probe_restored(&token).await?;
         loop {
+            // Any answer (a pull page or a push) may reveal a server restored from a backup.
+            self.probe_restored(&token).await?;
             let (local_state, batch_envs, client) = {
                 let conn = self.client.conn();
                 let pending = local::pending(&conn)?;
@@ -127,9 +128,6 @@ impl SyncEngine {
                 }
                 Step::Pull => {
                     let (tally, more) = self.pull_page(&token).await?;
-                    if tally.new_history {
-                        self.probe_restored(&token).await?;
-                    }
                     report.pulls += 1;
                     report.records_pulled += tally.records;
                     report.lost_scopes += tally.lost_scopes;
@@ -295,6 +293,7 @@ impl SyncEngine {
         let resp: PushResponse = self.call(Method::Post, "/v1/push", Some(token), json_body(req)?).await?;
         let mut conn = self.client.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(ClientError::from)?;
+        local::note_history(&tx, resp.history.as_deref())?;
         let tally = local::record_push_results(&tx, client, &resp.results, resp.server_hlc, self.client.now())?;
         crate::store::commit(tx)?;
         Ok(tally)
@@ -306,16 +305,10 @@ impl SyncEngine {
         let resp: PullResponse<local::Pulled> = self.call(Method::Post, "/v1/pull", Some(token), json_body(&req)?).await?;
         let mut conn = self.client.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(ClientError::from)?;
-        if let Some(history) = &resp.history {
-            let known = crate::outbox::meta_get(&tx, "server_history")?;
-            meta_set(&tx, "server_history", history)?;
-            if known.is_some_and(|k| k != *history) {
-                // Restored from a backup (or another server): what this page answered was
-                // asked with cursors of the old history; ask again for everything.
-                local::refetch_everything(&tx)?;
-                crate::store::commit(tx)?;
-                return Ok((PullTally { new_history: true, ..PullTally::default() }, true));
-            }
+        if local::note_history(&tx, resp.history.as_deref())? {
+            // What this page answered was asked with cursors of the old history: ask again.
+            crate::store::commit(tx)?;
+            return Ok((PullTally { new_history: true, ..PullTally::default() }, true));
         }
         let tally = local::apply_pull(&tx, &resp, self.client.now())?;
         if !resp.more {

@@ -21,10 +21,18 @@ pub async fn push(
     tracing::info!(client = %req.client_id, count = req.mutations.len(), "push");
     let input =
         PushInput { user_id: caller.user_id, email: caller.email, now: state.now(), hlc: state.hlc.clone(), request: req };
-    let out = state.db.write(move |db| Box::pin(async move { push::push(db, &input).await })).await?;
+    let (out, history) = state
+        .db
+        .write(move |db| {
+            Box::pin(async move {
+                let out = push::push(db, &input).await?;
+                Ok((out, crate::storage::queries::history(db).await?))
+            })
+        })
+        .await?;
     // Only after commit: a poke must never announce a version that could still roll back.
     state.publish(out.changes);
-    Ok(Json(PushResponse { results: out.results, server_hlc: state.server_hlc()? }))
+    Ok(Json(PushResponse { results: out.results, server_hlc: state.server_hlc()?, history: Some(history) }))
 }
 
 /// `POST /v1/pull`: one page of changes in the scopes the caller can see.

@@ -36,7 +36,7 @@ pub use push::PushTally;
 pub(crate) use push::pending_ids;
 pub(crate) use push::{blob_hashes, envelopes, note_push_failure, pending, record_push_results};
 pub(crate) use rebase::rebuild_dirty;
-pub(crate) use restore::{probed, prune_sent, refetch_everything, resend, to_probe};
+pub(crate) use restore::{note_history, probed, prune_sent, refetch_everything, resend, to_probe};
 
 fn corrupt(e: impl std::fmt::Display) -> ClientError {
     ClientError::Corrupt(e.to_string())

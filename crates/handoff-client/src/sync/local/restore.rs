@@ -45,6 +45,23 @@ pub(crate) fn refetch_everything(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// Records which server history answered; when it differs from the one known here (the
+/// server was restored from a backup, or is another server), asks for everything again and
+/// marks every client id to probe. Whether it changed.
+///
+/// Push answers carry it as well as pull pages: a device that pushed and never pulled
+/// before a restore must still see it, or the restore silently loses what it pushed.
+pub(crate) fn note_history(tx: &Transaction<'_>, history: Option<&str>) -> Result<bool> {
+    let Some(history) = history else { return Ok(false) };
+    let known = crate::outbox::meta_get(tx, "server_history")?;
+    crate::outbox::meta_set(tx, "server_history", history)?;
+    let changed = known.is_some_and(|k| k != history);
+    if changed {
+        refetch_everything(tx)?;
+    }
+    Ok(changed)
+}
+
 /// The signed-in account's client ids that must check what a restored server still has, each
 /// with its base and the newest envelope it had answered (none: nothing to check).
 pub(crate) fn to_probe(conn: &Connection) -> Result<Vec<((ClientId, u64), Option<MutationEnvelope>)>> {
