@@ -52,6 +52,8 @@ pub const TEST_PACKAGES: &[Package] = &[
     Package { name: "patch", probe: Probe::Program("patch") },
     // The durability tests read the binaries' system calls (fsync after each blob rename).
     Package { name: "strace", probe: Probe::Program("strace") },
+    // Machines with wrong clocks: the CLI run under libfaketime (tests/sync/clocks.rs).
+    Package { name: "faketime", probe: Probe::Program("faketime") },
     Package { name: "postgresql", probe: Probe::DirPrefix("/usr/lib/postgresql", "1") },
     Package { name: "dbus-x11", probe: Probe::Program("dbus-launch") },
     Package { name: "gnome-keyring", probe: Probe::Program("gnome-keyring-daemon") },

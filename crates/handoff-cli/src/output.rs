@@ -71,6 +71,16 @@ fn error_code(e: &anyhow::Error) -> Code {
 }
 
 /// `2026-11-28 17:40 UTC`, from milliseconds since the epoch (civil-from-days, no tz data).
+/// The time shown for something written on someone's machine, saying what their clock said
+/// when the server's receive time was shown instead.
+fn shown(shown_at: Timestamp, authored: Timestamp, author_clock_off: bool) -> String {
+    if author_clock_off {
+        format!("{} (received by the server; the author's clock said {})", when(shown_at), when(authored))
+    } else {
+        when(shown_at)
+    }
+}
+
 fn when(t: Timestamp) -> String {
     let secs = t.as_millis().div_euclid(1000);
     let days = secs.div_euclid(86_400);
@@ -231,7 +241,7 @@ impl Printer {
                     o,
                     "  {} · {}{}\n    {}",
                     c.author,
-                    when(c.created_at),
+                    shown(c.shown_at, c.created_at, c.author_clock_off),
                     if c.edited_at.is_some() { " (edited)" } else { "" },
                     body.replace('\n', "\n    ")
                 )?;
@@ -375,7 +385,7 @@ fn write_revision(o: &mut dyn Write, r: &RevisionSummary) -> std::io::Result<()>
         r.created_by,
         r.files,
         r.bytes,
-        when(r.created_at),
+        shown(r.shown_at, r.created_at, r.author_clock_off),
         provisional
     )?;
     if !r.summary.trim().is_empty() {

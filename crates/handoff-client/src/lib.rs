@@ -576,7 +576,11 @@ impl Client {
             deliverables: read::deliverables(&tx, spec_id)?,
             revisions: revisions.iter().map(RevisionSummary::from).collect(),
             threads,
-            reviews,
+            reviews: {
+                let mut shown: Vec<crate::views::Shown<Review>> = reviews.into_iter().map(Into::into).collect();
+                shown.sort_by_key(|r| std::cmp::Reverse(r.shown_at));
+                shown
+            },
             drafts: reviewing::draft_count(&tx, spec_id)?,
             ledger,
             pending_changes: pending,

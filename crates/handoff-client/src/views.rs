@@ -51,8 +51,8 @@ pub struct ThreadView {
     pub thread: Thread,
     /// Resolve/reopen events so far.
     pub events: u32,
-    /// Its comments, oldest first.
-    pub comments: Vec<Comment>,
+    /// Its comments, oldest first by the time shown.
+    pub comments: Vec<Shown<Comment>>,
     /// Resolves, reopens and claims, oldest first.
     pub history: Vec<ThreadHistoryEntry>,
     /// The revision that claims to address it, while the claim waits for a reviewer (the
@@ -61,6 +61,68 @@ pub struct ThreadView {
     /// Whether this user may resolve it (owners, reviewers, whoever opened it), by
     /// `handoff_core::lifecycle::may_resolve`.
     pub may_resolve: bool,
+}
+
+/// A record written on someone's machine, with the time to show for it: its author's clock,
+/// or the server's receive time when the two disagree by more than
+/// `handoff_core::time::SHOWN_TIME_TOLERANCE_MS` (a backdated or far-off clock).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Shown<T> {
+    /// The record, its fields inline.
+    #[serde(flatten)]
+    pub record: T,
+    /// The time to show.
+    pub shown_at: Timestamp,
+    /// `shown_at` is the server's time because the author's clock was far off.
+    pub author_clock_off: bool,
+}
+
+/// A record made on an author's machine: its author's time and the server's receive time.
+pub trait Authored {
+    /// When it was made, by its author's clock.
+    fn authored_at(&self) -> Timestamp;
+    /// When the server received it.
+    fn received_at(&self) -> Option<Timestamp>;
+}
+
+impl Authored for Comment {
+    fn authored_at(&self) -> Timestamp {
+        self.created_at
+    }
+    fn received_at(&self) -> Option<Timestamp> {
+        self.received_at
+    }
+}
+
+impl Authored for Review {
+    fn authored_at(&self) -> Timestamp {
+        self.published_at
+    }
+    fn received_at(&self) -> Option<Timestamp> {
+        self.received_at
+    }
+}
+
+impl<T: Authored> From<T> for Shown<T> {
+    fn from(record: T) -> Self {
+        let (shown_at, author_clock_off) = handoff_core::time::shown_time(record.authored_at(), record.received_at());
+        Self { record, shown_at, author_clock_off }
+    }
+}
+
+impl<T> std::ops::Deref for Shown<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.record
+    }
+}
+
+/// `records` as shown, oldest first by the time shown (ties keep their order).
+pub fn shown_in_order<T: Authored>(records: Vec<T>) -> Vec<Shown<T>> {
+    let mut shown: Vec<Shown<T>> = records.into_iter().map(Shown::from).collect();
+    shown.sort_by_key(|s| s.shown_at);
+    shown
 }
 
 /// A revision without its manifest, for timelines.
@@ -130,8 +192,8 @@ pub struct SpecDetail {
     pub revisions: Vec<RevisionSummary>,
     /// Its threads.
     pub threads: Vec<ThreadView>,
-    /// Its reviews, newest first.
-    pub reviews: Vec<Review>,
+    /// Its reviews, newest first by the time shown.
+    pub reviews: Vec<Shown<Review>>,
     /// This user's unpublished review comments on it.
     pub drafts: u32,
     /// The acceptance ledger, read in the same transaction (one answer per screen refresh).

@@ -41,7 +41,7 @@ pub struct LedgerEntry {
     pub evidence: Option<Evidence>,
     /// The revision reviewed.
     pub revision_number: u32,
-    /// When the review was published.
+    /// When the review was published (the server's time when the reviewer's clock was far off).
     pub published_at: Timestamp,
 }
 
@@ -96,17 +96,23 @@ pub struct Ledger {
     pub override_: Option<AcceptanceOverride>,
 }
 
+/// When a review counts as published: its reviewer's clock, or the server's when that clock
+/// was far off (so a wrong clock cannot make an old review outrank a newer one).
+fn published(r: &Review) -> Timestamp {
+    crate::time::shown_time(r.published_at, r.received_at).0
+}
+
 /// Each reviewer's standing review per revision: the latest one they published on it.
 fn standing(reviews: &[Review]) -> Vec<&Review> {
     let mut latest: BTreeMap<(RevisionId, &str), &Review> = BTreeMap::new();
     for r in reviews {
         let slot = latest.entry((r.revision_id, r.reviewer.as_str())).or_insert(r);
-        if (r.published_at, r.id) > (slot.published_at, slot.id) {
+        if (published(r), r.id) > (published(slot), slot.id) {
             *slot = r;
         }
     }
     let mut out: Vec<&Review> = latest.into_values().collect();
-    out.sort_by_key(|r| (r.published_at, r.id));
+    out.sort_by_key(|r| (published(r), r.id));
     out
 }
 
@@ -152,7 +158,7 @@ pub fn ledger(
                 note: v.note.clone(),
                 evidence: v.evidence.clone(),
                 revision_number: revisions[col].number,
-                published_at: review.published_at,
+                published_at: published(review),
             };
             let r = &mut rows[row];
             // A removed criterion shows the text its latest review saw.
@@ -240,7 +246,15 @@ mod tests {
             threads: vec![],
             replies: vec![],
             published_at: Timestamp::from_millis(at),
+            received_at: None,
         }
+    }
+
+    const DAY: i64 = 86_400_000;
+
+    /// `r` as the server received it at `at`.
+    fn received(r: Review, at: i64) -> Review {
+        Review { received_at: Some(Timestamp::from_millis(at)), ..r }
     }
 
     fn revs(n: u8) -> Vec<LedgerRevision> {
@@ -288,6 +302,15 @@ mod tests {
                 2,
                 vec![review(3, 102, a, Approve, 1, &[(10, Met), (11, Met)]), review(4, 102, a, Comment, 2, &[])],
                 Err("revision 2 has no approving review"),
+            ),
+            (
+                "a later approval from a clock a year behind still replaces the request for changes",
+                2,
+                vec![
+                    received(review(5, 102, a, RequestChanges, DAY, &[]), DAY),
+                    received(review(6, 102, a, Approve, DAY - 365 * DAY, &[(10, Met), (11, Met)]), 2 * DAY),
+                ],
+                Ok(a),
             ),
         ];
         for (name, n, reviews, expected) in cases {

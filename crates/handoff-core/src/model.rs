@@ -299,8 +299,12 @@ pub struct Thread {
     pub resolved: bool,
     /// Email of who opened it.
     pub created_by: String,
-    /// When it was opened.
+    /// When it was opened, by its author's clock (which may be anything).
     pub created_at: Timestamp,
+    /// When the server received it, by the server's clock; none until it is pushed, and on
+    /// records from servers that predate the field (old clients ignore it).
+    #[serde(default)]
+    pub received_at: Option<Timestamp>,
 }
 
 /// One comment.
@@ -315,12 +319,16 @@ pub struct Comment {
     pub author: String,
     /// Markdown text; empty when redacted.
     pub body: String,
-    /// When it was written.
+    /// When it was written, by its author's clock (which may be anything).
     pub created_at: Timestamp,
     /// When it was last edited.
     pub edited_at: Option<Timestamp>,
     /// Deleting a comment redacts it: the row stays, the text goes.
     pub redacted: bool,
+    /// When the server received it, by the server's clock; none until it is pushed, and on
+    /// records from servers that predate the field (old clients ignore it).
+    #[serde(default)]
+    pub received_at: Option<Timestamp>,
 }
 
 /// Resolve or reopen; a thread's state is derived from these events.
@@ -539,6 +547,10 @@ pub struct Review {
     /// Replies this review added to existing threads.
     #[serde(default)]
     pub replies: Vec<CommentId>,
-    /// When it was published.
+    /// When it was published, by its reviewer's clock (which may be anything).
     pub published_at: Timestamp,
+    /// When the server received it, by the server's clock; none until it is pushed, and on
+    /// records from servers that predate the field (old clients ignore it).
+    #[serde(default)]
+    pub received_at: Option<Timestamp>,
 }

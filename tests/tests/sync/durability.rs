@@ -89,7 +89,7 @@ fn the_client_syncs_the_blob_folder_after_each_rename() {
     let (cli_bin, _) = binaries();
     let root = tempfile::tempdir().expect("root");
     let data = root.path().join("a");
-    let cli = Cli { bin: cli_bin.clone(), data: data.clone() };
+    let cli = Cli::new(cli_bin.clone(), data.clone());
     let spec = cli.ok(&["spec", "new", "--title", "Export"]).trim().to_owned();
     let work = folder_with_files(root.path());
     let log = root.path().join("client.strace");
@@ -118,7 +118,7 @@ fn the_server_syncs_the_blob_folder_after_each_upload() {
     let owner = server.invite("ana@trace.io", "owner");
     server.start();
     let pid = server.child.as_ref().map(|c| c.id()).expect("server pid");
-    let a = Cli { bin: cli_bin, data: root.path().join("a") };
+    let a = Cli::new(cli_bin, root.path().join("a"));
     a.ok(&["join", "--server", &url, "--invite", &owner, "--email", "ana@trace.io", "--name", "Ana"]);
     let spec = a.ok(&["spec", "new", "--title", "Export"]).trim().to_owned();
     a.ok(&["deliver", &spec, &folder_with_files(root.path()).to_string_lossy()]);

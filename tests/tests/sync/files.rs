@@ -66,8 +66,8 @@ impl Engagement {
         let owner_code = server.invite("ana@files.io", "owner");
         let contractor_code = server.invite("cole@files.io", "contractor");
         server.start();
-        let owner = Cli { bin: cli_bin.clone(), data: root.join("owner") };
-        let contractor = Cli { bin: cli_bin, data: root.join("contractor") };
+        let owner = Cli::new(cli_bin.clone(), root.join("owner"));
+        let contractor = Cli::new(cli_bin, root.join("contractor"));
         owner.ok(&["join", "--server", &url, "--invite", &owner_code, "--email", "ana@files.io", "--name", "Ana"]);
         contractor.ok(&["join", "--server", &url, "--invite", &contractor_code, "--email", "cole@files.io", "--name", "Cole"]);
         let spec = owner.ok(&["spec", "new", "--title", TITLE, "--criterion", "Renders every section"]).trim().to_owned();
@@ -90,7 +90,7 @@ impl Engagement {
     fn reviewer(&self, name: &str, limit: Option<&str>) -> Cli {
         let email = format!("{name}@files.io");
         let code = self.server.invite(&email, "reviewer");
-        let cli = Cli { bin: self.contractor.bin.clone(), data: self.root.join(name) };
+        let cli = Cli::new(self.contractor.bin.clone(), self.root.join(name));
         cli.ok(&["join", "--server", &self.url, "--invite", &code, "--email", &email, "--name", name]);
         if let Some(limit) = limit {
             cli.ok(&["settings", "--download-limit", limit]);

@@ -4,6 +4,7 @@
 //! Replay a simulation seed: `HANDOFF_SIM_SEED=123 cargo test -p handoff-tests --test sync sim`.
 //! More seeds: `HANDOFF_SIM_SEEDS=10000 cargo test -p handoff-tests --test sync sim -- --nocapture`.
 
+mod clocks;
 mod durability;
 mod files;
 mod http_e2e;

@@ -51,7 +51,7 @@ fn https_server(root: &Path, dir: &Path) -> Server {
 /// `handoff --json join` against `url`, trusting only `trusted` (a PEM bundle), with `env`.
 fn join(root: &Path, url: &str, trusted: &Path, env: &[(&str, &str)]) -> Output {
     let (cli_bin, _) = binaries();
-    let cli = Cli { bin: cli_bin, data: root.join(format!("client-{}", free_port())) };
+    let cli = Cli::new(cli_bin, root.join(format!("client-{}", free_port())));
     let mut cmd =
         cli.cmd(&["--json", "join", "--server", url, "--invite", "not-a-real-code", "--email", "ana@net.io", "--name", "Ana"]);
     cmd.env("SSL_CERT_FILE", trusted).env_remove("SSL_CERT_DIR");

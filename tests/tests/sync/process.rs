@@ -44,8 +44,8 @@ fn server_and_clients_killed_mid_sync_lose_nothing_and_double_nothing() {
     let owner = server.invite("ana@proc.io", "owner");
     let reviewer = server.invite("ben@proc.io", "reviewer");
     server.start();
-    let a = Cli { bin: cli_bin.clone(), data: root.path().join("a") };
-    let b = Cli { bin: cli_bin, data: root.path().join("b") };
+    let a = Cli::new(cli_bin.clone(), root.path().join("a"));
+    let b = Cli::new(cli_bin, root.path().join("b"));
 
     // A works offline before joining; joining keeps it.
     let spec = a.ok(&["spec", "new", "--title", "Billing export", "--criterion", "CSV per month"]).trim().to_owned();

@@ -92,11 +92,24 @@ impl Drop for Server {
 pub struct Cli {
     pub bin: PathBuf,
     pub data: PathBuf,
+    /// A machine whose clock is off: `faketime`'s offset (e.g. `-400d`) for every command.
+    pub clock: Option<String>,
 }
 
 impl Cli {
+    pub fn new(bin: PathBuf, data: PathBuf) -> Self {
+        Self { bin, data, clock: None }
+    }
+
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(&self.bin);
+        let mut c = match &self.clock {
+            Some(offset) => {
+                let mut c = Command::new("faketime");
+                c.arg("-f").arg(offset).arg(&self.bin);
+                c
+            }
+            None => Command::new(&self.bin),
+        };
         c.arg("--data-dir").arg(&self.data).args(args);
         c.env("HANDOFF_PASSWORD", "password123").env("HANDOFF_INSECURE_TOKEN_FILE", "1").stdin(Stdio::null());
         c
@@ -133,6 +146,43 @@ impl Cli {
             std::thread::sleep(Duration::from_millis(100));
         }
         self.ok(&["sync"])
+    }
+}
+
+/// A server and the people on it, each on a data dir of their own (emails `NAME@wedge.io`).
+pub struct Team {
+    _root: tempfile::TempDir,
+    pub root: PathBuf,
+    pub server: Server,
+    pub url: String,
+}
+
+impl Team {
+    pub fn new() -> Self {
+        let (_, server_bin) = binaries();
+        let dir = tempfile::tempdir().expect("root");
+        let root = dir.path().to_owned();
+        let server = Server { bin: server_bin, data: root.join("server"), port: free_port(), child: None };
+        let url = format!("http://127.0.0.1:{}", server.port);
+        Self { _root: dir, root, server, url }
+    }
+
+    /// Someone on a data dir of their own, joined with an invite.
+    pub fn join(&self, name: &str, role: &str) -> Cli {
+        let (cli_bin, _) = binaries();
+        let email = format!("{name}@wedge.io");
+        let code = self.server.invite(&email, role);
+        let cli = Cli::new(cli_bin, self.root.join(name));
+        cli.ok(&["join", "--server", &self.url, "--invite", &code, "--email", &email, "--name", name]);
+        cli
+    }
+
+    /// A data dir that signs in to an existing account.
+    pub fn login(&self, dir: &str, name: &str) -> Cli {
+        let (cli_bin, _) = binaries();
+        let cli = Cli::new(cli_bin, self.root.join(dir));
+        cli.ok(&["login", "--server", &self.url, "--email", &format!("{name}@wedge.io")]);
+        cli
     }
 }
 

@@ -50,7 +50,7 @@ fn a_review_drafted_and_published_offline_reaches_the_contractor_whole_and_drive
     let person = |name: &str, role: &str| {
         let email = format!("{name}@review.io");
         let code = server.invite(&email, role);
-        (Cli { bin: cli_bin.clone(), data: root.join(name) }, email, code)
+        (Cli::new(cli_bin.clone(), root.join(name)), email, code)
     };
     let (owner, owner_email, owner_code) = person("ana", "owner");
     let (contractor, contractor_email, contractor_code) = person("cole", "contractor");
@@ -236,7 +236,7 @@ fn a_review_drafted_and_published_offline_reaches_the_contractor_whole_and_drive
     reviewer.ok(&["viewed", &spec, "2", "docs/faq.md"]);
     reviewer.ok(&["viewed", &spec, "2", "README.md"]);
     reviewer.sync();
-    let laptop = Cli { bin: cli_bin.clone(), data: root.join("rae-laptop") };
+    let laptop = Cli::new(cli_bin.clone(), root.join("rae-laptop"));
     laptop.ok(&["login", "--server", &url, "--email", &reviewer_email]);
     laptop.sync();
     contractor.sync();
@@ -274,7 +274,7 @@ fn two_reviewers_partitioned_each_publish_a_review_of_the_same_revision_and_both
     for (name, role) in [("ana", "owner"), ("cole", "contractor"), ("rae", "reviewer"), ("ray", "reviewer")] {
         let email = format!("{name}@partition.io");
         let code = server.invite(&email, role);
-        people.push((Cli { bin: cli_bin.clone(), data: root.join(name) }, email, code));
+        people.push((Cli::new(cli_bin.clone(), root.join(name)), email, code));
     }
     server.start();
     for (cli, email, code) in &people {
@@ -328,7 +328,7 @@ fn two_reviewers_partitioned_each_publish_a_review_of_the_same_revision_and_both
 fn printed_thread_ids_of_one_review_resolve() {
     let (cli_bin, _) = binaries();
     let dir = tempfile::tempdir().expect("root");
-    let me = Cli { bin: cli_bin, data: dir.path().join("me") };
+    let me = Cli::new(cli_bin, dir.path().join("me"));
     let spec = me.ok(&["spec", "new", "--title", "Short ids"]).trim().to_owned();
     let r1 = dir.path().join("r1");
     write(&r1, "a.txt", "one\ntwo\nthree\n");

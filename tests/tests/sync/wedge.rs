@@ -4,11 +4,11 @@
 //! Each time a second person on another data dir receives the work, and looks after the
 //! server is stopped.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::Value;
 
-use super::procs::{Cli, Server, binaries, free_port};
+use super::procs::{Cli, Team};
 
 const WHATWG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/diff/whatwg-source.new");
 
@@ -28,42 +28,6 @@ fn slice(text: &str, at: usize, len: usize) -> String {
 /// How many bytes a text takes inside a JSON body.
 fn json_len(text: &str) -> usize {
     serde_json::to_string(text).map_or(0, |s| s.len())
-}
-
-struct Team {
-    _root: tempfile::TempDir,
-    root: PathBuf,
-    server: Server,
-    url: String,
-}
-
-impl Team {
-    fn new() -> Self {
-        let (_, server_bin) = binaries();
-        let dir = tempfile::tempdir().expect("root");
-        let root = dir.path().to_owned();
-        let server = Server { bin: server_bin, data: root.join("server"), port: free_port(), child: None };
-        let url = format!("http://127.0.0.1:{}", server.port);
-        Self { _root: dir, root, server, url }
-    }
-
-    /// Someone on a data dir of their own, joined with an invite.
-    fn join(&self, name: &str, role: &str) -> Cli {
-        let (cli_bin, _) = binaries();
-        let email = format!("{name}@wedge.io");
-        let code = self.server.invite(&email, role);
-        let cli = Cli { bin: cli_bin, data: self.root.join(name) };
-        cli.ok(&["join", "--server", &self.url, "--invite", &code, "--email", &email, "--name", name]);
-        cli
-    }
-
-    /// A data dir that signs in to an existing account.
-    fn login(&self, dir: &str, name: &str) -> Cli {
-        let (cli_bin, _) = binaries();
-        let cli = Cli { bin: cli_bin, data: self.root.join(dir) };
-        cli.ok(&["login", "--server", &self.url, "--email", &format!("{name}@wedge.io")]);
-        cli
-    }
 }
 
 fn spec_show(cli: &Cli, spec: &str) -> Value {

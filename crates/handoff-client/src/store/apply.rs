@@ -324,6 +324,7 @@ fn open_thread(
         resolved: false,
         created_by: actor.email.clone(),
         created_at: at,
+        received_at: None,
     };
     upsert_thread(tx, &thread, 0, &[])?;
     upsert_comment(tx, &new_comment(comment_id, thread_id, body, actor, at), spec_id)
@@ -339,6 +340,7 @@ fn new_comment(id: CommentId, thread_id: ThreadId, body: &str, actor: &Actor, at
         created_at: at,
         edited_at: None,
         redacted: false,
+        received_at: None,
     }
 }
 
@@ -363,6 +365,7 @@ fn new_review(
         threads: vec![],
         replies: vec![],
         published_at: at,
+        received_at: None,
     }
 }
 
@@ -577,10 +580,10 @@ pub(crate) fn upsert_thread(tx: &Transaction<'_>, t: &Thread, events: u32, histo
     let anchor = serde_json::to_string(&t.anchor).map_err(|e| ClientError::Corrupt(e.to_string()))?;
     let history = serde_json::to_string(history).map_err(|e| ClientError::Corrupt(e.to_string()))?;
     tx.prepare_cached(
-        "INSERT INTO threads (id, spec_id, anchor, resolved, events, created_by, created_at, history)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+        "INSERT INTO threads (id, spec_id, anchor, resolved, events, created_by, created_at, history, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
          ON CONFLICT (id) DO UPDATE SET anchor = excluded.anchor, resolved = excluded.resolved, events = excluded.events,
-                                        history = excluded.history",
+                                        history = excluded.history, received_at = excluded.received_at",
     )?
     .execute(params![
         t.id.to_string(),
@@ -590,7 +593,8 @@ pub(crate) fn upsert_thread(tx: &Transaction<'_>, t: &Thread, events: u32, histo
         events,
         t.created_by,
         t.created_at.as_millis(),
-        history
+        history,
+        t.received_at.map(Timestamp::as_millis)
     ])?;
     Ok(())
 }
@@ -610,8 +614,8 @@ pub(crate) fn upsert_comments<'a>(
     spec_id: SpecId,
 ) -> Result<()> {
     let mut stage = tx.prepare_cached(
-        "INSERT INTO temp.pulled_comments (id, thread_id, author, body, created_at, edited_at, redacted)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO temp.pulled_comments (id, thread_id, author, body, created_at, edited_at, redacted, received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     for c in comments {
         stage.execute(params![
@@ -622,13 +626,14 @@ pub(crate) fn upsert_comments<'a>(
             c.created_at.as_millis(),
             c.edited_at.map(Timestamp::as_millis),
             c.redacted,
+            c.received_at.map(Timestamp::as_millis),
         ])?;
     }
     tx.prepare_cached(
-        "INSERT INTO comments (id, thread_id, spec_id, author, body, created_at, edited_at, redacted)
-         SELECT id, thread_id, ?1, author, body, created_at, edited_at, redacted FROM temp.pulled_comments WHERE true
+        "INSERT INTO comments (id, thread_id, spec_id, author, body, created_at, edited_at, redacted, received_at)
+         SELECT id, thread_id, ?1, author, body, created_at, edited_at, redacted, received_at FROM temp.pulled_comments WHERE true
          ON CONFLICT (id) DO UPDATE SET author = excluded.author, body = excluded.body, edited_at = excluded.edited_at,
-                                        redacted = excluded.redacted",
+                                        redacted = excluded.redacted, received_at = excluded.received_at",
     )?
     .execute([spec_id.to_string()])?;
     tx.prepare_cached("DELETE FROM temp.pulled_comments")?.execute([])?;
@@ -640,10 +645,11 @@ pub(crate) fn upsert_review(tx: &Transaction<'_>, r: &Review) -> Result<()> {
     let (criteria, threads, replies) = (to_json(&r.criteria)?, to_json(&r.threads)?, to_json(&r.replies)?);
     let verdict = read::wire_name(&r.verdict)?;
     tx.prepare_cached(
-        "INSERT INTO reviews (id, revision_id, spec_id, reviewer, verdict, summary, criteria, published_at, threads, replies)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+        "INSERT INTO reviews (id, revision_id, spec_id, reviewer, verdict, summary, criteria, published_at, threads, replies,
+                              received_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          ON CONFLICT (id) DO UPDATE SET verdict = excluded.verdict, summary = excluded.summary, criteria = excluded.criteria,
-                                        threads = excluded.threads, replies = excluded.replies",
+                                        threads = excluded.threads, replies = excluded.replies, received_at = excluded.received_at",
     )?
     .execute(params![
         r.id.to_string(),
@@ -656,6 +662,7 @@ pub(crate) fn upsert_review(tx: &Transaction<'_>, r: &Review) -> Result<()> {
         r.published_at.as_millis(),
         threads,
         replies,
+        r.received_at.map(Timestamp::as_millis),
     ])?;
     Ok(())
 }

@@ -18,6 +18,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("0004_reviewing", include_str!("../../../../migrations/client/0004_reviewing.sql")),
     ("0005_client_ids", include_str!("../../../../migrations/client/0005_client_ids.sql")),
     ("0006_received_at", include_str!("../../../../migrations/client/0006_received_at.sql")),
+    ("0007_received_times", include_str!("../../../../migrations/client/0007_received_times.sql")),
 ];
 
 /// How long a writer waits for another process (the app and the CLI share a data dir)
@@ -51,7 +52,7 @@ pub(crate) fn open(path: &Path) -> Result<Connection> {
     conn.execute_batch(
         "CREATE TEMP TABLE pulled_comments (
             id TEXT NOT NULL, thread_id TEXT NOT NULL, author TEXT NOT NULL, body TEXT NOT NULL,
-            created_at INTEGER NOT NULL, edited_at INTEGER, redacted INTEGER NOT NULL
+            created_at INTEGER NOT NULL, edited_at INTEGER, redacted INTEGER NOT NULL, received_at INTEGER
         )",
     )?;
     Ok(conn)

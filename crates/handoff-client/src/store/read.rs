@@ -199,20 +199,20 @@ pub(crate) fn deliverables(conn: &Connection, spec_id: SpecId) -> Result<Vec<Del
 /// The threads of a spec with their comments, oldest first.
 pub(crate) fn threads(conn: &Connection, spec_id: SpecId) -> Result<Vec<ThreadView>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, anchor, resolved, events, created_by, created_at, history FROM threads WHERE spec_id = ?1
+        "SELECT id, anchor, resolved, events, created_by, created_at, history, received_at FROM threads WHERE spec_id = ?1
          ORDER BY created_at, id",
     )?;
     let rows = stmt
         .query_map([spec_id.to_string()], |r| {
             Ok((
                 (r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, bool>(2)?, r.get::<_, u32>(3)?),
-                (r.get::<_, String>(4)?, r.get::<_, i64>(5)?, r.get::<_, String>(6)?),
+                (r.get::<_, String>(4)?, r.get::<_, i64>(5)?, r.get::<_, String>(6)?, r.get::<_, Option<i64>>(7)?),
             ))
         })?
         .collect::<Result<Vec<_>, _>>()?;
     let numbers = revision_numbers(conn, spec_id)?;
     rows.into_iter()
-        .map(|((id, anchor, resolved, events), (created_by, created_at, history))| {
+        .map(|((id, anchor, resolved, events), (created_by, created_at, history, received_at))| {
             let thread_id: ThreadId = parse("thread id", &id)?;
             let history: Vec<ThreadHistoryEntry> = json("thread history", &history)?;
             // A claim stands until the thread is resolved (confirmed) or reopened after it.
@@ -230,9 +230,10 @@ pub(crate) fn threads(conn: &Connection, spec_id: SpecId) -> Result<Vec<ThreadVi
                     resolved,
                     created_by,
                     created_at: Timestamp::from_millis(created_at),
+                    received_at: received_at.map(Timestamp::from_millis),
                 },
                 events,
-                comments: comments(conn, thread_id)?,
+                comments: crate::views::shown_in_order(comments(conn, thread_id)?),
                 history,
                 claimed_in,
                 // Filled in by the callers that know who is looking.
@@ -252,7 +253,8 @@ pub(crate) fn thread(conn: &Connection, thread_id: ThreadId) -> Result<Option<Th
 
 fn comments(conn: &Connection, thread_id: ThreadId) -> Result<Vec<Comment>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, author, body, created_at, edited_at, redacted FROM comments WHERE thread_id = ?1 ORDER BY created_at, id",
+        "SELECT id, author, body, created_at, edited_at, redacted, received_at FROM comments WHERE thread_id = ?1
+         ORDER BY created_at, id",
     )?;
     let rows = stmt.query_map([thread_id.to_string()], |r| {
         Ok((
@@ -262,10 +264,11 @@ fn comments(conn: &Connection, thread_id: ThreadId) -> Result<Vec<Comment>> {
             r.get::<_, i64>(3)?,
             r.get::<_, Option<i64>>(4)?,
             r.get::<_, bool>(5)?,
+            r.get::<_, Option<i64>>(6)?,
         ))
     })?;
     rows.map(|row| {
-        let (id, author, body, created_at, edited_at, redacted) = row?;
+        let (id, author, body, created_at, edited_at, redacted, received_at) = row?;
         Ok(Comment {
             id: parse("comment id", &id)?,
             thread_id,
@@ -274,6 +277,7 @@ fn comments(conn: &Connection, thread_id: ThreadId) -> Result<Vec<Comment>> {
             created_at: Timestamp::from_millis(created_at),
             edited_at: edited_at.map(Timestamp::from_millis),
             redacted,
+            received_at: received_at.map(Timestamp::from_millis),
         })
     })
     .collect()
@@ -329,18 +333,18 @@ pub(crate) fn viewed_marks(conn: &Connection, spec_id: SpecId, reviewer: &str) -
 /// Reviews of a spec, newest first.
 pub(crate) fn reviews(conn: &Connection, spec_id: SpecId) -> Result<Vec<Review>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, revision_id, reviewer, verdict, summary, criteria, published_at, threads, replies FROM reviews
+        "SELECT id, revision_id, reviewer, verdict, summary, criteria, published_at, threads, replies, received_at FROM reviews
          WHERE spec_id = ?1 ORDER BY published_at DESC, id",
     )?;
     let rows = stmt.query_map([spec_id.to_string()], |r| {
         Ok((
             (r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?),
             (r.get::<_, String>(4)?, r.get::<_, String>(5)?, r.get::<_, i64>(6)?),
-            (r.get::<_, String>(7)?, r.get::<_, String>(8)?),
+            (r.get::<_, String>(7)?, r.get::<_, String>(8)?, r.get::<_, Option<i64>>(9)?),
         ))
     })?;
     rows.map(|row| {
-        let ((id, revision_id, reviewer, verdict), (summary, criteria, published_at), (threads, replies)) = row?;
+        let ((id, revision_id, reviewer, verdict), (summary, criteria, published_at), (threads, replies, received_at)) = row?;
         Ok(Review {
             id: parse("review id", &id)?,
             revision_id: parse("revision id", &revision_id)?,
@@ -352,6 +356,7 @@ pub(crate) fn reviews(conn: &Connection, spec_id: SpecId) -> Result<Vec<Review>>
             threads: json("review threads", &threads)?,
             replies: json("review replies", &replies)?,
             published_at: Timestamp::from_millis(published_at),
+            received_at: received_at.map(Timestamp::from_millis),
         })
     })
     .collect()

@@ -91,6 +91,7 @@ fn review_of(
         threads,
         replies,
         published_at: cx.env.created_at,
+        received_at: Some(cx.now),
     }
 }
 

@@ -82,6 +82,7 @@ pub(super) async fn write_new(
         resolved: false,
         created_by: cx.email.to_owned(),
         created_at: cx.env.created_at,
+        received_at: Some(cx.now),
     };
     let comment = new_comment(cx, comment_id, thread_id, body);
     let record = Record::Thread(ThreadRecord { thread, events: 0, history: vec![] });
@@ -100,6 +101,7 @@ fn new_comment(cx: &Ctx<'_, '_>, comment_id: &CommentId, thread_id: &ThreadId, b
         created_at: cx.env.created_at,
         edited_at: None,
         redacted: false,
+        received_at: Some(cx.now),
     }
 }
 

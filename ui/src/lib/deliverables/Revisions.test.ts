@@ -45,6 +45,16 @@ describe("Revisions", () => {
     expect(second).not.toHaveTextContent("received by the server");
   });
 
+  it("shows a review from a far-off clock at the server's time", () => {
+    mockIPC(() => undefined);
+    const skewed = { ...review("v1", "r1", 9.2e18, "approve"), received_at: 1_700_000_000_000, shown_at: 1_700_000_000_000, author_clock_off: true };
+    render(Revisions, { specId: SPEC, revisions: [revision("r1", 1)], reviews: [skewed, review("v2", "r1", 1_700_000_000_000)] });
+    const [first, second] = screen.getAllByTestId("reviewed-at");
+    expect(first).toHaveTextContent("received by the server; the author's clock said an unknown time");
+    expect(first).toHaveTextContent("2023");
+    expect(second).not.toHaveTextContent("received by the server");
+  });
+
   it("shows how many files are stored while a large folder is delivered, and stays usable", async () => {
     let finish: (v: RevisionSummary) => void = () => {};
     const calls: [string, unknown][] = [];

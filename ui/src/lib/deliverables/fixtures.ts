@@ -1,10 +1,24 @@
 // Test data for the deliverable tests (imported by *.test.ts only).
-import type { Review, ThreadView } from "../ipc";
+import type { Review, Shown, ThreadView } from "../ipc";
 
 export const SPEC = "0190e0e0-0000-7000-8000-000000000001";
 
-export function review(id: string, revision: string, at: number, verdict: Review["verdict"] = "request_changes"): Review {
-  return { id, revision_id: revision, spec_id: SPEC, reviewer: "rev@example.com", verdict, summary: `review ${id}`, criteria: [], threads: [], replies: [], published_at: at };
+export function review(id: string, revision: string, at: number, verdict: Review["verdict"] = "request_changes"): Shown<Review> {
+  return {
+    id,
+    revision_id: revision,
+    spec_id: SPEC,
+    reviewer: "rev@example.com",
+    verdict,
+    summary: `review ${id}`,
+    criteria: [],
+    threads: [],
+    replies: [],
+    published_at: at,
+    received_at: at,
+    shown_at: at,
+    author_clock_off: false,
+  };
 }
 
 export function lineThread(id: string, revision: string, path: string, line: number): ThreadView {
@@ -16,9 +30,12 @@ export function lineThread(id: string, revision: string, path: string, line: num
       resolved: false,
       created_by: "rev@example.com",
       created_at: 1,
+      received_at: 1,
     },
     events: 0,
-    comments: [{ id: `${id}-c`, thread_id: id, author: "rev@example.com", body: `about ${path}`, created_at: 1, edited_at: null, redacted: false }],
+    comments: [
+      { id: `${id}-c`, thread_id: id, author: "rev@example.com", body: `about ${path}`, created_at: 1, edited_at: null, redacted: false, received_at: 1, shown_at: 1, author_clock_off: false },
+    ],
     history: [],
     claimed_in: null,
     may_resolve: true,

@@ -1,12 +1,12 @@
 // What the revision timeline shows under each revision: its published reviews and the
 // review threads anchored to its lines. Pure: tested without a DOM.
-import type { Review, RevisionId, ThreadView } from "../ipc";
+import type { Review, RevisionId, Shown, ThreadView } from "../ipc";
 
 /** One revision's reviews (newest first) and line threads (in file and line order). */
-export type RevisionFeedback = { reviews: Review[]; threads: ThreadView[] };
+export type RevisionFeedback = { reviews: Shown<Review>[]; threads: ThreadView[] };
 
 /** Groups reviews and line-anchored threads by the revision they are about. */
-export function feedbackByRevision(reviews: Review[], threads: ThreadView[]): Map<RevisionId, RevisionFeedback> {
+export function feedbackByRevision(reviews: Shown<Review>[], threads: ThreadView[]): Map<RevisionId, RevisionFeedback> {
   const out = new Map<RevisionId, RevisionFeedback>();
   const slot = (id: RevisionId) => {
     let f = out.get(id);

@@ -12,15 +12,28 @@ afterEach(() => {
 const SPEC = "0190e0e0-0000-7000-8000-000000000001";
 
 const thread: ThreadView = {
-  thread: { id: "t1", spec_id: SPEC, anchor: { kind: "spec" }, resolved: false, created_by: "ana@example.com", created_at: 1 },
+  thread: { id: "t1", spec_id: SPEC, anchor: { kind: "spec" }, resolved: false, created_by: "ana@example.com", created_at: 1, received_at: 1 },
   events: 0,
-  comments: [{ id: "c1", thread_id: "t1", author: "ana@example.com", body: "Header row?", created_at: 1, edited_at: null, redacted: false }],
+  comments: [
+    { id: "c1", thread_id: "t1", author: "ana@example.com", body: "Header row?", created_at: 1, edited_at: null, redacted: false, received_at: 1, shown_at: 1, author_clock_off: false },
+  ],
   history: [],
   claimed_in: null,
   may_resolve: true,
 };
 
 describe("Threads", () => {
+  it("shows a comment from a far-off clock at the server's time, and says what the author's clock said", () => {
+    mockIPC(() => null);
+    const [first] = thread.comments;
+    const late = { ...first, id: "c2", created_at: 86_400_000, received_at: 1_700_000_000_000, shown_at: 1_700_000_000_000, author_clock_off: true };
+    render(Threads, { specId: SPEC, threads: [{ ...thread, comments: [first, late] }] });
+    const notes = screen.getAllByTestId("clock-off");
+    expect(notes).toHaveLength(1);
+    expect(notes[0]).toHaveTextContent("received by the server; the author's clock said Jan 2, 1970");
+    expect(notes[0].closest(".comment")).toHaveTextContent("2023");
+  });
+
   it("keeps a huge pasted reply in its box and names the limit", async () => {
     const huge = "pasted ".repeat(500_000);
     const calls: [string, unknown][] = [];

@@ -24,7 +24,7 @@ author: string,
  */
 body: string, 
 /**
- * When it was written.
+ * When it was written, by its author's clock (which may be anything).
  */
 created_at: Timestamp, 
 /**
@@ -34,4 +34,9 @@ edited_at: Timestamp | null,
 /**
  * Deleting a comment redacts it: the row stays, the text goes.
  */
-redacted: boolean, };
+redacted: boolean, 
+/**
+ * When the server received it, by the server's clock; none until it is pushed, and on
+ * records from servers that predate the field (old clients ignore it).
+ */
+received_at: Timestamp | null, };

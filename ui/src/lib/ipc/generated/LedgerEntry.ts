@@ -38,6 +38,6 @@ evidence: Evidence | null,
  */
 revision_number: number, 
 /**
- * When the review was published.
+ * When the review was published (the server's time when the reviewer's clock was far off).
  */
 published_at: Timestamp, };

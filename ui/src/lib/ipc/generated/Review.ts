@@ -49,6 +49,11 @@ threads: Array<ThreadId>,
  */
 replies: Array<CommentId>, 
 /**
- * When it was published.
+ * When it was published, by its reviewer's clock (which may be anything).
  */
-published_at: Timestamp, };
+published_at: Timestamp, 
+/**
+ * When the server received it, by the server's clock; none until it is pushed, and on
+ * records from servers that predate the field (old clients ignore it).
+ */
+received_at: Timestamp | null, };

@@ -4,6 +4,7 @@ import type { Ledger } from "./Ledger";
 import type { Review } from "./Review";
 import type { RevisionSummary } from "./RevisionSummary";
 import type { Role } from "./Role";
+import type { Shown } from "./Shown";
 import type { Spec } from "./Spec";
 import type { SpecPermissions } from "./SpecPermissions";
 import type { ThreadView } from "./ThreadView";
@@ -37,9 +38,9 @@ revisions: Array<RevisionSummary>,
  */
 threads: Array<ThreadView>, 
 /**
- * Its reviews, newest first.
+ * Its reviews, newest first by the time shown.
  */
-reviews: Array<Review>, 
+reviews: Array<Shown<Review>>, 
 /**
  * This user's unpublished review comments on it.
  */

@@ -29,6 +29,11 @@ resolved: boolean,
  */
 created_by: string, 
 /**
- * When it was opened.
+ * When it was opened, by its author's clock (which may be anything).
  */
-created_at: Timestamp, };
+created_at: Timestamp, 
+/**
+ * When the server received it, by the server's clock; none until it is pushed, and on
+ * records from servers that predate the field (old clients ignore it).
+ */
+received_at: Timestamp | null, };

@@ -61,6 +61,7 @@ export type { Role } from "./Role";
 export type { SearchHit } from "./SearchHit";
 export type { SectionKind } from "./SectionKind";
 export type { Sections } from "./Sections";
+export type { Shown } from "./Shown";
 export type { SignInInput } from "./SignInInput";
 export type { Spec } from "./Spec";
 export type { SpecDetail } from "./SpecDetail";
