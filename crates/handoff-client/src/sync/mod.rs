@@ -177,7 +177,8 @@ pub struct SyncEngine {
     /// Whether a background prefetch is spawned.
     prefetching: std::sync::atomic::AtomicBool,
     /// Bytes of mutations per push: [`PUSH_BATCH_BYTES`], halved each time the server
-    /// answers `too_large` (its body limit may be lower than the default).
+    /// answers `too_large` (its body limit may be lower than the default), doubled back after
+    /// each accepted push (see `sync_once`).
     push_bytes: std::sync::atomic::AtomicUsize,
 }
 

@@ -39,6 +39,11 @@ impl SyncEngine {
         let mut refused: Option<SyncError> = None;
         let total_pending = local::pending(&self.client.conn())?.entries.len() as u64;
         let mut blob_retries = 0u32;
+        // The smallest push body the server refused as too large this round. The byte budget
+        // grows back (doubling) after each accepted push but stays under it; a new round
+        // forgets it, so a limit the operator raised is found again at the cost of at most
+        // one refused push per round while it stays low.
+        let mut refused_bytes = usize::MAX;
         loop {
             // Any answer (a pull page or a push) may reveal a server restored from a backup.
             self.probe_restored(&token).await?;
@@ -87,6 +92,9 @@ impl SyncEngine {
                     let batch_bytes: usize = batch_envs.iter().map(envelope_bytes).sum();
                     match self.push(&token, client, PushRequest::new(client.0, batch_envs.clone())).await {
                         Ok(tally) => {
+                            let budget = self.push_bytes.load(Ordering::Relaxed);
+                            let grown = budget.saturating_mul(2).min(PUSH_BATCH_BYTES).min(refused_bytes.saturating_sub(1));
+                            self.push_bytes.store(grown.max(budget), Ordering::Relaxed);
                             add_tally(&mut report, &tally);
                             report.pushes += 1;
                             round.pushes += 1;
@@ -102,6 +110,7 @@ impl SyncEngine {
                         Err(e @ (SyncError::Server { .. } | SyncError::ServerBehind { .. })) => {
                             match planner::on_refusal(e.code(), batch.len()) {
                                 planner::Refusal::Shrink => {
+                                    refused_bytes = refused_bytes.min(batch_bytes);
                                     self.push_bytes.store((batch_bytes / 2).max(1), Ordering::Relaxed);
                                     round.last_push_first = None;
                                 }
