@@ -4,7 +4,8 @@
 //! - `cargo xtask test`: every test the project has, installing what it needs first.
 //! - `cargo xtask codegen`: regenerate the UI's TypeScript IPC types from the Rust types.
 //! - `cargo xtask screenshots`: PNGs of the main screens from the real app under Xvfb.
-//! - `cargo xtask bundle`: a `.deb` of the desktop app.
+//! - `cargo xtask bundle [--version V] [--out DIR]`: the .debs of the desktop app (with the CLI)
+//!   and of the server, and their debug symbols.
 //! - `cargo xtask bench diff|server|sync|ui`: benchmarks that print ratios against references.
 //! - `cargo xtask soak [--seeds N]`: the sync simulation over many seeds.
 //! - `cargo xtask fuzz [--minutes N]`: the coverage-guided fuzz targets of `fuzz/` (libFuzzer).
@@ -14,6 +15,7 @@ mod bench;
 mod codegen;
 mod deps;
 mod fuzz;
+mod package;
 mod run;
 mod screenshots;
 mod sh;
@@ -30,7 +32,7 @@ commands:
   e2e [NAME…]         only the desktop app's end-to-end scenarios (part of test)
   codegen             regenerate ui/src/lib/ipc/generated from the Rust types
   screenshots         PNGs of the main screens (target/screenshots)
-  bundle              build a .deb of the desktop app
+  bundle              build the .debs: desktop app + CLI, server, debug symbols
   bench diff|server|sync|ui
                       run a benchmark and print its table
   soak [--seeds N]    run the sync fault simulation over N seeds (default 10000)
@@ -45,7 +47,7 @@ fn main() -> ExitCode {
         Some("e2e") => test::e2e(&args[1..]),
         Some("codegen") => codegen::codegen(&args[1..]),
         Some("screenshots") => screenshots::screenshots(&args[1..]),
-        Some("bundle") => run::bundle(&args[1..]),
+        Some("bundle") => package::bundle(&args[1..]),
         Some("bench") => bench::bench(&args[1..]),
         Some("soak") => test::soak(&args[1..]),
         Some("fuzz") => fuzz::fuzz(&args[1..]),

@@ -105,19 +105,3 @@ pub fn run(_args: &[String]) -> Result<(), String> {
     }
     result
 }
-
-/// `cargo xtask bundle`: a `.deb` of the app via the npm-installed Tauri CLI (offline).
-pub fn bundle(_args: &[String]) -> Result<(), String> {
-    crate::deps::ensure(crate::deps::APP_PACKAGES)?;
-    app::build_ui()?;
-    sh::run(Command::new("npx").current_dir(sh::root().join("src-tauri")).args([
-        "--prefix",
-        "../ui",
-        "tauri",
-        "build",
-        "--bundles",
-        "deb",
-    ]))?;
-    eprintln!("xtask: .deb in {}", app::target_dir().join("release/bundle/deb").display());
-    Ok(())
-}

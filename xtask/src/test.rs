@@ -52,8 +52,38 @@ pub fn test(args: &[String]) -> Result<(), String> {
         // Every fuzz target briefly: a decoder or property broken since the last long run
         // shows here (`cargo xtask fuzz --minutes N` runs them for longer).
         crate::fuzz::fuzz(&["--seconds".into(), CI_FUZZ_SECONDS.into()])?;
+        packages()?;
     }
     eprintln!("xtask: all tests passed in {:.0?}", started.elapsed());
+    Ok(())
+}
+
+/// The .debs installed, upgraded and removed on this machine (`tests/tests/packages.rs`): a
+/// release build packaged twice, as the app's version and as a newer build of it.
+fn packages() -> Result<(), String> {
+    if !sh::is_root() {
+        eprintln!("xtask: SKIPPED the package test: it installs .debs and needs root");
+        return Ok(());
+    }
+    crate::package::build_release()?;
+    let version = crate::package::app_version()?;
+    let base = fresh_dir("debs")?;
+    let (old, new) = (base.join("old"), base.join("new"));
+    crate::package::package(&version, &old)?;
+    crate::package::package(&format!("{version}+rebuild1"), &new)?;
+    let started = std::time::Instant::now();
+    sh::run(Command::new("cargo").current_dir(sh::root()).env("HANDOFF_DEBS_OLD", &old).env("HANDOFF_DEBS_NEW", &new).args([
+        "test",
+        "-p",
+        "handoff-tests",
+        "--test",
+        "packages",
+        "--",
+        "--ignored",
+        "--nocapture",
+    ]))?;
+    eprintln!("xtask: package test passed in {:.0?}", started.elapsed());
+    let _ = std::fs::remove_dir_all(&base);
     Ok(())
 }
 

@@ -18,29 +18,29 @@ struct Cli {
     #[command(flatten)]
     storage: StorageArgs,
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8470")]
+    #[arg(long, env = "HANDOFF_SERVER_LISTEN", default_value = "127.0.0.1:8470")]
     listen: SocketAddr,
     /// PEM certificate chain; serve HTTPS (needs --tls-key).
-    #[arg(long, requires = "tls_key")]
+    #[arg(long, env = "HANDOFF_SERVER_TLS_CERT", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
     /// PEM private key for --tls-cert.
-    #[arg(long, requires = "tls_cert")]
+    #[arg(long, env = "HANDOFF_SERVER_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
     /// Days a sign-in token lasts.
-    #[arg(long, default_value_t = 90)]
+    #[arg(long, env = "HANDOFF_SERVER_TOKEN_TTL_DAYS", default_value_t = 90)]
     token_ttl_days: u32,
     /// Requests per second per token (0 turns rate limiting off).
-    #[arg(long, default_value_t = 50.0)]
+    #[arg(long, env = "HANDOFF_SERVER_RATE_LIMIT", default_value_t = 50.0)]
     rate_limit: f64,
     /// Requests a token may send in a burst.
-    #[arg(long, default_value_t = 500.0)]
+    #[arg(long, env = "HANDOFF_SERVER_RATE_BURST", default_value_t = 500.0)]
     rate_burst: f64,
     /// Largest JSON request body in bytes (a push over it is refused as `too_large`;
     /// clients then send smaller batches). Blob uploads have their own limit.
-    #[arg(long, default_value_t = 16 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(4096..=1 << 30))]
+    #[arg(long, env = "HANDOFF_SERVER_MAX_REQUEST_BYTES", default_value_t = 16 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(4096..=1 << 30))]
     max_request_bytes: u64,
     /// Gibibytes of blobs each account may upload in all (0 turns the quota off).
-    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
+    #[arg(long, env = "HANDOFF_SERVER_UPLOAD_QUOTA_GIB", default_value_t = 50, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
     upload_quota_gib: u64,
     #[command(subcommand)]
     command: Option<Command>,
@@ -56,7 +56,7 @@ struct StorageArgs {
     #[arg(long, env = "HANDOFF_SERVER_DATABASE_URL", global = true)]
     database_url: Option<String>,
     /// Blob folder for PostgreSQL deployments (default: blobs/ in the data folder).
-    #[arg(long, global = true)]
+    #[arg(long, env = "HANDOFF_SERVER_BLOB_DIR", global = true)]
     blob_dir: Option<PathBuf>,
 }
 

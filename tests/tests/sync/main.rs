@@ -15,4 +15,5 @@ mod restore;
 mod reviewing;
 mod sim;
 mod support;
+mod upgrade;
 mod wedge;

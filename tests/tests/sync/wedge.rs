@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::procs::{Cli, Team};
+use super::procs::{Cli, Team, copy_dir};
 
 const WHATWG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/diff/whatwg-source.new");
 
@@ -161,18 +161,6 @@ fn another_account_signed_in_on_the_same_data_dir_syncs_and_the_first_accounts_w
 }
 
 /// Copies a folder (the server's data dir) as a backup would.
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read dir").flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).expect("copy");
-        }
-    }
-}
-
 #[test]
 fn a_server_restored_from_a_backup_gets_back_what_it_lost_and_nobody_keeps_what_it_no_longer_has() {
     let mut team = Team::new();
