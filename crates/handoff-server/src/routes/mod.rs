@@ -4,7 +4,6 @@
 mod accounts;
 mod blobs;
 mod events;
-mod openapi;
 mod sync;
 
 use axum::Router;
@@ -21,7 +20,8 @@ use tracing::Instrument;
 use crate::error::ServerError;
 use crate::state::AppState;
 
-pub use openapi::OPENAPI_JSON;
+/// Characters in a member's time zone name.
+pub const TIMEZONE_CHARS: usize = 64;
 
 /// Every route: method and path as the router and the OpenAPI document spell them.
 pub const ROUTES: &[(&str, &str)] = &[
@@ -52,6 +52,8 @@ pub const ROUTES: &[(&str, &str)] = &[
 /// their token's life and the caps on streams instead.
 pub fn router(state: AppState) -> Router {
     let json_limit = state.config.max_json_bytes;
+    // Built once from the running configuration: the document states this server's limits.
+    let document: std::sync::Arc<str> = crate::openapi::document(&state.config).to_string().into();
     let timed = Router::new()
         .route("/v1/auth/join", post(accounts::join))
         .route("/v1/auth/login", post(accounts::login))
@@ -64,7 +66,13 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/push", post(sync::push))
         .route("/v1/pull", post(sync::pull))
         .route("/v1/blobs/missing", post(blobs::missing))
-        .route("/v1/openapi.json", get(openapi::document))
+        .route(
+            "/v1/openapi.json",
+            get(move || {
+                let document = document.clone();
+                async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], document.to_string()) }
+            }),
+        )
         .layer(middleware::from_fn_with_state(state.clone(), time_limit));
     let long = Router::new()
         .route("/v1/events", get(events::events))
@@ -154,12 +162,46 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 ServerError::api(ApiErrorCode::MalformedRequest, "the request body could not be read")
             }
         })?;
-        serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| {
+        let refused = |e: serde_json::Error| {
             let detail: String = e.to_string().chars().take(300).collect();
             ServerError::api(
                 ApiErrorCode::MalformedRequest,
                 format!("the body is not valid JSON of the expected shape: {detail}"),
             )
-        })
+        };
+        match serde_json::from_slice(&bytes) {
+            Ok(value) => Ok(ApiJson(value)),
+            // JSON has one number type, so `10.0` is the integer 10 (and the API document's
+            // integers are JSON Schema's, which say so): read again with whole numbers
+            // written as integers. Only bodies that failed pay for the second reading.
+            Err(first) => {
+                let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&bytes) else { return Err(refused(first)) };
+                if !integers_spelled_plainly(&mut value) {
+                    return Err(refused(first));
+                }
+                serde_json::from_value(value).map(ApiJson).map_err(refused)
+            }
+        }
+    }
+}
+
+/// Rewrites every whole number written with a fraction or an exponent (`10.0`, `1e3`) as the
+/// integer it is; whether anything changed.
+fn integers_spelled_plainly(value: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => {
+            let Some(f) = n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0) else { return false };
+            // Past 2^53 a float no longer names one integer.
+            const EXACT: f64 = 9_007_199_254_740_992.0;
+            if f.abs() > EXACT {
+                return false;
+            }
+            *n = if f < 0.0 { serde_json::Number::from(f as i64) } else { serde_json::Number::from(f as u64) };
+            true
+        }
+        Value::Array(items) => items.iter_mut().fold(false, |changed, v| integers_spelled_plainly(v) | changed),
+        Value::Object(fields) => fields.values_mut().fold(false, |changed, v| integers_spelled_plainly(v) | changed),
+        _ => false,
     }
 }
