@@ -265,13 +265,10 @@ fn schemas(config: &Config) -> Value {
             "mutation_id": {"type": "integer", "minimum": 1, "maximum": crate::push::MAX_MUTATION_ID, "description": "one more than the previous mutation of this client"},
             "hlc": reference("Hlc"),
             "created_at": timestamp(),
-            "mutation": {
-                "type": "object",
-                "description": "one change, tagged by `kind` (the frozen wire format of handoff_core::mutation::Mutation)",
-                "properties": {"kind": {"type": "string"}, "spec_id": uuid()},
-                "required": ["kind", "spec_id"],
-            },
+            "mutation": reference("Mutation"),
         }), &["client_id", "mutation_id", "hlc", "created_at", "mutation"]),
+        "Mutation": mutation(),
+        "Anchor": anchor(),
         "PushRequest": {
             "type": "object",
             "description": format!(
@@ -337,6 +334,131 @@ fn schemas(config: &Config) -> Value {
         }), &["hashes"]),
         "BlobsMissingResponse": object(json!({"missing": {"type": "array", "items": sha256()}}), &["missing"]),
     })
+}
+
+/// The wire names of some values of an enum.
+fn names<T: serde::Serialize>(values: &[T]) -> Value {
+    json!({"type": "string", "enum": values.iter().map(wire).collect::<Vec<_>>()})
+}
+
+/// One variant of an enum tagged by `kind`.
+fn tagged(kind: &str, mut properties: Value, required: &[&str]) -> Value {
+    properties["kind"] = json!({"const": kind});
+    let mut required: Vec<&str> = required.to_vec();
+    required.insert(0, "kind");
+    object(properties, &required)
+}
+
+fn optional(schema: Value) -> Value {
+    json!({"oneOf": [schema, {"type": "null"}]})
+}
+
+fn array(items: Value) -> Value {
+    json!({"type": "array", "items": items})
+}
+
+fn string() -> Value {
+    json!({"type": "string"})
+}
+
+/// `handoff_core::Anchor`: where a thread is attached.
+fn anchor() -> Value {
+    use handoff_core::{DiffSide, SectionKind};
+    json!({"oneOf": [
+        tagged("spec_section", json!({"section": names(&SectionKind::ALL)}), &["section"]),
+        tagged("revision_lines", json!({
+            "revision_id": uuid(),
+            "path": string(),
+            "start_line": uint(u32::MAX.into()),
+            "end_line": uint(u32::MAX.into()),
+            "side": names(&[DiffSide::Old, DiffSide::New]),
+            "excerpt": string(),
+        }), &["revision_id", "path", "start_line", "end_line", "side", "excerpt"]),
+        tagged("deliverable", json!({"deliverable_id": uuid()}), &["deliverable_id"]),
+        tagged("spec", json!({}), &[]),
+    ]})
+}
+
+/// `handoff_core::mutation::Mutation`, the frozen wire format of every change: the shapes the
+/// server reads. What a mutation's content must satisfy (titles, paths, permissions, the
+/// lifecycle) is checked when it is applied and answered per mutation as `rejected`.
+fn mutation() -> Value {
+    use handoff_core::{AcceptanceStatus, SectionKind, SpecStatus, ThreadEventKind, Verdict};
+    let spec = || json!({"spec_id": uuid()});
+    let with = |mut base: Value, more: Value| {
+        if let (Some(b), Some(m)) = (base.as_object_mut(), more.as_object()) {
+            b.extend(m.clone());
+        }
+        base
+    };
+    let sections = object(
+        json!({"system_context": string(), "api_shape": string(), "out_of_scope": string(), "notes": string()}),
+        &["system_context", "api_shape", "out_of_scope", "notes"],
+    );
+    let status = names(&SpecStatus::ALL);
+    let acceptance =
+        names(&[AcceptanceStatus::Unchecked, AcceptanceStatus::Met, AcceptanceStatus::NotMet, AcceptanceStatus::NotApplicable]);
+    let verdict = names(&[Verdict::Approve, Verdict::RequestChanges, Verdict::Comment]);
+    let seen = uint(u32::MAX.into());
+    json!({"oneOf": [
+        tagged("spec.create", with(spec(), json!({
+            "workspace_id": uuid(),
+            "title": string(),
+            "sections": sections,
+            "criteria": array(object(json!({"id": uuid(), "text": string()}), &["id", "text"])),
+            "due_date": optional(string()),
+        })), &["spec_id", "workspace_id", "title", "sections", "criteria"]),
+        tagged("spec.set_title", with(spec(), json!({"title": string()})), &["spec_id", "title"]),
+        tagged("spec.edit_section", with(spec(), json!({"section": names(&SectionKind::ALL), "base": string(), "text": string()})), &["spec_id", "section", "base", "text"]),
+        tagged("spec.set_due_date", with(spec(), json!({"due_date": optional(string())})), &["spec_id"]),
+        tagged("spec.set_status", with(spec(), json!({"from": status, "to": status})), &["spec_id", "from", "to"]),
+        tagged("spec.assign", with(spec(), json!({"email": string()})), &["spec_id", "email"]),
+        tagged("spec.unassign", with(spec(), json!({"email": string()})), &["spec_id", "email"]),
+        tagged("criterion.add", with(spec(), json!({"criterion_id": uuid(), "text": string(), "after": optional(uuid())})), &["spec_id", "criterion_id", "text"]),
+        tagged("criterion.edit", with(spec(), json!({"criterion_id": uuid(), "text": string()})), &["spec_id", "criterion_id", "text"]),
+        tagged("criterion.move", with(spec(), json!({"criterion_id": uuid(), "after": optional(uuid())})), &["spec_id", "criterion_id"]),
+        tagged("criterion.remove", with(spec(), json!({"criterion_id": uuid()})), &["spec_id", "criterion_id"]),
+        tagged("deliverable.create", with(spec(), json!({"deliverable_id": uuid()})), &["spec_id", "deliverable_id"]),
+        tagged("revision.create", with(spec(), json!({
+            "revision_id": uuid(),
+            "deliverable_id": uuid(),
+            "files": array(object(
+                json!({"path": string(), "sha256": string(), "size": uint(u64::MAX), "executable": {"type": "boolean"}}),
+                &["path", "sha256", "size", "executable"],
+            )),
+            "summary": string(),
+            "addresses": array(uuid()),
+        })), &["spec_id", "revision_id", "deliverable_id", "files", "summary", "addresses"]),
+        tagged("thread.create", with(spec(), json!({"thread_id": uuid(), "anchor": reference("Anchor"), "comment_id": uuid(), "body": string()})), &["spec_id", "thread_id", "anchor", "comment_id", "body"]),
+        tagged("comment.add", with(spec(), json!({"comment_id": uuid(), "thread_id": uuid(), "body": string(), "seen_events": seen})), &["spec_id", "comment_id", "thread_id", "body", "seen_events"]),
+        tagged("comment.edit", with(spec(), json!({"comment_id": uuid(), "thread_id": uuid(), "body": string()})), &["spec_id", "comment_id", "thread_id", "body"]),
+        tagged("comment.redact", with(spec(), json!({"comment_id": uuid(), "thread_id": uuid()})), &["spec_id", "comment_id", "thread_id"]),
+        tagged("thread.set_state", with(spec(), json!({"event_id": uuid(), "thread_id": uuid(), "event": names(&[ThreadEventKind::Resolve, ThreadEventKind::Reopen])})), &["spec_id", "event_id", "thread_id", "event"]),
+        tagged("review.publish", with(spec(), json!({
+            "review_id": uuid(),
+            "revision_id": uuid(),
+            "verdict": verdict,
+            "summary": string(),
+            "criteria": array(object(json!({"criterion_id": uuid(), "status": acceptance}), &["criterion_id", "status"])),
+        })), &["spec_id", "review_id", "revision_id", "verdict", "summary", "criteria"]),
+        tagged("review.publish_v2", with(spec(), json!({
+            "review_id": uuid(),
+            "revision_id": uuid(),
+            "verdict": verdict,
+            "summary": string(),
+            "criteria": array(object(json!({
+                "criterion_id": uuid(),
+                "text": string(),
+                "status": acceptance,
+                "note": string(),
+                "evidence": optional(object(json!({"path": string(), "start_line": uint(u32::MAX.into()), "end_line": uint(u32::MAX.into())}), &["path", "start_line", "end_line"])),
+            }), &["criterion_id", "status"])),
+            "threads": array(object(json!({"thread_id": uuid(), "comment_id": uuid(), "anchor": reference("Anchor"), "body": string()}), &["thread_id", "comment_id", "anchor", "body"])),
+            "replies": array(object(json!({"comment_id": uuid(), "thread_id": uuid(), "body": string(), "seen_events": seen}), &["comment_id", "thread_id", "body", "seen_events"])),
+        })), &["spec_id", "review_id", "revision_id", "verdict", "summary", "criteria", "threads", "replies"]),
+        tagged("file.set_viewed", with(spec(), json!({"revision_id": uuid(), "path": string(), "sha256": string(), "viewed": {"type": "boolean"}})), &["spec_id", "revision_id", "path", "sha256", "viewed"]),
+        tagged("spec.accept_override", with(spec(), json!({"from": status, "reason": string()})), &["spec_id", "from", "reason"]),
+    ]})
 }
 
 /// The operations, in the order of [`crate::routes::ROUTES`].
@@ -467,7 +589,7 @@ fn operations() -> Vec<Op> {
             body: Body::Json(reference("PushRequest")),
             answers: ok(reference("PushResponse")),
             refusals: vec![Invalid, TooLarge, Forbidden, NotFound, MutationGap, BlobsMissing],
-            valid_refusals: vec![Invalid, MalformedRequest, Forbidden, NotFound, MutationGap, BlobsMissing],
+            valid_refusals: vec![Invalid, Forbidden, NotFound, MutationGap, BlobsMissing],
         },
         Op {
             method: "post",

@@ -4,6 +4,7 @@
 mod accounts;
 mod blobs;
 mod events;
+mod json_text;
 mod sync;
 
 use axum::Router;
@@ -162,46 +163,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 ServerError::api(ApiErrorCode::MalformedRequest, "the request body could not be read")
             }
         })?;
-        let refused = |e: serde_json::Error| {
-            let detail: String = e.to_string().chars().take(300).collect();
+        let refused = |detail: String| {
+            let detail: String = detail.chars().take(300).collect();
             ServerError::api(
                 ApiErrorCode::MalformedRequest,
                 format!("the body is not valid JSON of the expected shape: {detail}"),
             )
         };
+        if !json_text::kinds_are_names(&bytes) {
+            return Err(refused("a `kind` must be a name, such as \"spec.create\"".into()));
+        }
         match serde_json::from_slice(&bytes) {
             Ok(value) => Ok(ApiJson(value)),
             // JSON has one number type, so `10.0` is the integer 10 (and the API document's
             // integers are JSON Schema's, which say so): read again with whole numbers
             // written as integers. Only bodies that failed pay for the second reading.
-            Err(first) => {
-                let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(&bytes) else { return Err(refused(first)) };
-                if !integers_spelled_plainly(&mut value) {
-                    return Err(refused(first));
-                }
-                serde_json::from_value(value).map(ApiJson).map_err(refused)
-            }
+            Err(first) => match json_text::whole_numbers_as_integers(&bytes) {
+                Some(plain) => serde_json::from_slice(&plain).map(ApiJson).map_err(|e| refused(e.to_string())),
+                None => Err(refused(first.to_string())),
+            },
         }
-    }
-}
-
-/// Rewrites every whole number written with a fraction or an exponent (`10.0`, `1e3`) as the
-/// integer it is; whether anything changed.
-fn integers_spelled_plainly(value: &mut serde_json::Value) -> bool {
-    use serde_json::Value;
-    match value {
-        Value::Number(n) => {
-            let Some(f) = n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0) else { return false };
-            // Past 2^53 a float no longer names one integer.
-            const EXACT: f64 = 9_007_199_254_740_992.0;
-            if f.abs() > EXACT {
-                return false;
-            }
-            *n = if f < 0.0 { serde_json::Number::from(f as i64) } else { serde_json::Number::from(f as u64) };
-            true
-        }
-        Value::Array(items) => items.iter_mut().fold(false, |changed, v| integers_spelled_plainly(v) | changed),
-        Value::Object(fields) => fields.values_mut().fold(false, |changed, v| integers_spelled_plainly(v) | changed),
-        _ => false,
     }
 }

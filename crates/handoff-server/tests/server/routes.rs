@@ -281,3 +281,37 @@ async fn a_whole_number_written_with_a_fraction_is_the_same_number() {
     let (s, body) = app.call_raw(Method::POST, "/v1/pull", Some(&owner.token), Some(fraction.into_bytes()), true).await;
     assert_eq!((s, body["code"].clone()), (StatusCode::BAD_REQUEST, json!("malformed_request")), "{body}");
 }
+
+#[tokio::test]
+async fn a_kind_is_a_name_never_a_variant_number() {
+    // Found by the API fuzzer: serde reads an internally tagged enum's tag as a variant index
+    // too, so `"kind": 0` was taken as the first anchor kind; the wire names kinds by name
+    // only, and their order is no part of it.
+    let app = TestApp::sqlite();
+    let (owner, mut dev, spec, _) = owner_with_spec(&app).await;
+    let env = dev.env(Mutation::SetTitle { spec_id: spec, title: "named".into() });
+    let mut by_name = serde_json::to_value(&env).expect("json");
+    by_name["mutation"]["kind"] = json!(1);
+    let push = json!({"client_id": dev.id, "mutations": [by_name]}).to_string();
+    let (s, body) = app.call_raw(Method::POST, "/v1/push", Some(&owner.token), Some(push.into_bytes()), true).await;
+    assert_eq!((s, body["code"].clone()), (StatusCode::BAD_REQUEST, json!("malformed_request")), "{body}");
+    let thread = json!({"client_id": dev.id, "mutations": [{"client_id": dev.id, "mutation_id": 2,
+        "hlc": {"wall_ms": 1, "counter": 0}, "created_at": 1, "mutation": {"kind": "thread.create",
+        "spec_id": spec, "thread_id": id::<ThreadId>(9), "comment_id": id::<CommentId>(9), "body": "b",
+        "anchor": {"kind": 0, "section": "notes"}}}]})
+    .to_string();
+    let (s, body) = app.call_raw(Method::POST, "/v1/push", Some(&owner.token), Some(thread.into_bytes()), true).await;
+    assert_eq!((s, body["code"].clone()), (StatusCode::BAD_REQUEST, json!("malformed_request")), "{body}");
+}
+
+#[tokio::test]
+async fn a_whole_number_is_read_exactly_whatever_its_spelling() {
+    // Found by the API fuzzer: 3621867532071194.0 read as a float is 3621867532071193.5.
+    let app = TestApp::sqlite();
+    let (owner, _, spec, _) = owner_with_spec(&app).await;
+    for spelling in ["3621867532071194.0", "3.621867532071194e15", "362186753207119400e-2"] {
+        let pull = format!(r#"{{"cursors": {{"spec:{spec}": {spelling}}}, "limit": 1e1}}"#);
+        let (s, body) = app.call_raw(Method::POST, "/v1/pull", Some(&owner.token), Some(pull.into_bytes()), true).await;
+        assert_eq!(s, StatusCode::OK, "{spelling}: {body}");
+    }
+}
