@@ -178,6 +178,9 @@ async fn main() -> anyhow::Result<()> {
             if rate < 0.0 || burst < 1.0 && rate > 0.0 {
                 bail!("--rate-limit must be ≥ 0 and --rate-burst ≥ 1");
             }
+            if !(sign_in_rate >= 0.0) {
+                bail!("--sign-in-rate must be ≥ 0");
+            }
             let state = open(&cli.storage, |c| {
                 c.token_ttl_ms = i64::from(ttl) * DAY_MS;
                 c.rate_limit = (rate > 0.0).then_some(RateLimit { per_second: rate, burst });
