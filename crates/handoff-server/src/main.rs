@@ -178,7 +178,7 @@ async fn main() -> anyhow::Result<()> {
             if rate < 0.0 || burst < 1.0 && rate > 0.0 {
                 bail!("--rate-limit must be ≥ 0 and --rate-burst ≥ 1");
             }
-            if !(sign_in_rate >= 0.0) {
+            if sign_in_rate.is_nan() || sign_in_rate < 0.0 {
                 bail!("--sign-in-rate must be ≥ 0");
             }
             let state = open(&cli.storage, |c| {
