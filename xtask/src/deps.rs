@@ -22,6 +22,8 @@ pub enum Probe {
     PkgConfig(&'static str),
     /// A glob-free directory prefix: any entry starting with it under the parent dir.
     DirPrefix(&'static str, &'static str),
+    /// A module `python3` can import.
+    PythonModule(&'static str),
 }
 
 impl Package {
@@ -34,6 +36,11 @@ impl Package {
             Probe::DirPrefix(dir, prefix) => std::fs::read_dir(dir)
                 .map(|rd| rd.filter_map(|e| e.ok()).any(|e| e.file_name().to_string_lossy().starts_with(prefix)))
                 .unwrap_or(false),
+            Probe::PythonModule(m) => Command::new("python3")
+                .args(["-c", &format!("import {m}")])
+                .output()
+                .map(|o| o.status.success())
+                .unwrap_or(false),
         }
     }
 }
@@ -44,6 +51,13 @@ impl Package {
 /// ImageMagick to drive it and take screenshots.
 /// What `cargo xtask fuzz` needs: a C++ compiler for libFuzzer (built from `libfuzzer-sys`).
 pub const FUZZ_PACKAGES: &[Package] = &[Package { name: "g++", probe: Probe::Program("g++") }];
+
+/// What `cargo xtask apifuzz` needs to install schemathesis into a venv (`ensurepip` is
+/// Debian's python3-venv).
+pub const APIFUZZ_PACKAGES: &[Package] = &[
+    Package { name: "python3", probe: Probe::Program("python3") },
+    Package { name: "python3-venv", probe: Probe::PythonModule("ensurepip") },
+];
 
 pub const TEST_PACKAGES: &[Package] = &[
     Package { name: "build-essential", probe: Probe::Program("cc") },

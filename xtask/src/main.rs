@@ -9,7 +9,9 @@
 //! - `cargo xtask bench diff|server|sync|ui`: benchmarks that print ratios against references.
 //! - `cargo xtask soak [--seeds N]`: the sync simulation over many seeds.
 //! - `cargo xtask fuzz [--minutes N]`: the coverage-guided fuzz targets of `fuzz/` (libFuzzer).
+//! - `cargo xtask apifuzz`: schemathesis over a real server, driven by its OpenAPI document.
 
+mod apifuzz;
 mod app;
 mod bench;
 mod codegen;
@@ -37,7 +39,9 @@ commands:
                       run a benchmark and print its table
   soak [--seeds N]    run the sync fault simulation over N seeds (default 10000)
   fuzz [--minutes N | --seconds N] [TARGET…]
-                      run the fuzz targets (default 60 s each)";
+                      run the fuzz targets (default 60 s each)
+  apifuzz [--examples N] [--seed S]
+                      fuzz a real server's HTTP API from its OpenAPI document (schemathesis)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -51,6 +55,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::bench(&args[1..]),
         Some("soak") => test::soak(&args[1..]),
         Some("fuzz") => fuzz::fuzz(&args[1..]),
+        Some("apifuzz") => apifuzz::apifuzz(&args[1..]),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
             Ok(())

@@ -52,6 +52,8 @@ pub fn test(args: &[String]) -> Result<(), String> {
         // Every fuzz target briefly: a decoder or property broken since the last long run
         // shows here (`cargo xtask fuzz --minutes N` runs them for longer).
         crate::fuzz::fuzz(&["--seconds".into(), CI_FUZZ_SECONDS.into()])?;
+        // The HTTP API against its own document (the server binary is built above).
+        crate::apifuzz::run(crate::apifuzz::CI_EXAMPLES, Some(crate::apifuzz::CI_SEED))?;
         packages()?;
     }
     eprintln!("xtask: all tests passed in {:.0?}", started.elapsed());

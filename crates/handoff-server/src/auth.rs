@@ -61,14 +61,17 @@ fn hasher(cost: PasswordCost) -> Result<Argon2<'static>> {
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
+/// The longest password, in bytes of UTF-8.
+pub const PASSWORD_MAX_BYTES: usize = 1024;
+
 /// Checks a new password's length.
 pub fn check_password_rules(password: &str) -> Result<()> {
     let chars = password.chars().count();
     if chars < 8 {
         return Err(ServerError::invalid("the password must have at least 8 characters"));
     }
-    if password.len() > 1024 {
-        return Err(ServerError::api(ApiErrorCode::TooLarge, "the password is longer than 1024 bytes"));
+    if password.len() > PASSWORD_MAX_BYTES {
+        return Err(ServerError::api(ApiErrorCode::TooLarge, format!("the password is longer than {PASSWORD_MAX_BYTES} bytes")));
     }
     Ok(())
 }

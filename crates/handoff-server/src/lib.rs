@@ -10,7 +10,8 @@
 //! mutations (conflict rules documented there); [`pull`] paging changes and visibility;
 //! [`blobs`] the blob store; [`events`] scope change pokes; [`storage`] the storage trait and its
 //! SQLite and PostgreSQL implementations; [`limits`] rate limits and sign-in throttling;
-//! [`passwords`] the password threads; [`error`] the error type.
+//! [`passwords`] the password threads; [`openapi`] the API document, built from the limits the
+//! server enforces; [`error`] the error type.
 //!
 //! Every error answer is `handoff-core`'s `ApiError` with an `ApiErrorCode`; a push that needs
 //! blobs the server lacks is refused whole with HTTP 409 and
@@ -26,6 +27,7 @@ pub mod error;
 pub mod events;
 pub mod limits;
 pub mod merge;
+pub mod openapi;
 pub mod passwords;
 pub mod pull;
 pub mod push;

@@ -35,6 +35,10 @@ struct Cli {
     /// Requests a token may send in a burst.
     #[arg(long, env = "HANDOFF_SERVER_RATE_BURST", default_value_t = 500.0)]
     rate_burst: f64,
+    /// Sign-in and join attempts per second, per client address and per account, after a
+    /// burst of ten (0 turns the throttle off, for test servers only).
+    #[arg(long, default_value_t = 0.1)]
+    sign_in_rate: f64,
     /// Largest JSON request body in bytes (a push over it is refused as `too_large`;
     /// clients then send smaller batches). Blob uploads have their own limit.
     #[arg(long, env = "HANDOFF_SERVER_MAX_REQUEST_BYTES", default_value_t = 16 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(4096..=1 << 30))]
@@ -170,12 +174,21 @@ async fn main() -> anyhow::Result<()> {
         None => {
             let (ttl, rate, burst, quota) = (cli.token_ttl_days, cli.rate_limit, cli.rate_burst, cli.upload_quota_gib);
             let max_json = usize::try_from(cli.max_request_bytes).context("--max-request-bytes is too large for this machine")?;
+            let sign_in_rate = cli.sign_in_rate;
             if rate < 0.0 || burst < 1.0 && rate > 0.0 {
                 bail!("--rate-limit must be ≥ 0 and --rate-burst ≥ 1");
+            }
+            if sign_in_rate.is_nan() || sign_in_rate < 0.0 {
+                bail!("--sign-in-rate must be ≥ 0");
             }
             let state = open(&cli.storage, |c| {
                 c.token_ttl_ms = i64::from(ttl) * DAY_MS;
                 c.rate_limit = (rate > 0.0).then_some(RateLimit { per_second: rate, burst });
+                if sign_in_rate <= 0.0 {
+                    c.auth_rate_limit = None;
+                } else if let Some(limit) = c.auth_rate_limit.as_mut() {
+                    limit.per_second = sign_in_rate;
+                }
                 c.max_json_bytes = max_json;
                 c.upload_quota_bytes = (quota > 0).then_some(quota * 1024 * 1024 * 1024);
             })

@@ -76,6 +76,9 @@ pub struct PushOutput {
     pub changes: Vec<ScopeChange>,
 }
 
+/// The largest mutation id: the store keeps ids as signed 64-bit integers.
+pub const MAX_MUTATION_ID: u64 = i64::MAX as u64;
+
 /// Checks a push request's shape before any transaction: size, one client id, consecutive ids
 /// (the withdrawn ones first, then the mutations).
 pub fn check_shape(req: &PushRequest) -> Result<()> {
@@ -106,6 +109,9 @@ pub fn check_shape(req: &PushRequest) -> Result<()> {
     for id in req.withdrawn.iter().map(|w| w.mutation_id).chain(req.mutations.iter().map(|e| e.mutation_id)) {
         if id == 0 {
             return Err(ServerError::invalid("mutation ids start at 1"));
+        }
+        if id > MAX_MUTATION_ID {
+            return Err(ServerError::invalid(format!("mutation ids go up to {MAX_MUTATION_ID}; {id} is past that")));
         }
         if let Some(want) = expected
             && id != want

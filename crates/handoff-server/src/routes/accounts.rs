@@ -15,8 +15,13 @@ use crate::limits::PeerAddr;
 use crate::state::AppState;
 use crate::storage::queries;
 
+/// An id in the path, exactly as written (no surrounding white space, unlike ids typed by people).
 fn parse_path_id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T> {
-    raw.parse::<T>().map_err(|_| ServerError::invalid(format!("{what} in the path is not an id")))
+    let not_an_id = || ServerError::invalid(format!("{what} in the path is not an id"));
+    if raw.trim() != raw {
+        return Err(not_an_id());
+    }
+    raw.parse::<T>().map_err(|_| not_an_id())
 }
 
 /// `POST /v1/auth/join`
@@ -25,7 +30,7 @@ pub async fn join(State(state): State<AppState>, peer: PeerAddr, ApiJson(req): A
     let email = validate::email(&req.email)?;
     let display_name = validate::one_line("display name", &req.display_name, limits::NAME_CHARS)?;
     let device_name = validate::one_line("device name", &req.device_name, limits::NAME_CHARS)?;
-    let timezone = validate::one_line("time zone", &req.timezone, 64)?;
+    let timezone = validate::one_line("time zone", &req.timezone, super::TIMEZONE_CHARS)?;
     let code_hash = auth::secret_hash(req.invite_code.trim());
     let now = state.now();
     let (ch, em) = (code_hash.clone(), email.clone());

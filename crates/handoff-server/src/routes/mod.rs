@@ -4,7 +4,7 @@
 mod accounts;
 mod blobs;
 mod events;
-mod openapi;
+mod json_text;
 mod sync;
 
 use axum::Router;
@@ -21,7 +21,8 @@ use tracing::Instrument;
 use crate::error::ServerError;
 use crate::state::AppState;
 
-pub use openapi::OPENAPI_JSON;
+/// Characters in a member's time zone name.
+pub const TIMEZONE_CHARS: usize = 64;
 
 /// Every route: method and path as the router and the OpenAPI document spell them.
 pub const ROUTES: &[(&str, &str)] = &[
@@ -52,6 +53,8 @@ pub const ROUTES: &[(&str, &str)] = &[
 /// their token's life and the caps on streams instead.
 pub fn router(state: AppState) -> Router {
     let json_limit = state.config.max_json_bytes;
+    // Built once from the running configuration: the document states this server's limits.
+    let document: std::sync::Arc<str> = crate::openapi::document(&state.config).to_string().into();
     let timed = Router::new()
         .route("/v1/auth/join", post(accounts::join))
         .route("/v1/auth/login", post(accounts::login))
@@ -64,7 +67,13 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/push", post(sync::push))
         .route("/v1/pull", post(sync::pull))
         .route("/v1/blobs/missing", post(blobs::missing))
-        .route("/v1/openapi.json", get(openapi::document))
+        .route(
+            "/v1/openapi.json",
+            get(move || {
+                let document = document.clone();
+                async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], document.to_string()) }
+            }),
+        )
         .layer(middleware::from_fn_with_state(state.clone(), time_limit));
     let long = Router::new()
         .route("/v1/events", get(events::events))
@@ -154,12 +163,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 ServerError::api(ApiErrorCode::MalformedRequest, "the request body could not be read")
             }
         })?;
-        serde_json::from_slice(&bytes).map(ApiJson).map_err(|e| {
-            let detail: String = e.to_string().chars().take(300).collect();
+        let refused = |detail: String| {
+            let detail: String = detail.chars().take(300).collect();
             ServerError::api(
                 ApiErrorCode::MalformedRequest,
                 format!("the body is not valid JSON of the expected shape: {detail}"),
             )
-        })
+        };
+        if !json_text::kinds_are_names(&bytes) {
+            return Err(refused("a `kind` must be a name, such as \"spec.create\"".into()));
+        }
+        match serde_json::from_slice(&bytes) {
+            Ok(value) => Ok(ApiJson(value)),
+            // JSON has one number type, so `10.0` is the integer 10 (and the API document's
+            // integers are JSON Schema's, which say so): read again with whole numbers
+            // written as integers. Only bodies that failed pay for the second reading.
+            Err(first) => match json_text::whole_numbers_as_integers(&bytes) {
+                Some(plain) => serde_json::from_slice(&plain).map(ApiJson).map_err(|e| refused(e.to_string())),
+                None => Err(refused(first.to_string())),
+            },
+        }
     }
 }
