@@ -36,11 +36,9 @@ impl Package {
             Probe::DirPrefix(dir, prefix) => std::fs::read_dir(dir)
                 .map(|rd| rd.filter_map(|e| e.ok()).any(|e| e.file_name().to_string_lossy().starts_with(prefix)))
                 .unwrap_or(false),
-            Probe::PythonModule(m) => Command::new("python3")
-                .args(["-c", &format!("import {m}")])
-                .output()
-                .map(|o| o.status.success())
-                .unwrap_or(false),
+            Probe::PythonModule(m) => {
+                Command::new("python3").args(["-c", &format!("import {m}")]).output().map(|o| o.status.success()).unwrap_or(false)
+            }
         }
     }
 }

@@ -37,7 +37,7 @@ struct Cli {
     rate_burst: f64,
     /// Sign-in and join attempts per second, per client address and per account, after a
     /// burst of ten (0 turns the throttle off, for test servers only).
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, env = "HANDOFF_SERVER_SIGN_IN_RATE", default_value_t = 0.1)]
     sign_in_rate: f64,
     /// Largest JSON request body in bytes (a push over it is refused as `too_large`;
     /// clients then send smaller batches). Blob uploads have their own limit.

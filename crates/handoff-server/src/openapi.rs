@@ -188,9 +188,12 @@ fn schemas(config: &Config) -> Value {
     let codes: Vec<Value> = ALL_CODES.iter().map(wire).collect();
     let scope_pattern = {
         let h = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
-        format!("^(?:workspace|spec):(?:{h}|[0-9a-fA-F]{{8}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{12}}|[0-9a-fA-F]{{32}}|\\{{{h}\\}}|urn:uuid:{h})$")
+        format!(
+            "^(?:workspace|spec):(?:{h}|[0-9a-fA-F]{{8}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{4}}-[0-9a-fA-F]{{12}}|[0-9a-fA-F]{{32}}|\\{{{h}\\}}|urn:uuid:{h})$"
+        )
     };
-    let scope = json!({"type": "string", "pattern": scope_pattern, "maxLength": 55, "description": "workspace:<id> or spec:<id>"});
+    let scope =
+        json!({"type": "string", "pattern": scope_pattern, "maxLength": 55, "description": "workspace:<id> or spec:<id>"});
     json!({
         "ApiError": object(json!({
             "code": {"type": "string", "enum": codes, "description": "stable; clients match on it, never on the message"},
@@ -479,7 +482,10 @@ fn operations() -> Vec<Op> {
             auth: false,
             params: vec![],
             body: Body::None,
-            answers: vec![(200, json!({"description": "`ok`", "content": {"text/plain": {"schema": {"type": "string", "enum": ["ok"]}}}}))],
+            answers: vec![(
+                200,
+                json!({"description": "`ok`", "content": {"text/plain": {"schema": {"type": "string", "enum": ["ok"]}}}}),
+            )],
             refusals: vec![],
             valid_refusals: vec![],
         },
@@ -611,7 +617,10 @@ fn operations() -> Vec<Op> {
             auth: true,
             params: vec![],
             body: Body::None,
-            answers: vec![(200, json!({"description": "text/event-stream of `poke` events", "content": {"text/event-stream": {"schema": {"type": "string"}, "x-handoff-event-data": reference("Poke")}}}))],
+            answers: vec![(
+                200,
+                json!({"description": "text/event-stream of `poke` events", "content": {"text/event-stream": {"schema": {"type": "string"}, "x-handoff-event-data": reference("Poke")}}}),
+            )],
             refusals: vec![],
             valid_refusals: vec![],
         },
@@ -657,20 +666,29 @@ fn operations() -> Vec<Op> {
             ],
             body: Body::None,
             answers: vec![
-                (200, json!({
-                    "description": "The content",
-                    "headers": {"Content-Length": {"required": true, "schema": {"type": "integer", "minimum": 0}}, "Accept-Ranges": {"required": true, "schema": {"type": "string", "enum": ["bytes"]}}},
-                    "content": {"application/octet-stream": {"schema": bytes}},
-                })),
-                (206, json!({
-                    "description": "The content from byte N on (`Range: bytes=N-`)",
-                    "headers": {"Content-Range": {"required": true, "schema": {"type": "string", "pattern": "^bytes [0-9]+-[0-9]+/[0-9]+$"}}},
-                    "content": {"application/octet-stream": {"schema": bytes}},
-                })),
-                (416, json!({
-                    "description": "N is at or past the end",
-                    "headers": {"Content-Range": {"required": true, "schema": {"type": "string", "pattern": "^bytes \\*/[0-9]+$"}}},
-                })),
+                (
+                    200,
+                    json!({
+                        "description": "The content",
+                        "headers": {"Content-Length": {"required": true, "schema": {"type": "integer", "minimum": 0}}, "Accept-Ranges": {"required": true, "schema": {"type": "string", "enum": ["bytes"]}}},
+                        "content": {"application/octet-stream": {"schema": bytes}},
+                    }),
+                ),
+                (
+                    206,
+                    json!({
+                        "description": "The content from byte N on (`Range: bytes=N-`)",
+                        "headers": {"Content-Range": {"required": true, "schema": {"type": "string", "pattern": "^bytes [0-9]+-[0-9]+/[0-9]+$"}}},
+                        "content": {"application/octet-stream": {"schema": bytes}},
+                    }),
+                ),
+                (
+                    416,
+                    json!({
+                        "description": "N is at or past the end",
+                        "headers": {"Content-Range": {"required": true, "schema": {"type": "string", "pattern": "^bytes \\*/[0-9]+$"}}},
+                    }),
+                ),
             ],
             refusals: vec![Invalid, NotFound],
             valid_refusals: vec![NotFound],
@@ -695,11 +713,11 @@ fn refusal_schema(codes: &[ApiErrorCode]) -> Value {
     let names: Vec<Value> = codes.iter().map(wire).collect();
     let mut properties = json!({"code": {"type": "string", "enum": names}, "message": {"type": "string"}});
     if codes.contains(&ApiErrorCode::MutationGap) {
-        properties["recorded"] =
-            json!({"type": "integer", "minimum": 0, "description": "with mutation_gap: the last mutation id the server recorded for this client"});
+        properties["recorded"] = json!({"type": "integer", "minimum": 0, "description": "with mutation_gap: the last mutation id the server recorded for this client"});
     }
     if codes.contains(&ApiErrorCode::BlobsMissing) {
-        properties["missing"] = json!({"type": "array", "items": sha256(), "description": "with blobs_missing: upload these, then push again"});
+        properties["missing"] =
+            json!({"type": "array", "items": sha256(), "description": "with blobs_missing: upload these, then push again"});
     }
     object(properties, &["code", "message"])
 }
@@ -737,12 +755,14 @@ fn operation_object(op: &Op, config: &Config) -> Value {
     for (status, codes) in &by_status {
         let mut answer = json_answer(&refusal_description(codes), refusal_schema(codes));
         if *status == 429 {
-            answer["headers"] =
-                json!({"Retry-After": {"required": true, "description": "seconds to wait", "schema": {"type": "integer", "minimum": 0}}});
+            answer["headers"] = json!({"Retry-After": {"required": true, "description": "seconds to wait", "schema": {"type": "integer", "minimum": 0}}});
         }
         if *status == 413 && matches!(op.body, Body::Json(_)) {
-            answer["description"] =
-                json!(format!("{} (a body over {} bytes, or a field or list over its limit)", refusal_description(codes), config.max_json_bytes));
+            answer["description"] = json!(format!(
+                "{} (a body over {} bytes, or a field or list over its limit)",
+                refusal_description(codes),
+                config.max_json_bytes
+            ));
         }
         responses.insert(status.to_string(), answer);
     }
@@ -853,8 +873,11 @@ mod tests {
         let doc = document(&Config::new("blobs".into()));
         for (method, path) in ROUTES.iter().filter(|(_, p)| p.starts_with("/v1/")) {
             let answer = &doc["paths"][path][method]["responses"]["426"];
-            assert_eq!(answer["content"]["application/json"]["schema"]["properties"]["code"]["enum"], json!(["upgrade_required"]), "{method} {path}");
+            assert_eq!(
+                answer["content"]["application/json"]["schema"]["properties"]["code"]["enum"],
+                json!(["upgrade_required"]),
+                "{method} {path}"
+            );
         }
     }
-
 }

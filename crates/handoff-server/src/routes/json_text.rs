@@ -137,7 +137,10 @@ mod tests {
 
     #[test]
     fn whole_numbers_become_integers_digit_for_digit_and_nothing_else_changes() {
-        assert_eq!(rewritten(r#"{"a": 10.0, "b": 1e3, "c": 2500e-2, "d": -4.50e1}"#), r#"{"a": 10, "b": 1000, "c": 25, "d": -45}"#);
+        assert_eq!(
+            rewritten(r#"{"a": 10.0, "b": 1e3, "c": 2500e-2, "d": -4.50e1}"#),
+            r#"{"a": 10, "b": 1000, "c": 25, "d": -45}"#
+        );
         assert_eq!(rewritten("[3621867532071194.0, 0.0, -0e5, 0.000]"), "[3621867532071194, 0, 0, 0]");
         assert_eq!(rewritten(r#"[1.5, 2e-1, 7, "8.0", "a\"9.0"]"#), r#"[1.5, 2e-1, 7, "8.0", "a\"9.0"]"#);
         assert_eq!(rewritten("[1e400, 1e19, 12345678901234567890.0]"), "[1e400, 10000000000000000000, 12345678901234567890]");

@@ -261,7 +261,8 @@ async fn mutation_ids_past_what_the_store_holds_are_refused_not_a_crash() {
     for id in [u64::MAX, i64::MAX as u64 + 1] {
         let push = json!({"client_id": dev.id, "mutations": [], "withdrawn": [
             {"mutation_id": id, "kind": "spec.set_title", "spec_id": spec, "code": "too_large", "message": "gone"}]});
-        let (s, body) = app.call_raw(Method::POST, "/v1/push", Some(&owner.token), Some(push.to_string().into_bytes()), true).await;
+        let (s, body) =
+            app.call_raw(Method::POST, "/v1/push", Some(&owner.token), Some(push.to_string().into_bytes()), true).await;
         assert_eq!((s, body["code"].clone()), (StatusCode::BAD_REQUEST, json!("invalid")), "id {id}: {body}");
     }
 }
