@@ -64,6 +64,8 @@ pub const TEST_PACKAGES: &[Package] = &[
     Package { name: "patch", probe: Probe::Program("patch") },
     // The durability tests read the binaries' system calls (fsync after each blob rename).
     Package { name: "strace", probe: Probe::Program("strace") },
+    // The server package's maintainer scripts create its system user (tests/packages.rs).
+    Package { name: "adduser", probe: Probe::Program("adduser") },
     // Machines with wrong clocks: the CLI run under libfaketime (tests/sync/clocks.rs).
     Package { name: "faketime", probe: Probe::Program("faketime") },
     Package { name: "postgresql", probe: Probe::DirPrefix("/usr/lib/postgresql", "1") },
