@@ -26,12 +26,14 @@ describe("Threads", () => {
   it("shows a comment from a far-off clock at the server's time, and says what the author's clock said", () => {
     mockIPC(() => null);
     const [first] = thread.comments;
+    if (!first) throw new Error("the fixture thread has a comment");
     const late = { ...first, id: "c2", created_at: 86_400_000, received_at: 1_700_000_000_000, shown_at: 1_700_000_000_000, author_clock_off: true };
     render(Threads, { specId: SPEC, threads: [{ ...thread, comments: [first, late] }] });
     const notes = screen.getAllByTestId("clock-off");
     expect(notes).toHaveLength(1);
-    expect(notes[0]).toHaveTextContent("received by the server; the author's clock said Jan 2, 1970");
-    expect(notes[0].closest(".comment")).toHaveTextContent("2023");
+    const [note] = notes;
+    expect(note).toHaveTextContent("received by the server; the author's clock said Jan 2, 1970");
+    expect(note?.closest(".comment")).toHaveTextContent("2023");
   });
 
   it("keeps a huge pasted reply in its box and names the limit", async () => {
