@@ -8,6 +8,9 @@ use std::time::Duration;
 
 use super::support::target_dir;
 
+/// The WHATWG HTML source from `shared/fixtures`: long real text for large saves.
+pub const WHATWG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/diff/whatwg-source.new");
+
 /// The binaries, built on demand when missing.
 pub fn binaries() -> (PathBuf, PathBuf) {
     let dir = target_dir();
@@ -149,7 +152,7 @@ impl Cli {
     }
 }
 
-/// A server and the people on it, each on a data dir of their own (emails `NAME@wedge.io`).
+/// A server and the people on it, each on a data dir of their own (joined as `NAME@wedge.io`).
 pub struct Team {
     _root: tempfile::TempDir,
     pub root: PathBuf,
@@ -178,10 +181,10 @@ impl Team {
     }
 
     /// A data dir that signs in to an existing account.
-    pub fn login(&self, dir: &str, name: &str) -> Cli {
+    pub fn login(&self, dir: &str, email: &str) -> Cli {
         let (cli_bin, _) = binaries();
         let cli = Cli::new(cli_bin, self.root.join(dir));
-        cli.ok(&["login", "--server", &self.url, "--email", &format!("{name}@wedge.io")]);
+        cli.ok(&["login", "--server", &self.url, "--email", email]);
         cli
     }
 }

@@ -58,8 +58,7 @@ async fn pushes_shrunk_under_a_lowered_body_limit_grow_back_when_it_is_raised() 
     engine.join(params(&code, "ana@acme.io")).await.expect("ana joins");
     let spec = ana.create_spec(NewSpec { title: "Notes".into(), ..Default::default() }).expect("spec");
     engine.sync_once().await.expect("first sync");
-    let source = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/diff/whatwg-source.new"))
-        .expect("the shared WHATWG fixture");
+    let source = std::fs::read_to_string(super::procs::WHATWG).expect("the shared WHATWG fixture");
     let mut at = 0;
     let mut save_a_day = |ana: &handoff_client::Client| {
         for _ in 0..40 {

@@ -11,12 +11,6 @@ use serde_json::Value;
 
 use super::procs::{Cli, Team, binaries, copy_dir};
 
-fn person(team: &Team, dir: &str, email: &str) -> Cli {
-    let cli = Cli::new(binaries().0, team.root.join(dir));
-    cli.ok(&["login", "--server", &team.url, "--email", email]);
-    cli
-}
-
 #[test]
 fn data_written_by_an_older_release_migrates_in_place_and_loses_nothing() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/upgrade-fd63183");
@@ -40,7 +34,7 @@ fn data_written_by_an_older_release_migrates_in_place_and_loses_nothing() {
     );
 
     // Chen, on a new machine, delivers revision 2 on top of the old release's revision 1.
-    let chen = person(&team, "chen", "chen@acme.io");
+    let chen = team.login("chen", "chen@acme.io");
     chen.sync();
     let folder = team.root.join("r2");
     std::fs::create_dir_all(folder.join("src")).expect("folder");
@@ -50,7 +44,7 @@ fn data_written_by_an_older_release_migrates_in_place_and_loses_nothing() {
     chen.sync();
 
     // Rita, on a new machine, receives it all; then the server goes away.
-    let rita = person(&team, "rita", "rita@acme.io");
+    let rita = team.login("rita", "rita@acme.io");
     rita.sync();
     rita.ok(&["fetch", &spec]);
     team.server.kill();

@@ -8,9 +8,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use super::procs::{Cli, Team, copy_dir};
-
-const WHATWG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/diff/whatwg-source.new");
+use super::procs::{Cli, Team, WHATWG, copy_dir};
 
 /// `len` bytes of the WHATWG HTML source from `at`, cut on character boundaries.
 fn slice(text: &str, at: usize, len: usize) -> String {
@@ -202,7 +200,7 @@ fn a_server_restored_from_a_backup_gets_back_what_it_lost_and_nobody_keeps_what_
     rita.sync();
 
     // A third machine that never saw the old history agrees with both.
-    let fresh = team.login("rita-laptop", "rita");
+    let fresh = team.login("rita-laptop", "rita@wedge.io");
     fresh.sync();
     team.server.kill();
     for (who, cli) in [("ana", &ana), ("rita", &rita), ("a fresh sign-in", &fresh)] {

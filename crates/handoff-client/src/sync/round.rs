@@ -317,7 +317,7 @@ impl SyncEngine {
         if local::note_history(&tx, resp.history.as_deref())? {
             // What this page answered was asked with cursors of the old history: ask again.
             crate::store::commit(tx)?;
-            return Ok((PullTally { new_history: true, ..PullTally::default() }, true));
+            return Ok((PullTally::default(), true));
         }
         let tally = local::apply_pull(&tx, &resp, self.client.now())?;
         if !resp.more {

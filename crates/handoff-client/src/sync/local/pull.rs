@@ -40,9 +40,6 @@ pub struct PullTally {
     pub lost_scopes: u32,
     /// Pending entries moved to the attention list because their scope was lost.
     pub orphaned: u32,
-    /// The server answered from a new history (restored from a backup): every scope is being
-    /// fetched again.
-    pub new_history: bool,
 }
 
 /// The storage key of a record in `synced_records`: `(kind, key)`. Reviews are keyed by
