@@ -113,11 +113,14 @@ pub fn ensure(packages: &[Package]) -> Result<(), String> {
         ));
     }
     eprintln!("xtask: installing {}", missing.join(" "));
-    sh::run(Command::new("apt-get").args(["update", "-q"]))?;
+    // Another xtask command (a soak beside a test run) may be installing at the same time:
+    // wait for its dpkg lock rather than fail.
+    const LOCK_WAIT: &str = "DPkg::Lock::Timeout=600";
+    sh::run(Command::new("apt-get").args(["-o", LOCK_WAIT, "update", "-q"]))?;
     sh::run(
         Command::new("apt-get")
             .env("DEBIAN_FRONTEND", "noninteractive")
-            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(["-o", LOCK_WAIT, "install", "-y", "-q", "--no-install-recommends"])
             .args(&missing),
     )?;
     let still: Vec<&str> = packages.iter().filter(|p| !p.present()).map(|p| p.name).collect();

@@ -20,6 +20,27 @@ use std::process::Command;
 
 use crate::{app, deps, sh};
 
+/// Which binaries go into the packages, and how hard `dpkg-deb` compresses them.
+pub struct Build {
+    dir: PathBuf,
+    compression: [&'static str; 2],
+}
+
+impl Build {
+    /// The release build (`build_release`), compressed as shipped.
+    pub fn release() -> Self {
+        Self { dir: app::target_dir().join("release"), compression: ["-Zxz", "-z6"] }
+    }
+
+    /// The debug build `cargo xtask test` already made. The package test checks how the
+    /// packages install, upgrade and remove, which the optimizer does not change; a release
+    /// build of the app and its dependencies added about 18 minutes to a clean CI run, and
+    /// xz over unoptimized binaries a few more.
+    pub fn debug() -> Self {
+        Self { dir: app::target_dir().join("debug"), compression: ["-Zgzip", "-z1"] }
+    }
+}
+
 /// What `bundle` made.
 pub struct Packages {
     /// The desktop package.
@@ -47,7 +68,7 @@ pub fn bundle(args: &[String]) -> Result<(), String> {
     };
     let out = out.unwrap_or_else(|| app::target_dir().join("dist"));
     build_release()?;
-    let made = package(&version, &out)?;
+    let made = package(&Build::release(), &version, &out)?;
     eprintln!("xtask: {}\nxtask: {}", made.desktop.display(), made.server.display());
     Ok(())
 }
@@ -84,9 +105,9 @@ pub fn build_release() -> Result<(), String> {
     ]))
 }
 
-/// Packages the release binaries as version `version` into `out`.
-pub fn package(version: &str, out: &Path) -> Result<Packages, String> {
-    let release = app::target_dir().join("release");
+/// Packages `build`'s binaries as version `version` into `out`.
+pub fn package(build: &Build, version: &str, out: &Path) -> Result<Packages, String> {
+    let release = &build.dir;
     let arch = capture(Command::new("dpkg").arg("--print-architecture"))?;
     let work = out.join(format!("stage-{version}"));
     if work.exists() {
@@ -125,8 +146,8 @@ pub fn package(version: &str, out: &Path) -> Result<Packages, String> {
             This package holds the desktop app (handoff-app) and the command-line client\n \
             (handoff).",
     };
-    let desktop_deb = build_deb(&desktop, &control, &[], out)?;
-    build_dbgsym(&desktop_dbg, &control, &ids, out)?;
+    let desktop_deb = build_deb(&desktop, &control, &[], build, out)?;
+    build_dbgsym(&desktop_dbg, &control, &ids, build, out)?;
 
     // The server package.
     let server = work.join("handoff-server");
@@ -152,8 +173,8 @@ pub fn package(version: &str, out: &Path) -> Result<Packages, String> {
             specs, revisions and their files, reviews. It runs as a systemd service\n \
             (handoff-server) on SQLite by default, or on PostgreSQL.",
     };
-    let server_deb = build_deb(&server, &control, &["/etc/handoff-server/handoff-server.env"], out)?;
-    build_dbgsym(&server_dbg, &control, &[id], out)?;
+    let server_deb = build_deb(&server, &control, &["/etc/handoff-server/handoff-server.env"], build, out)?;
+    build_dbgsym(&server_dbg, &control, &[id], build, out)?;
     std::fs::remove_dir_all(&work).map_err(|e| format!("cannot clear {}: {e}", work.display()))?;
     Ok(Packages { desktop: desktop_deb, server: server_deb })
 }
@@ -173,7 +194,7 @@ struct Control<'a> {
 /// `usr/lib/debug/.build-id/`; returns the binary's build id.
 fn install_stripped(bin: &Path, to: &Path, dbg_root: &Path) -> Result<String, String> {
     if !bin.is_file() {
-        return Err(format!("{} is missing: the release build did not make it", bin.display()));
+        return Err(format!("{} is missing: the build did not make it", bin.display()));
     }
     let id = build_id(bin)?;
     let (head, tail) = id.split_at(2);
@@ -216,7 +237,7 @@ fn glibc_needed(bins: &[&Path]) -> Result<String, String> {
 }
 
 /// Writes `DEBIAN/control`, `md5sums` and `conffiles` into `stage` and builds the .deb.
-fn build_deb(stage: &Path, c: &Control<'_>, conffiles: &[&str], out: &Path) -> Result<PathBuf, String> {
+fn build_deb(stage: &Path, c: &Control<'_>, conffiles: &[&str], build: &Build, out: &Path) -> Result<PathBuf, String> {
     let debian = stage.join("DEBIAN");
     std::fs::create_dir_all(&debian).map_err(|e| format!("cannot create {}: {e}", debian.display()))?;
     let (size_kib, md5sums) = contents(stage)?;
@@ -231,12 +252,12 @@ fn build_deb(stage: &Path, c: &Control<'_>, conffiles: &[&str], out: &Path) -> R
     );
     write(&debian.join("control"), &control)?;
     let deb = out.join(format!("{}_{}_{}.deb", c.package, c.version, c.arch));
-    sh::run(Command::new("dpkg-deb").args(["--root-owner-group", "-Zxz", "-z6", "--build"]).arg(stage).arg(&deb))?;
+    sh::run(Command::new("dpkg-deb").arg("--root-owner-group").args(build.compression).arg("--build").arg(stage).arg(&deb))?;
     Ok(deb)
 }
 
 /// The debug-symbols package of `c`'s package.
-fn build_dbgsym(stage: &Path, c: &Control<'_>, build_ids: &[String], out: &Path) -> Result<PathBuf, String> {
+fn build_dbgsym(stage: &Path, c: &Control<'_>, build_ids: &[String], build: &Build, out: &Path) -> Result<PathBuf, String> {
     let package = format!("{}-dbgsym", c.package);
     let control = Control {
         package: &package,
@@ -247,7 +268,7 @@ fn build_dbgsym(stage: &Path, c: &Control<'_>, build_ids: &[String], out: &Path)
         extra: format!("Auto-Built-Package: debug-symbols\nBuild-Ids: {}\n", build_ids.join(" ")),
         description: &format!("debug symbols for {}", c.package),
     };
-    build_deb(stage, &control, &[], out)
+    build_deb(stage, &control, &[], build, out)
 }
 
 /// The installed size in KiB and the `md5sums` lines of every file under `stage` (outside

@@ -60,19 +60,20 @@ pub fn test(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// The .debs installed, upgraded and removed on this machine (`tests/tests/packages.rs`): a
-/// release build packaged twice, as the app's version and as a newer build of it.
+/// The .debs installed, upgraded and removed on this machine (`tests/tests/packages.rs`): the
+/// debug build made above packaged twice, as the app's version and as a newer build of it
+/// (`cargo xtask bundle` packages a release build the same way).
 fn packages() -> Result<(), String> {
     if !sh::is_root() {
         eprintln!("xtask: SKIPPED the package test: it installs .debs and needs root");
         return Ok(());
     }
-    crate::package::build_release()?;
+    let build = crate::package::Build::debug();
     let version = crate::package::app_version()?;
     let base = fresh_dir("debs")?;
     let (old, new) = (base.join("old"), base.join("new"));
-    crate::package::package(&version, &old)?;
-    crate::package::package(&format!("{version}+rebuild1"), &new)?;
+    crate::package::package(&build, &version, &old)?;
+    crate::package::package(&build, &format!("{version}+rebuild1"), &new)?;
     let started = std::time::Instant::now();
     sh::run(Command::new("cargo").current_dir(sh::root()).env("HANDOFF_DEBS_OLD", &old).env("HANDOFF_DEBS_NEW", &new).args([
         "test",
