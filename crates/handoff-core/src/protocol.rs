@@ -12,6 +12,7 @@
 //! | `DELETE /v1/auth/tokens/{token_id}` | – | 204 |
 //! | `GET /v1/workspaces/{id}/members` | – | `Vec<`[`crate::Member`]`>` |
 //! | `POST /v1/workspaces/{id}/invites` | [`InviteRequest`] | [`Invite`] (owners only) |
+//! | `PUT /v1/workspaces/{id}/members/{user_id}/role` | [`SetRoleRequest`] | [`crate::Member`] (owners only) |
 //! | `DELETE /v1/workspaces/{id}/members/{user_id}` | – | 204 (owners only) |
 //! | `POST /v1/push` | [`PushRequest`] | [`PushResponse`] |
 //! | `POST /v1/pull` | [`PullRequest`] | [`PullResponse`] |
@@ -182,8 +183,16 @@ pub struct InviteRequest {
     pub role: Role,
 }
 
+/// Change a member's role.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetRoleRequest {
+    /// The new role.
+    pub role: Role,
+}
+
 /// An invite; the code is shown once.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Invite {
     /// The one-time code to hand to the invitee.
     pub code: String,

@@ -98,6 +98,12 @@ pub async fn create_invite(
 ) -> Result<Invite> {
     let member = require_member(db, &ws.to_string(), caller).await?;
     handoff_core::lifecycle::check(member.role, handoff_core::Action::ManageMembers, false)?;
+    if queries::member_by_email(db, &ws.to_string(), email).await?.is_some() {
+        return Err(ServerError::api(
+            ApiErrorCode::AlreadyExists,
+            format!("{email} is already a member of this workspace: change their role instead"),
+        ));
+    }
     queries::insert_invite(
         db,
         &secret_hash(code),
@@ -218,6 +224,33 @@ pub async fn check_invite(db: &mut dyn Sql, code_hash: &str, email: &str, now: T
     Ok(invite)
 }
 
+/// Changes a member's role (owners only). Like removal, it keeps at least one owner, also when
+/// two owners demote each other at once.
+pub async fn set_role(
+    db: &mut dyn Sql,
+    ws: WorkspaceId,
+    caller: &str,
+    user: UserId,
+    role: Role,
+    now: Timestamp,
+) -> Result<(Member, ScopeChange)> {
+    let ws_s = ws.to_string();
+    // Serializes concurrent member changes in this workspace (see remove_member).
+    queries::lock_workspace(db, &ws_s).await?;
+    let me = require_member(db, &ws_s, caller).await?;
+    handoff_core::lifecycle::check(me.role, handoff_core::Action::ManageMembers, false)?;
+    let Some(mut target) = queries::member(db, &ws_s, &user.to_string()).await? else {
+        return Err(ServerError::not_found("no such member in this workspace"));
+    };
+    if target.role == Role::Owner && role != Role::Owner && queries::owner_count(db, &ws_s).await? <= 1 {
+        return Err(ServerError::invalid("a workspace keeps at least one owner: make another member an owner first"));
+    }
+    queries::set_member_role(db, &ws_s, &user.to_string(), role).await?;
+    target.role = role;
+    let change = put_member_record(db, &target, now).await?;
+    Ok((target, change))
+}
+
 /// An owner removes a member; the last owner cannot be removed.
 pub async fn remove_member(db: &mut dyn Sql, ws: WorkspaceId, caller: &str, user: UserId, now: Timestamp) -> Result<ScopeChange> {
     let ws_s = ws.to_string();
@@ -230,9 +263,10 @@ pub async fn remove_member(db: &mut dyn Sql, ws: WorkspaceId, caller: &str, user
         return Err(ServerError::not_found("no such member in this workspace"));
     };
     if target.role == Role::Owner && queries::owner_count(db, &ws_s).await? <= 1 {
-        return Err(ServerError::invalid("a workspace keeps at least one owner"));
+        return Err(ServerError::invalid("a workspace keeps at least one owner: make another member an owner first"));
     }
     queries::delete_member(db, &ws, &user).await?;
+    queries::forget_uploads_in_workspace(db, &user.to_string(), &ws_s).await?;
     put_workspace_record(
         db,
         ws,

@@ -256,6 +256,7 @@ fn schemas(config: &Config) -> Value {
             }), &["start_minute", "end_minute", "days"]),
         }), &["workspace_id", "user_id", "email", "display_name", "role", "timezone", "working_hours"]),
         "InviteRequest": object(json!({"email": email(), "role": reference("Role")}), &["email", "role"]),
+        "SetRoleRequest": object(json!({"role": reference("Role")}), &["role"]),
         "Invite": object(json!({
             "code": {"type": "string", "description": "the one-time code, shown only here"},
             "workspace_id": uuid(),
@@ -570,8 +571,8 @@ fn operations() -> Vec<Op> {
             params: vec![ws()],
             body: Body::Json(reference("InviteRequest")),
             answers: ok(reference("Invite")),
-            refusals: vec![Invalid, TooLarge, NotFound, Forbidden],
-            valid_refusals: vec![NotFound, Forbidden],
+            refusals: vec![Invalid, TooLarge, NotFound, Forbidden, AlreadyExists],
+            valid_refusals: vec![NotFound, Forbidden, AlreadyExists],
         },
         Op {
             method: "delete",
@@ -583,6 +584,18 @@ fn operations() -> Vec<Op> {
             body: Body::None,
             answers: done(),
             refusals: vec![Invalid, NotFound, Forbidden],
+            valid_refusals: vec![NotFound, Forbidden, Invalid],
+        },
+        Op {
+            method: "put",
+            path: "/v1/workspaces/{id}/members/{user_id}/role",
+            summary: "Change a member's role (owners only); a workspace keeps at least one owner",
+            versioned: true,
+            auth: true,
+            params: vec![ws(), path_param("user_id", uuid())],
+            body: Body::Json(reference("SetRoleRequest")),
+            answers: ok(reference("Member")),
+            refusals: vec![Invalid, TooLarge, NotFound, Forbidden],
             valid_refusals: vec![NotFound, Forbidden, Invalid],
         },
         Op {

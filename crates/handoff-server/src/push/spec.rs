@@ -199,6 +199,9 @@ pub(super) async fn unassign(cx: &mut Ctx<'_, '_>, who: &str) -> Result<Outcome>
     }
     apply_to_spec(&mut cx.spec, cx.m, cx.now);
     queries::set_assigned(cx.db, &cx.scope, who, false).await?;
+    if let Some(member) = queries::member_by_email(cx.db, &cx.spec.workspace_id.to_string(), who).await? {
+        queries::forget_uploads_in_scope(cx.db, &member.user_id.to_string(), &cx.scope).await?;
+    }
     cx.tx.put(cx.db, "spec", &cx.spec_id_s, &cx.spec, &Record::Spec(cx.spec.clone()), &cx.meta).await?;
     Ok(Outcome::Applied)
 }

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use handoff_core::protocol::{Invite, InviteRequest, JoinRequest, LoginRequest, Session, TokenInfo};
+use handoff_core::protocol::{Invite, InviteRequest, JoinRequest, LoginRequest, Session, SetRoleRequest, TokenInfo};
 use handoff_core::validate::{self, limits};
 use handoff_core::{Member, Timestamp, UserId, WorkspaceId};
 
@@ -166,6 +166,23 @@ pub async fn invite(
         })
         .await?;
     Ok(Json(invite))
+}
+
+/// `PUT /v1/workspaces/{id}/members/{user_id}/role` (owners only)
+pub async fn set_role(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, user_id)): Path<(String, String)>,
+    ApiJson(req): ApiJson<SetRoleRequest>,
+) -> Result<Json<Member>> {
+    let ws: WorkspaceId = parse_path_id(&id, "the workspace")?;
+    let target: UserId = parse_path_id(&user_id, "the user")?;
+    let user = caller.user();
+    let now = state.now();
+    let (member, change) =
+        state.db.write(move |db| Box::pin(async move { accounts::set_role(db, ws, &user, target, req.role, now).await })).await?;
+    state.publish(vec![change]);
+    Ok(Json(member))
 }
 
 /// `DELETE /v1/workspaces/{id}/members/{user_id}` (owners only)

@@ -316,6 +316,29 @@ pub async fn blobs_uploaded_by(db: &mut dyn Sql, hashes: &[String], user: &str) 
     Ok(found)
 }
 
+/// Forgets `user`'s upload grants for the blobs that revisions of spec scope `scope` list: once
+/// their access to that spec ends, having uploaded a file no longer lets them read it back
+/// (uploading it again does, as proof of holding it).
+pub async fn forget_uploads_in_scope(db: &mut dyn Sql, user: &str, scope: &str) -> Result<()> {
+    db.exec(
+        "DELETE FROM blob_uploads WHERE user_id = $1 AND sha256 IN (SELECT sha256 FROM revision_blobs WHERE scope = $2)",
+        &[P::Text(user), P::Text(scope)],
+    )
+    .await?;
+    Ok(())
+}
+
+/// [`forget_uploads_in_scope`] for every spec of a workspace (a member removed from it).
+pub async fn forget_uploads_in_workspace(db: &mut dyn Sql, user: &str, workspace: &str) -> Result<()> {
+    db.exec(
+        "DELETE FROM blob_uploads WHERE user_id = $1 AND sha256 IN
+         (SELECT r.sha256 FROM revision_blobs r JOIN scopes s ON s.scope = r.scope WHERE s.workspace_id = $2)",
+        &[P::Text(user), P::Text(workspace)],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Bytes of all blobs `user` uploaded, each counted once.
 pub async fn bytes_uploaded_by(db: &mut dyn Sql, user: &str) -> Result<u64> {
     let rows = db
@@ -469,6 +492,16 @@ pub async fn insert_member(db: &mut dyn Sql, m: &Member, at: i64) -> Result<()> 
             P::Int(m.working_hours.days.into()),
             P::Int(at),
         ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets a member's role.
+pub async fn set_member_role(db: &mut dyn Sql, workspace: &str, user: &str, role: Role) -> Result<()> {
+    db.exec(
+        "UPDATE members SET role = $3 WHERE workspace_id = $1 AND user_id = $2",
+        &[P::Text(workspace), P::Text(user), P::Text(role.as_str())],
     )
     .await?;
     Ok(())

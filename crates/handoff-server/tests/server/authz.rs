@@ -450,6 +450,17 @@ async fn every_endpoint_by_every_role_in_own_and_other_workspaces() {
             };
             assert_eq!(st, want, "{role:?} invite own={own}");
         }
+        let promoted = w.app.member("Acme", &format!("promoted-{role}@x.test"), Role::Contractor).await;
+        for (ws, user, own) in [(w.ws, promoted.user_id, true), (w.other_ws, w.other_owner.user_id, false)] {
+            let path = format!("/v1/workspaces/{ws}/members/{user}/role");
+            let (st, _) = w.app.call(Method::PUT, &path, t, Some(json!({"role": "reviewer"}))).await;
+            let want = match (own, role) {
+                (false, _) => StatusCode::NOT_FOUND,
+                (true, Role::Owner) => StatusCode::OK,
+                (true, _) => StatusCode::FORBIDDEN,
+            };
+            assert_eq!(st, want, "{role:?} role change own={own}");
+        }
         let victim = w.app.member("Acme", &format!("victim-{role}@x.test"), Role::Reviewer).await;
         let (st, _) = w.app.call(Method::DELETE, &format!("/v1/workspaces/{}/members/{}", w.ws, victim.user_id), t, None).await;
         assert_eq!(

@@ -55,6 +55,9 @@ cases!(
     sql_looking_text_is_stored_verbatim,
     concurrent_pushes_are_pulled_gap_free,
     two_owners_removing_each_other_at_once_leave_one,
+    roles_change_and_a_workspace_keeps_an_owner,
+    two_owners_demoting_each_other_at_once_leave_one,
+    uploaders_read_what_they_delivered_only_while_they_have_access,
 );
 
 fn outcome_kind(o: &Outcome) -> &'static str {
@@ -755,6 +758,161 @@ async fn members_invites_and_removal(app: TestApp) {
     assert!(pages.iter().any(|p| p.scope == Scope::Workspace(w.ws) && p.reset), "a removed member's client drops the workspace");
     let last_owner = format!("/v1/workspaces/{}/members/{}", w.ws, w.owner.user_id);
     assert_eq!(w.app.call(Method::DELETE, &last_owner, Some(&w.owner.token), None).await.1["code"], "invalid");
+}
+
+/// Role changes: owners only, synced to every member as a member record, changing what the
+/// member may see; an existing member cannot be invited again; the last owner stays one.
+async fn roles_change_and_a_workspace_keeps_an_owner(app: TestApp) {
+    let w = World::on(app).await;
+    let mut owner = Device::new(1);
+    let unassigned: SpecId = id(70);
+    let out = w.app.push_ok(&w.owner.token, owner.id, &[owner.env(create_spec(unassigned, w.ws, "Billing"))]).await;
+    assert_eq!(out, vec![Outcome::Applied]);
+    let sees = |pages: &[ScopePage]| pages.iter().any(|p| p.scope == Scope::Spec(unassigned) && !p.records.is_empty());
+    assert!(!sees(&w.app.pull_all(&w.contractor.token).await), "a contractor sees only assigned specs");
+
+    let role_of = |user: UserId| format!("/v1/workspaces/{}/members/{user}/role", w.ws);
+    let to_reviewer = Some(json!({"role": "reviewer"}));
+    let path = role_of(w.contractor.user_id);
+    for refused in [&w.reviewer, &w.contractor] {
+        let (s, body) = w.app.call(Method::PUT, &path, Some(&refused.token), to_reviewer.clone()).await;
+        assert_eq!((s, body["code"].clone()), (StatusCode::FORBIDDEN, json!("forbidden")), "{}", refused.email);
+    }
+    let (s, body) = w.app.call(Method::PUT, &path, Some(&w.owner.token), to_reviewer.clone()).await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let member: Member = serde_json::from_value(body).expect("member");
+    assert_eq!((member.role, member.email.as_str()), (Role::Reviewer, "contractor@remote.test"));
+    let synced = records(&w.app.pull_all(&w.reviewer.token).await)
+        .into_iter()
+        .any(|r| matches!(r, Record::Member(m) if m.user_id == w.contractor.user_id && m.role == Role::Reviewer));
+    assert!(synced, "every member's client learns the new role");
+    assert!(sees(&w.app.pull_all(&w.contractor.token).await), "as a reviewer they see every spec");
+
+    let (s, body) = w.app.call(Method::PUT, &path, Some(&w.owner.token), Some(json!({"role": "admin"}))).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+    let nobody = format!("/v1/workspaces/{}/members/{}/role", w.ws, w.other_owner.user_id);
+    assert_eq!(w.app.call(Method::PUT, &nobody, Some(&w.owner.token), to_reviewer.clone()).await.0, StatusCode::NOT_FOUND);
+
+    let invites = format!("/v1/workspaces/{}/invites", w.ws);
+    let again = Some(json!({"email": "Reviewer@Acme.test", "role": "owner"}));
+    let (s, body) = w.app.call(Method::POST, &invites, Some(&w.owner.token), again).await;
+    assert_eq!((s, body["code"].clone()), (StatusCode::CONFLICT, json!("already_exists")), "{body}");
+    assert!(body["message"].as_str().is_some_and(|m| m.contains("reviewer@acme.test")), "{body}");
+
+    let me = role_of(w.owner.user_id);
+    let (s, body) = w.app.call(Method::PUT, &me, Some(&w.owner.token), to_reviewer.clone()).await;
+    assert_eq!((s, body["code"].clone()), (StatusCode::BAD_REQUEST, json!("invalid")), "the last owner stays one");
+    assert!(body["message"].as_str().is_some_and(|m| m.contains("at least one owner")), "{body}");
+    let promote = role_of(w.reviewer.user_id);
+    assert_eq!(w.app.call(Method::PUT, &promote, Some(&w.owner.token), Some(json!({"role": "owner"}))).await.0, StatusCode::OK);
+    let (s, body) = w.app.call(Method::PUT, &me, Some(&w.owner.token), to_reviewer.clone()).await;
+    assert_eq!(s, StatusCode::OK, "with another owner, stepping down is allowed: {body}");
+    let (s, _) = w.app.call(Method::PUT, &path, Some(&w.owner.token), to_reviewer).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "no longer an owner");
+}
+
+/// A contractor reads the files they delivered while assigned; unassigned (an ended
+/// engagement) or removed, having uploaded them grants nothing, until they upload them again.
+async fn uploaders_read_what_they_delivered_only_while_they_have_access(app: TestApp) {
+    let w = World::on(app).await;
+    let mut owner = Device::new(1);
+    let mut contractor = Device::new(2);
+    let spec: SpecId = id(1);
+    spec_with_contractor(&w, &mut owner, spec).await;
+    let content = b"the contractor's delivery\n";
+    let hash = sha(content);
+    let blob = format!("/v1/blobs/{hash}");
+    let upload = |token: String| {
+        let (app, blob) = (&w.app, blob.clone());
+        async move { app.call_raw(Method::PUT, &blob, Some(&token), Some(content.to_vec()), true).await.0 }
+    };
+    assert_eq!(upload(w.contractor.token.clone()).await, StatusCode::NO_CONTENT);
+    let delivery = [
+        contractor.env(Mutation::CreateDeliverable { deliverable_id: id(2), spec_id: spec }),
+        contractor.env(Mutation::CreateRevision {
+            revision_id: id(3),
+            deliverable_id: id(2),
+            spec_id: spec,
+            files: vec![ManifestEntry {
+                path: "a.txt".into(),
+                sha256: hash.clone(),
+                size: content.len() as u64,
+                executable: false,
+            }],
+            summary: "r1".into(),
+            addresses: vec![],
+        }),
+    ];
+    let out = w.app.push_ok(&w.contractor.token, contractor.id, &delivery).await;
+    assert!(out.iter().all(|o| *o == Outcome::Applied), "{out:?}");
+    let read = |token: String| {
+        let (app, blob) = (&w.app, blob.clone());
+        async move { app.call_raw(Method::GET, &blob, Some(&token), None, true).await.0 }
+    };
+    assert_eq!(read(w.contractor.token.clone()).await, StatusCode::OK, "assigned");
+
+    let unassign = owner.env(Mutation::Unassign { spec_id: spec, email: w.contractor.email.clone() });
+    assert_eq!(w.app.push_ok(&w.owner.token, owner.id, &[unassign]).await, vec![Outcome::Applied]);
+    assert_eq!(read(w.contractor.token.clone()).await, StatusCode::NOT_FOUND, "unassigned, their upload grants nothing");
+    assert_eq!(read(w.reviewer.token.clone()).await, StatusCode::OK, "others who see the spec still read it");
+    assert_eq!(upload(w.contractor.token.clone()).await, StatusCode::NO_CONTENT);
+    assert_eq!(read(w.contractor.token.clone()).await, StatusCode::OK, "uploading it again proves holding it");
+
+    let removal = format!("/v1/workspaces/{}/members/{}", w.ws, w.contractor.user_id);
+    let assign = owner.env(Mutation::Assign { spec_id: spec, email: w.contractor.email.clone() });
+    assert_eq!(w.app.push_ok(&w.owner.token, owner.id, &[assign]).await, vec![Outcome::Applied]);
+    assert_eq!(w.app.call(Method::DELETE, &removal, Some(&w.owner.token), None).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(read(w.contractor.token.clone()).await, StatusCode::NOT_FOUND, "removed from the workspace");
+}
+
+/// The last-owner rule under concurrency for role changes: two owners demote each other (or
+/// one demotes while the other removes) at the same moment; each workspace keeps one owner.
+async fn two_owners_demoting_each_other_at_once_leave_one(app: TestApp) {
+    let mut rounds = Vec::new();
+    for i in 0..12 {
+        let ws = format!("Pair {i}");
+        let a = app.member(&ws, &format!("a{i}@pair.test"), Role::Owner).await;
+        let b = app.member(&ws, &format!("b{i}@pair.test"), Role::Owner).await;
+        rounds.push((a.workspaces[0].workspace.id, a, b));
+    }
+    let mut tasks = Vec::new();
+    for (i, (ws, a, b)) in rounds.iter().enumerate() {
+        for (j, (me, them)) in [(a, b), (b, a)].into_iter().enumerate() {
+            let (state, token) = (app.state.clone(), me.token.clone());
+            // Every third workspace: one demotes while the other removes.
+            let (method, path, body) = if i % 3 == 0 && j == 1 {
+                (Method::DELETE, format!("/v1/workspaces/{ws}/members/{}", them.user_id), None)
+            } else {
+                (
+                    Method::PUT,
+                    format!("/v1/workspaces/{ws}/members/{}/role", them.user_id),
+                    Some(json!({"role": "contractor"}).to_string().into_bytes()),
+                )
+            };
+            tasks.push(tokio::spawn(async move { call_state(&state, method, &path, Some(&token), body, true).await }));
+        }
+    }
+    for t in tasks {
+        let (status, body) = t.await.expect("changer");
+        match status {
+            // Done; refused as the last owner; no longer an owner; or no longer a member.
+            StatusCode::OK | StatusCode::NO_CONTENT | StatusCode::BAD_REQUEST | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => {
+            }
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    for (ws, a, b) in &rounds {
+        let mut owners = BTreeMap::new();
+        for who in [a, b] {
+            let (s, members) = app.call(Method::GET, &format!("/v1/workspaces/{ws}/members"), Some(&who.token), None).await;
+            if s == StatusCode::OK {
+                let n = members.as_array().map(|m| m.iter().filter(|m| m["role"] == "owner").count());
+                owners.insert(who.email.clone(), n);
+            }
+        }
+        assert!(!owners.is_empty(), "{ws}: someone is still a member");
+        assert!(owners.values().all(|n| *n == Some(1)), "{ws}: exactly one owner: {owners:?}");
+    }
 }
 
 /// The last-owner rule under concurrency: two owners remove each other at the same moment, in
