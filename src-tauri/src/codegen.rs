@@ -27,6 +27,9 @@ fn export_into(dir: &Path) -> Result<(), ts_rs::ExportError> {
     handoff_client::StoreStatus::export_all(&cfg)?;
     handoff_client::OutboxEntry::export_all(&cfg)?;
     handoff_client::WorkspaceView::export_all(&cfg)?;
+    handoff_client::MembersView::export_all(&cfg)?;
+    handoff_client::EngagementEnd::export_all(&cfg)?;
+    handoff_core::protocol::Invite::export_all(&cfg)?;
     handoff_client::RevisionSummary::export_all(&cfg)?;
     handoff_core::ThreadEventKind::export_all(&cfg)?;
     handoff_core::Revision::export_all(&cfg)?;

@@ -9,6 +9,7 @@ pub mod commands;
 pub mod diff_commands;
 pub mod error;
 pub mod input;
+pub mod member_commands;
 pub mod navigation;
 pub mod review_commands;
 pub mod store_watch;
@@ -118,6 +119,12 @@ pub fn run() -> ExitCode {
             account::edit_attention,
             account::change_server,
             account::export_attention,
+            member_commands::members,
+            member_commands::invite_member,
+            member_commands::set_member_role,
+            member_commands::remove_member,
+            member_commands::engagement_end,
+            member_commands::end_engagement,
             sync::fetch_revision_files,
             sync::download_limit,
             sync::set_download_limit,

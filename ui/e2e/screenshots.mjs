@@ -146,6 +146,22 @@ scenario("screenshots", async () => {
       await item.click();
       await until(b, async () => (await b.$("article.spec h1")).isExisting(), "the delivered spec");
       await shot("15-sync-bar-downloads-held-back");
+
+      // The engagement: the confirmation for ending it on the delivered spec, the member
+      // list, and an invite's one-time code.
+      await (await b.$("[data-testid=end-engagement]")).click();
+      await until(b, async () => (await b.$("[data-testid=ending-contractor]")).isExisting(), "the end-engagement confirmation");
+      await shot("22-end-engagement-confirmation");
+      await (await b.$("[data-testid=end-engagement-dialog]").$("button=Cancel")).click();
+      await (await b.$("[data-testid=members-open]")).click();
+      await until(b, async () => (await b.$$("[data-testid=member-row]")).length >= 3, "the member list");
+      await shot("20-members");
+      await (await b.$("[data-testid=invite-open]")).click();
+      await (await b.$("[data-testid=invite-email]")).setValue("dee@example.com");
+      await (await b.$("[data-testid=invite-send]")).click();
+      await until(b, async () => (await b.$("[data-testid=invite-code]")).isExisting(), "the invite code");
+      await shot("21-invite-code");
+      await (await b.$("button=Done")).click();
     } finally {
       await stopServer(server);
     }

@@ -2,6 +2,7 @@
 //! `handoff_client::Client`; this file only parses arguments and prints.
 
 mod diff_cmd;
+mod member_cmds;
 mod output;
 mod review_cmds;
 mod sync_cmds;
@@ -145,6 +146,19 @@ enum Command {
     },
     /// Compare two files, two folders, or two revisions of a spec (exit 0 equal, 1 different, 2 trouble).
     Diff(diff_cmd::DiffArgs),
+    /// The current workspace's members: name, email, role, time zone (as last synced).
+    Members,
+    /// Invite someone to the current workspace (owners only); prints the one-time code.
+    Invite {
+        /// Their email; they join with the same one.
+        email: String,
+        /// What they may do: owner, reviewer or contractor.
+        #[arg(long)]
+        role: handoff_core::Role,
+    },
+    /// Change a member's role or remove them (owners only).
+    #[command(subcommand)]
+    Member(member_cmds::MemberCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -219,6 +233,15 @@ enum SpecCommand {
         /// reason is recorded and shown in the ledger.
         #[arg(long = "override", value_name = "REASON")]
         override_reason: Option<String>,
+    },
+    /// End the engagement (owners): unassign the spec's contractors and close it.
+    End {
+        /// The spec.
+        spec: String,
+        /// Also remove each of them from the workspace when no other open spec is assigned
+        /// to them (needs the server).
+        #[arg(long)]
+        remove_from_workspace: bool,
     },
 }
 
@@ -450,6 +473,9 @@ fn run(cli: Cli) -> Result<()> {
             out.settings(client.prefetch_limit()?)
         }
         Command::Attention { cmd } => sync_cmds::attention(&client, &out, cmd),
+        Command::Members => member_cmds::members(&client, &out),
+        Command::Invite { email, role } => member_cmds::invite(&client, &out, &email, role),
+        Command::Member(cmd) => member_cmds::member(&client, &out, cmd),
         Command::Diff(_) => unreachable_diff(),
     }
 }
@@ -460,7 +486,7 @@ fn unreachable_diff() -> Result<()> {
     anyhow::bail!("internal error: diff reached the store commands")
 }
 
-fn spec_command(client: &Client, out: &output::Printer, cmd: SpecCommand) -> Result<()> {
+fn spec_command(client: &std::sync::Arc<Client>, out: &output::Printer, cmd: SpecCommand) -> Result<()> {
     match cmd {
         SpecCommand::New { title, sections, criteria, due } => {
             let mut s = Sections::default();
@@ -510,6 +536,9 @@ fn spec_command(client: &Client, out: &output::Printer, cmd: SpecCommand) -> Res
                 None => client.set_status(spec, status)?,
             }
             out.done(status.as_str())
+        }
+        SpecCommand::End { spec, remove_from_workspace } => {
+            member_cmds::end_engagement(client, out, client.resolve_spec(&spec)?, remove_from_workspace)
         }
     }
 }

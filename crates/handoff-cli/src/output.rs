@@ -5,10 +5,11 @@ use serde::Serialize;
 use std::io::Write;
 
 use handoff_client::{
-    ClientError, Code, DraftView, OutboxEntry, RevisionSummary, SearchHit, SpecDetail, SpecSummary, StoreStatus, ThreadView,
-    ViewedFiles,
+    ClientError, Code, DraftView, EngagementEnd, MemberView, OutboxEntry, RevisionSummary, SearchHit, SpecDetail, SpecSummary,
+    StoreStatus, ThreadView, ViewedFiles,
 };
 use handoff_core::ledger::{Acceptance, Ledger};
+use handoff_core::protocol::Invite;
 use handoff_core::{AcceptanceStatus, Anchor, DiffSide, Revision, ThreadHistoryKind, Timestamp};
 
 /// Prints results in the chosen form.
@@ -353,6 +354,37 @@ impl Printer {
             write!(o, "blobs       {} ({} bytes)", s.blobs, s.blob_bytes)
         })();
         String::from_utf8_lossy(&buf).into_owned()
+    }
+
+    /// A workspace's members.
+    pub fn members(&self, members: &[MemberView]) -> Result<()> {
+        self.emit(members, |o| {
+            if members.is_empty() {
+                return writeln!(o, "no members known here yet: run `handoff sync`");
+            }
+            for m in members {
+                let me = if m.is_me { "  (you)" } else { "" };
+                writeln!(o, "{:<10}  {}  <{}>  {}{me}", m.role.as_str(), m.display_name, m.email, m.timezone)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// An ended engagement, with what happened line by line.
+    pub fn engagement_ended(&self, ended: &EngagementEnd, text: &str) -> Result<()> {
+        self.emit(ended, |o| writeln!(o, "{text}"))
+    }
+
+    /// A new invite: the code is printed once, with what to do with it.
+    pub fn invite(&self, invite: &Invite) -> Result<()> {
+        self.emit(invite, |o| {
+            writeln!(o, "invite for {} as {}: {}", invite.email, invite.role, invite.code)?;
+            writeln!(
+                o,
+                "it works once, until {}; it is not shown again, so hand it over now (`handoff join --invite CODE …`)",
+                when(invite.expires_at)
+            )
+        })
     }
 
     /// The outbox.

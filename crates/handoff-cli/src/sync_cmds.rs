@@ -98,7 +98,7 @@ fn attention_number() -> clap::builder::RangedU64ValueParser<u64> {
     clap::builder::RangedU64ValueParser::<u64>::new().range(1..=i64::MAX as u64)
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime> {
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_current_thread().enable_all().build().context("cannot start the async runtime")
 }
 
@@ -150,7 +150,7 @@ fn percent(done: u64, total: u64) -> String {
 }
 
 /// An engine for the joined server with the stored token.
-fn engine(client: &Arc<Client>) -> Result<SyncEngine> {
+pub fn engine(client: &Arc<Client>) -> Result<SyncEngine> {
     let url = client.server_url()?.context("this client has not joined a server; run `handoff join` first")?;
     let engine = SyncEngine::http(client.clone(), &url)?;
     let token = client.token_store()?.load().map_err(|e| match e {
@@ -306,7 +306,7 @@ fn held_back_text(held: &[RevisionDownload]) -> String {
     )
 }
 
-fn clear_progress() {
+pub fn clear_progress() {
     if std::io::stderr().is_terminal() {
         eprint!("\r\x1b[2K");
     }

@@ -20,6 +20,15 @@ pub enum ClientError {
         /// The id or text given.
         id: String,
     },
+    /// No member of the workspace has this email (on the server, which may know more members
+    /// than the last sync did).
+    #[error("{email} is not a member of workspace {workspace}")]
+    NotAMember {
+        /// The email given.
+        email: String,
+        /// The workspace.
+        workspace: String,
+    },
     /// A short id matched more than one thing.
     #[error("{what} id {prefix:?} is ambiguous: it matches {count} {what}s; give more characters")]
     Ambiguous {
@@ -150,7 +159,7 @@ impl ClientError {
     pub fn code(&self) -> Code {
         match self {
             ClientError::Rule(e) => e.code().into(),
-            ClientError::NotFound { .. } => Code::NotFound,
+            ClientError::NotFound { .. } | ClientError::NotAMember { .. } => Code::NotFound,
             ClientError::Ambiguous { .. } => Code::Ambiguous,
             ClientError::NewerSchema { .. } => Code::NewerSchema,
             ClientError::Store(e) if is_disk_full(e) => Code::DiskFull,

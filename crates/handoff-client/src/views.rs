@@ -15,6 +15,61 @@ pub struct WorkspaceView {
     pub is_local: bool,
 }
 
+/// A member of a workspace, as the member list shows them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MemberView {
+    /// Their account.
+    pub user_id: UserId,
+    /// Their email, their identity across the product.
+    pub email: String,
+    /// How their name is shown.
+    pub display_name: String,
+    /// What they may do here.
+    pub role: Role,
+    /// Their IANA time zone.
+    pub timezone: String,
+    /// Whether this is the account signed in on this device.
+    pub is_me: bool,
+}
+
+/// A workspace's member list, with what this account may do to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MembersView {
+    /// The workspace.
+    pub workspace_id: WorkspaceId,
+    /// Its members, by name.
+    pub members: Vec<MemberView>,
+    /// Whether this account may invite, change roles and remove (by `handoff_core`'s rules).
+    pub can_manage: bool,
+}
+
+/// What ending the engagement on a spec does: whom it unassigns, and whether each of them
+/// still has other open work in the workspace (if not, an owner may remove them from it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct EngagementEnd {
+    /// The spec.
+    pub spec_id: SpecId,
+    /// Its title.
+    pub title: String,
+    /// The contractors assigned to it.
+    pub contractors: Vec<EndingContractor>,
+}
+
+/// A contractor whose engagement on a spec ends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct EndingContractor {
+    /// Their email.
+    pub email: String,
+    /// Their name.
+    pub display_name: String,
+    /// Other specs of the workspace, not closed, still assigned to them.
+    pub other_open_specs: u32,
+}
+
 /// One line of the specs list.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

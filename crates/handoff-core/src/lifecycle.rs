@@ -256,6 +256,9 @@ pub struct SpecPermissions {
     /// Accepted is out of reach by review (the ledger is not settled) but this member is an
     /// owner who may accept by override, with a reason.
     pub accept_by_override: bool,
+    /// End the engagement: unassign the contractors and close the spec (and, separately,
+    /// remove them from the workspace).
+    pub end_engagement: bool,
 }
 
 impl SpecPermissions {
@@ -272,6 +275,9 @@ impl SpecPermissions {
             review: can(Action::Review),
             next_statuses: if can(Action::ReadSpec) { status.next_for(role) } else { Vec::new() },
             accept_by_override: false,
+            end_engagement: can(Action::AssignSpec)
+                && may(role, Action::ManageMembers, assigned)
+                && status.roles_for_edge(SpecStatus::Closed).contains(&role),
         }
     }
 
@@ -380,6 +386,13 @@ mod tests {
             assert!(!closed.edit && !closed.assign && !closed.deliver && !closed.discuss && !closed.review, "{role}");
             let reopen = if role == Role::Owner { vec![SpecStatus::Draft] } else { vec![] };
             assert_eq!(closed.next_statuses, reopen, "{role}");
+            assert!(!closed.end_engagement, "{role}: a closed spec's engagement has ended");
+        }
+        for status in SpecStatus::ALL.into_iter().filter(|s| *s != SpecStatus::Closed) {
+            for role in Role::ALL {
+                let ends = SpecPermissions::of(role, true, status).end_engagement;
+                assert_eq!(ends, role == Role::Owner, "{role} on a {status} spec");
+            }
         }
         assert_eq!(check_in(SpecStatus::Closed, Action::Deliver).map_err(|e| e.code()), Err(crate::ErrorCode::Forbidden));
         assert!(

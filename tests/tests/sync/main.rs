@@ -8,6 +8,7 @@ mod clocks;
 mod durability;
 mod files;
 mod http_e2e;
+mod members;
 mod net_errors;
 mod process;
 mod procs;

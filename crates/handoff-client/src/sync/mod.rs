@@ -26,6 +26,7 @@ mod blob_transfer;
 mod error;
 pub mod files;
 pub(crate) mod local;
+mod members;
 pub mod planner;
 mod round;
 mod session;

@@ -44,7 +44,7 @@ function detail(): SpecDetail {
       updated_at: 1,
     },
     role: "owner",
-    permissions: { edit: true, assign: true, deliver: true, discuss: true, review: true, next_statuses: [], accept_by_override: false },
+    permissions: { edit: true, assign: true, deliver: true, discuss: true, review: true, next_statuses: [], accept_by_override: false, end_engagement: false },
     deliverables: [],
     revisions: [revision(1), revision(2), revision(3)],
     threads: [],

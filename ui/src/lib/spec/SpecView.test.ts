@@ -22,6 +22,7 @@ const OWNER: SpecDetail["permissions"] = {
   review: true,
   next_statuses: ["ready", "closed"],
   accept_by_override: false,
+  end_engagement: true,
 };
 
 function detail(over: Partial<SpecDetail> = {}): SpecDetail {
@@ -73,7 +74,7 @@ function mock(calls: { cmd: string; args: unknown }[], fail: Record<string, Fail
 
 describe("SpecView", () => {
   it("shows an assigned contractor only what the rules let them do", async () => {
-    const contractor = { edit: false, assign: false, deliver: true, discuss: true, review: false, next_statuses: ["in_progress" as const], accept_by_override: false };
+    const contractor = { edit: false, assign: false, deliver: true, discuss: true, review: false, next_statuses: ["in_progress" as const], accept_by_override: false, end_engagement: false };
     mock([], {}, detail({ role: "contractor", permissions: contractor, spec: { ...detail().spec, status: "ready" } }));
     render(SpecView, { specId: SPEC });
     expect(await screen.findByRole("heading", { name: /CSV export/ })).toBeInTheDocument();
@@ -87,7 +88,7 @@ describe("SpecView", () => {
   });
 
   it("hides discussing and delivering from a viewer who may do neither", async () => {
-    const stranger = { edit: false, assign: false, deliver: false, discuss: false, review: false, next_statuses: [], accept_by_override: false };
+    const stranger = { edit: false, assign: false, deliver: false, discuss: false, review: false, next_statuses: [], accept_by_override: false, end_engagement: false };
     mock([], {}, detail({ role: "contractor", permissions: stranger }));
     render(SpecView, { specId: SPEC });
     expect(await screen.findByRole("heading", { name: /CSV export/ })).toBeInTheDocument();

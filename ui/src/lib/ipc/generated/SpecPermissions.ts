@@ -35,4 +35,9 @@ next_statuses: Array<SpecStatus>,
  * Accepted is out of reach by review (the ledger is not settled) but this member is an
  * owner who may accept by override, with a reason.
  */
-accept_by_override: boolean, };
+accept_by_override: boolean, 
+/**
+ * End the engagement: unassign the contractors and close the spec (and, separately,
+ * remove them from the workspace).
+ */
+end_engagement: boolean, };
