@@ -145,6 +145,21 @@ enum Command {
     },
     /// Compare two files, two folders, or two revisions of a spec (exit 0 equal, 1 different, 2 trouble).
     Diff(diff_cmd::DiffArgs),
+    /// Write a spec's whole engagement as a folder anyone can read: the spec, every revision's
+    /// files, patches between revisions, threads, reviews, the ledger, and a manifest of hashes.
+    Export {
+        /// The spec (id or unique prefix).
+        spec: String,
+        /// The folder to create (it must not exist, or be empty).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore an exported folder into this data dir as a read-only record (ids, authors and
+    /// times kept; what is already here is skipped; a tampered folder is refused).
+    Import {
+        /// The folder `handoff export` wrote.
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -451,6 +466,8 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Attention { cmd } => sync_cmds::attention(&client, &out, cmd),
         Command::Diff(_) => unreachable_diff(),
+        Command::Export { spec, out: dir } => out.exported(&client.export_spec(client.resolve_spec(&spec)?, &dir)?),
+        Command::Import { dir } => out.imported(&client.import_folder(&dir)?),
     }
 }
 
