@@ -9,7 +9,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|input: (String, String, u8)| {
     let (old, new, context) = input;
     let diff = TextDiff::new(&old, &new, &DiffOptions::default());
-    let patch = text_patch(&diff, "a/file", "b/file", &PatchOptions { context: usize::from(context % 8) });
+    let patch = text_patch(&diff, "a/file", "b/file", &PatchOptions { context: usize::from(context % 8), ..PatchOptions::default() });
     if old == new {
         assert!(patch.is_empty(), "equal texts have an empty patch");
         return;

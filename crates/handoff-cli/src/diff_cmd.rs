@@ -122,7 +122,9 @@ fn files(out: &mut impl Write, o: &Path, n: &Path, args: &DiffArgs, whitespace: 
         serde_json::to_writer(&mut *out, &render)?;
         writeln!(out)?;
     } else if differ {
-        out.write_all(text_patch(&diff, &ol, &nl, &PatchOptions { context: args.context }).as_bytes())?;
+        out.write_all(
+            text_patch(&diff, &ol, &nl, &PatchOptions { context: args.context, ..PatchOptions::default() }).as_bytes(),
+        )?;
     }
     Ok(differ)
 }

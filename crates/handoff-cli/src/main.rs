@@ -159,6 +159,21 @@ enum Command {
     /// Change a member's role or remove them (owners only).
     #[command(subcommand)]
     Member(member_cmds::MemberCommand),
+    /// Write a spec's whole engagement as a folder anyone can read: the spec, every revision's
+    /// files, patches between revisions, threads, reviews, the ledger, and a manifest of hashes.
+    Export {
+        /// The spec (id or unique prefix).
+        spec: String,
+        /// The folder to create (it must not exist, or be empty).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore an exported folder into this data dir as a read-only record (ids, authors and
+    /// times kept; what is already here is skipped; a tampered folder is refused).
+    Import {
+        /// The folder `handoff export` wrote.
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -477,6 +492,8 @@ fn run(cli: Cli) -> Result<()> {
         Command::Invite { email, role } => member_cmds::invite(&client, &out, &email, role),
         Command::Member(cmd) => member_cmds::member(&client, &out, cmd),
         Command::Diff(_) => unreachable_diff(),
+        Command::Export { spec, out: dir } => out.exported(&client.export_spec(client.resolve_spec(&spec)?, &dir)?),
+        Command::Import { dir } => out.imported(&client.import_folder(&dir)?),
     }
 }
 

@@ -5,8 +5,8 @@ use serde::Serialize;
 use std::io::Write;
 
 use handoff_client::{
-    ClientError, Code, DraftView, EngagementEnd, MemberView, OutboxEntry, RevisionSummary, SearchHit, SpecDetail, SpecSummary,
-    StoreStatus, ThreadView, ViewedFiles,
+    ClientError, Code, DraftView, EngagementEnd, ExportReport, ImportCounts, ImportReport, MemberView, OutboxEntry,
+    RevisionSummary, SearchHit, SpecDetail, SpecSummary, StoreStatus, ThreadView, ViewedFiles,
 };
 use handoff_core::ledger::{Acceptance, Ledger};
 use handoff_core::protocol::Invite;
@@ -216,6 +216,38 @@ impl Printer {
                 r.bytes,
                 if r.number_confirmed { "" } else { ", not yet sent" }
             )
+        })
+    }
+
+    /// What `export` wrote.
+    pub fn exported(&self, r: &ExportReport) -> Result<()> {
+        self.emit(r, |o| {
+            writeln!(o, "exported '{}' to {}", r.title, r.folder)?;
+            writeln!(
+                o,
+                "  {} revisions, {} patches, {} threads ({} comments), {} reviews; {} files, {} bytes, listed with their sha256 in manifest.json",
+                r.revisions, r.patches, r.threads, r.comments, r.reviews, r.files, r.bytes
+            )
+        })
+    }
+
+    /// What `import` wrote and skipped.
+    pub fn imported(&self, r: &ImportReport) -> Result<()> {
+        let counts = |c: &ImportCounts| {
+            format!(
+                "{} spec, {} deliverables, {} revisions, {} threads, {} comments, {} reviews, {} acceptance overrides",
+                c.specs, c.deliverables, c.revisions, c.threads, c.comments, c.reviews, c.acceptance_overrides
+            )
+        };
+        self.emit(r, |o| {
+            writeln!(o, "imported '{}' ({}) from {}", r.title, r.spec_id, r.folder)?;
+            if r.live_spec_kept {
+                writeln!(o, "  this spec is already here as a live spec: nothing of the folder was written over it")?;
+            }
+            writeln!(o, "  written: {}", counts(&r.imported))?;
+            writeln!(o, "  skipped (already here): {}", counts(&r.skipped))?;
+            writeln!(o, "  files: {} stored, {} already here", r.blobs_stored, r.blobs_present)?;
+            if r.live_spec_kept { Ok(()) } else { writeln!(o, "  the spec is a read-only record on this machine") }
         })
     }
 

@@ -51,6 +51,20 @@ pub enum Code {
     StoreCorrupt,
     /// A server address that is not an http(s) URL.
     InvalidServerUrl,
+    /// An export's target folder already exists and is not empty.
+    ExportTargetExists,
+    /// An export folder lacks a file its manifest lists.
+    ImportMissingFile,
+    /// An export folder's file does not match the hash its manifest recorded.
+    ImportChangedFile,
+    /// An export folder's manifest names a path outside the folder (or a link).
+    ImportPathEscapes,
+    /// An export folder was written by a newer Handoff.
+    ImportNewerFormat,
+    /// A folder that is not a Handoff export, or whose parts disagree.
+    ImportMalformed,
+    /// The spec was imported from an export folder and is read-only here.
+    SpecArchived,
     /// No answer from the server: no route to it (the network is down, or it is).
     Offline,
     /// Nothing listens at the server's address and port.
@@ -143,6 +157,13 @@ impl Code {
             DownloadCorrupt => "download_corrupt",
             StoreCorrupt => "store_corrupt",
             InvalidServerUrl => "invalid_server_url",
+            ExportTargetExists => "export_target_exists",
+            ImportMissingFile => "import_missing_file",
+            ImportChangedFile => "import_changed_file",
+            ImportPathEscapes => "import_path_escapes",
+            ImportNewerFormat => "import_newer_format",
+            ImportMalformed => "import_malformed",
+            SpecArchived => "spec_archived",
             Offline => "offline",
             ConnectionRefused => "connection_refused",
             DnsFailed => "dns_failed",
@@ -233,7 +254,7 @@ mod tests {
     use super::*;
 
     /// Every variant (`as_str`'s exhaustive match makes a new one name its text; list it here too).
-    const ALL: [Code; 50] = {
+    const ALL: [Code; 57] = {
         use Code::*;
         [
             Invalid,
@@ -253,6 +274,13 @@ mod tests {
             DownloadCorrupt,
             StoreCorrupt,
             InvalidServerUrl,
+            ExportTargetExists,
+            ImportMissingFile,
+            ImportChangedFile,
+            ImportPathEscapes,
+            ImportNewerFormat,
+            ImportMalformed,
+            SpecArchived,
             Offline,
             ConnectionRefused,
             DnsFailed,

@@ -110,7 +110,7 @@ impl<'a> TreeDiff<'a> {
 
     /// A patch that `git apply` and `patch -p1` accept.
     pub fn patch(&self, context: usize) -> Result<String> {
-        revision_patch(&self.diff, &|sha: &str| self.contents(sha), &PatchOptions { context })
+        revision_patch(&self.diff, &|sha: &str| self.contents(sha), &PatchOptions { context, ..PatchOptions::default() })
             .map_err(|e| ClientError::Corrupt(e.to_string()))
     }
 }

@@ -140,6 +140,81 @@ pub enum ClientError {
     /// A stored row could not be decoded (a bug, or a damaged store).
     #[error("damaged record in the local store: {0}")]
     Corrupt(String),
+    /// An export's target folder already holds something; exports never overwrite.
+    #[error("cannot export to {path}: it already exists and is not empty; choose a new folder")]
+    ExportTargetExists {
+        /// The folder asked for.
+        path: PathBuf,
+    },
+    /// An export folder failed a check before anything was written.
+    #[error("cannot import {folder}: {problem}; nothing was imported")]
+    ImportRefused {
+        /// The folder given.
+        folder: PathBuf,
+        /// What is wrong with it.
+        problem: ImportProblem,
+    },
+    /// The spec was restored from an export folder: a read-only record here.
+    #[error("'{title}' was imported from an export folder and is a read-only record on this machine; it cannot be changed")]
+    SpecArchived {
+        /// The spec's title.
+        title: String,
+    },
+}
+
+/// Why an export folder is refused by `handoff import`, named so a person can find the file.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ImportProblem {
+    /// A file its manifest lists is not there.
+    #[error("{path} is listed in its manifest but missing")]
+    MissingFile {
+        /// The path inside the folder.
+        path: String,
+    },
+    /// A file's content is not what the manifest recorded at export.
+    #[error("{path} was changed after the export (the manifest says sha256 {expected}, the file hashes to {actual})")]
+    ChangedFile {
+        /// The path inside the folder.
+        path: String,
+        /// The sha256 (and size) the manifest records.
+        expected: String,
+        /// What the file hashes to now.
+        actual: String,
+    },
+    /// A path that would reach outside the folder.
+    #[error("the manifest names {path:?}, which {reason}")]
+    PathEscapes {
+        /// The path as the manifest gives it.
+        path: String,
+        /// How it escapes.
+        reason: &'static str,
+    },
+    /// A newer Handoff wrote it.
+    #[error(
+        "it was written by a newer Handoff (export format {found}; this Handoff reads format {supported} and older); upgrade Handoff to import it"
+    )]
+    NewerFormat {
+        /// The manifest's format version.
+        found: u32,
+        /// The newest this build reads.
+        supported: u32,
+    },
+    /// Not an export folder, or one whose parts disagree.
+    #[error("it is not a Handoff export folder: {0}")]
+    Malformed(String),
+}
+
+impl ImportProblem {
+    /// The stable code of this refusal.
+    pub fn code(&self) -> Code {
+        match self {
+            ImportProblem::MissingFile { .. } => Code::ImportMissingFile,
+            ImportProblem::ChangedFile { .. } => Code::ImportChangedFile,
+            ImportProblem::PathEscapes { .. } => Code::ImportPathEscapes,
+            ImportProblem::NewerFormat { .. } => Code::ImportNewerFormat,
+            ImportProblem::Malformed(_) => Code::ImportMalformed,
+        }
+    }
 }
 
 impl ClientError {
@@ -175,6 +250,9 @@ impl ClientError {
             ClientError::InvalidServerUrl { .. } => Code::InvalidServerUrl,
             ClientError::NoDataDir => Code::NoDataDir,
             ClientError::Corrupt(_) => Code::StoreCorrupt,
+            ClientError::ExportTargetExists { .. } => Code::ExportTargetExists,
+            ClientError::ImportRefused { problem, .. } => problem.code(),
+            ClientError::SpecArchived { .. } => Code::SpecArchived,
         }
     }
 }

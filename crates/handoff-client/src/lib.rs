@@ -14,6 +14,8 @@ pub mod deliver;
 pub mod diffing;
 mod engagement;
 pub mod error;
+pub mod export;
+pub mod import;
 mod members;
 mod outbox;
 pub mod place;
@@ -36,7 +38,9 @@ pub use blobs::BlobStore;
 pub use clock::{Clock, SystemClock};
 pub use code::Code;
 pub use credentials::{CredentialError, TokenStore};
-pub use error::{ClientError, Result};
+pub use error::{ClientError, ImportProblem, Result};
+pub use export::ExportReport;
+pub use import::{ImportCounts, ImportReport};
 pub use reviewing::{CriterionInput, DraftView, LineTarget, ViewedFiles};
 pub use sync::{JoinParams, Joined, Progress, SyncEngine, SyncError, SyncReport};
 pub use thread_places::{PlacedThread, Placement};
@@ -240,6 +244,9 @@ impl Client {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mutations = decide(&tx)?.into_iter().map(Mutation::validated).collect::<Result<Vec<_>, _>>()?;
+        for m in &mutations {
+            read::refuse_archived(&tx, m.spec_id())?;
+        }
         let actor = Self::actor(&tx)?;
         let mut ids = Vec::with_capacity(mutations.len());
         for m in &mutations {
@@ -560,7 +567,13 @@ impl Client {
         let tx = conn.transaction()?;
         let spec = read::spec(&tx, spec_id)?.ok_or_else(|| ClientError::NotFound { what: "spec", id: spec_id.to_string() })?;
         let actor = Self::actor(&tx)?;
-        let role = apply::role_in(&tx, spec.workspace_id, &actor)?;
+        let archived = read::is_archived(&tx, spec_id)?;
+        let role = match apply::role_in(&tx, spec.workspace_id, &actor) {
+            // An imported archive's workspace may have no members here; its screens are
+            // read-only whatever the role, and reviewer is the role that reads everything.
+            Err(_) if archived => Role::Reviewer,
+            other => other?,
+        };
         let revisions = read::revisions(&tx, spec_id)?;
         let pending: u32 = tx.query_row("SELECT COUNT(*) FROM outbox WHERE spec_id = ?1", [spec_id.to_string()], |r| r.get(0))?;
         let assigned = spec.assignees.contains(&actor.email);
@@ -573,7 +586,11 @@ impl Client {
         let ledger = handoff_core::ledger::ledger(&spec.criteria, &ledger_revisions, &reviews, override_.as_ref());
         let ready = matches!(ledger.acceptance, handoff_core::ledger::Acceptance::Ready { .. });
         let detail = SpecDetail {
-            permissions: SpecPermissions::of(role, assigned, spec.status).with_acceptance(ready, role),
+            permissions: if archived {
+                SpecPermissions::none()
+            } else {
+                SpecPermissions::of(role, assigned, spec.status).with_acceptance(ready, role)
+            },
             role,
             deliverables: read::deliverables(&tx, spec_id)?,
             revisions: revisions.iter().map(RevisionSummary::from).collect(),

@@ -164,6 +164,7 @@ impl Client {
         let anchor = anchor.map(|a| serde_json::to_string(&a)).transpose().map_err(corrupt)?;
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        read::refuse_archived(&tx, spec_id)?;
         let revision = revision_in(&tx, spec_id, reviewing)?;
         tx.execute(
             "INSERT INTO review_drafts (id, spec_id, revision_id, thread_id, anchor, body, created_at, updated_at)

@@ -281,6 +281,20 @@ impl SpecPermissions {
         }
     }
 
+    /// Nothing at all: what a read-only archive (an imported record) offers.
+    pub fn none() -> Self {
+        Self {
+            edit: false,
+            assign: false,
+            deliver: false,
+            discuss: false,
+            review: false,
+            next_statuses: Vec::new(),
+            accept_by_override: false,
+            end_engagement: false,
+        }
+    }
+
     /// Folds in whether the acceptance ledger is settled (`crate::ledger::acceptance`): when
     /// it is not, accepted is not offered, and an owner who could move there is offered the
     /// override instead.

@@ -81,7 +81,7 @@ pub use error::DiffError;
 pub use line_diff::{Change, DiffOptions, LineStats, TextDiff, WhitespaceMode};
 pub use lines::{Content, Line, LineIndex, Terminator, classify};
 pub use merge::{MarkerStyle, MergeOutcome, Region, merge, render_conflict_markers};
-pub use patch::{PatchOptions, file_patch, quote_path, revision_patch, text_patch};
+pub use patch::{PatchOptions, file_patch, git_blob_id, quote_path, revision_patch, text_patch};
 pub use render::{Cell, Expand, FileRender, Gap, Hunk, RenderOptions, Row, RowKind, SideBySideHunk, SideBySideRow};
 pub use revision::{
     ContentSource, FileChange, FileContent, FileStatus, FileVersion, ManifestFile, RevisionDiff, RevisionDiffOptions,

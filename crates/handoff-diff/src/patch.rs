@@ -4,9 +4,12 @@
 //! the new bytes). Lines are written with their own terminators, so CRLF files round-trip, and a
 //! last line without a newline is followed by `\ No newline at end of file`.
 //!
-//! Binary files are written as `Binary files a/x and b/x differ`, as `git diff` does without
-//! `--binary`: `git apply` rejects such a patch (it has no data to rebuild the file from) and
-//! `patch` skips it; manifests carry SHA-256, not the git blob ids a binary patch would need.
+//! Binary files are written as `Binary files a/x and b/x differ` by default, as `git diff` does
+//! without `--binary`: `git apply` rejects such a patch (it has no data to rebuild the file
+//! from) and `patch` skips it. With [`PatchOptions::binary`] they are written as `git diff
+//! --binary` does: a `GIT binary patch` with both sides' whole content (zlib, base85), and an
+//! `index` line of full git blob ids (SHA-1 of `blob <len>\0<content>`, computed here since
+//! manifests carry SHA-256), which `git apply` requires before it rebuilds a binary file.
 
 use serde::{Deserialize, Serialize};
 
@@ -21,12 +24,57 @@ use crate::revision::{ContentSource, FileChange, FileStatus, RevisionDiff};
 pub struct PatchOptions {
     /// Context lines around each change (git's default is 3).
     pub context: usize,
+    /// Write binary changes as git binary patches (`git diff --binary`) instead of
+    /// `Binary files … differ`; patches grow by the binary files' compressed content.
+    #[serde(default)]
+    pub binary: bool,
 }
 
 impl Default for PatchOptions {
     fn default() -> Self {
-        PatchOptions { context: 3 }
+        PatchOptions { context: 3, binary: false }
     }
+}
+
+/// The git blob id (SHA-1 of `blob <len>\0` and the content) that a binary patch's `index`
+/// line names; git checks it before and after applying.
+pub fn git_blob_id(bytes: &[u8]) -> String {
+    use sha1::{Digest, Sha1};
+    let mut h = Sha1::new();
+    h.update(format!("blob {}\0", bytes.len()).as_bytes());
+    h.update(bytes);
+    hex::encode(h.finalize())
+}
+
+/// git's base-85 alphabet (`base85.c`).
+const BASE85: &[u8; 85] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~";
+
+/// Appends one `literal` hunk of a git binary patch: the content zlib-compressed, in lines of
+/// at most 52 bytes, each prefixed by its length (`A`–`Z` for 1–26, `a`–`z` for 27–52) and
+/// base-85 encoded in groups of 4 bytes (the last group zero-padded), then an empty line.
+fn write_binary_literal(bytes: &[u8], out: &mut String) {
+    // Level 6 is zlib's default; the output only has to inflate back, but a fixed level keeps
+    // patches byte-identical from one run to the next.
+    let deflated = miniz_oxide::deflate::compress_to_vec_zlib(bytes, 6);
+    out.push_str(&format!("literal {}\n", bytes.len()));
+    for line in deflated.chunks(52) {
+        let n = line.len() as u8;
+        out.push(char::from(if n <= 26 { b'A' + n - 1 } else { b'a' + n - 27 }));
+        for group in line.chunks(4) {
+            let mut acc: u32 = 0;
+            for i in 0..4 {
+                acc = (acc << 8) | u32::from(group.get(i).copied().unwrap_or(0));
+            }
+            let mut chars = [0u8; 5];
+            for c in chars.iter_mut().rev() {
+                *c = BASE85[(acc % 85) as usize];
+                acc /= 85;
+            }
+            out.extend(chars.iter().map(|&c| char::from(c)));
+        }
+        out.push('\n');
+    }
+    out.push('\n');
 }
 
 fn range_header(start: usize, len: usize) -> String {
@@ -175,6 +223,18 @@ pub fn file_patch<'c>(
             let tab = |name: &str| if name.contains(' ') { "\t" } else { "" };
             out.push_str(&format!("--- {minus}{}\n+++ {plus}{}\n", tab(&minus), tab(&plus)));
             exact_hunks(old, new, options, &mut out);
+        }
+        _ if options.binary => {
+            let id = |present: bool, bytes: &[u8]| if present { git_blob_id(bytes) } else { "0".repeat(40) };
+            out.push_str(&format!("index {}..{}", id(change.old.is_some(), old_bytes), id(change.new.is_some(), new_bytes)));
+            match (&change.old, &change.new) {
+                (Some(o), Some(n)) if o.executable == n.executable => out.push_str(&format!(" {}\n", mode(n.executable))),
+                _ => out.push('\n'),
+            }
+            // Forward (the new content) then reverse (the old), as `git diff --binary` writes.
+            out.push_str("GIT binary patch\n");
+            write_binary_literal(new_bytes, &mut out);
+            write_binary_literal(old_bytes, &mut out);
         }
         _ => out.push_str(&format!("Binary files {minus} and {plus} differ\n")),
     }
@@ -332,7 +392,8 @@ pub(crate) mod tests {
             file("empty-new", b"", false),
         ];
         let diff = diff_revisions(&old, &new, &&blobs, &RevisionDiffOptions::default()).expect("valid");
-        let patch = revision_patch(&diff, &&blobs, &PatchOptions { context: 1 }).expect("contents present");
+        let patch =
+            revision_patch(&diff, &&blobs, &PatchOptions { context: 1, ..PatchOptions::default() }).expect("contents present");
         let expected = "\
 diff --git a/empty-gone b/empty-gone
 deleted file mode 100644
@@ -372,6 +433,71 @@ new mode 100755
         assert_eq!(patch, expected);
     }
 
+    #[test]
+    fn git_blob_ids_match_git_hash_object() {
+        // `git hash-object /dev/null` and `printf 'hello\n' | git hash-object --stdin`.
+        assert_eq!(git_blob_id(b""), "e69de29bb2d1d6434b8b29ae775ad8c2e48c5391");
+        assert_eq!(git_blob_id(b"hello\n"), "ce013625030ba8dba906f756967f9e9ca394464a");
+    }
+
+    /// Decodes one `literal` hunk back into bytes: length characters, base 85, inflate.
+    fn decode_literal(lines: &[&str]) -> Vec<u8> {
+        let mut deflated = Vec::new();
+        for line in lines {
+            let (len, body) = line.split_at(1);
+            let n = match len.as_bytes()[0] {
+                c @ b'A'..=b'Z' => usize::from(c - b'A') + 1,
+                c => usize::from(c - b'a') + 27,
+            };
+            let mut bytes = Vec::new();
+            for group in body.as_bytes().chunks(5) {
+                let mut acc: u64 = 0;
+                for c in group {
+                    acc = acc * 85 + BASE85.iter().position(|b| b == c).expect("base85 character") as u64;
+                }
+                bytes.extend_from_slice(&(acc as u32).to_be_bytes());
+            }
+            deflated.extend_from_slice(&bytes[..n]);
+        }
+        miniz_oxide::inflate::decompress_to_vec_zlib(&deflated).expect("zlib")
+    }
+
+    #[test]
+    fn binary_patches_carry_both_sides_whole_with_full_blob_ids() {
+        use crate::revision::{ManifestFile, RevisionDiffOptions, diff_revisions};
+        use std::collections::HashMap;
+        let old_bytes: Vec<u8> = (0..=255u8).cycle().take(300).collect();
+        let new_bytes: Vec<u8> = (0..=255u8).rev().cycle().take(301).collect();
+        let mut blobs = HashMap::new();
+        let mut file = |path: &str, bytes: &[u8]| {
+            let f = ManifestFile::from_bytes(path, bytes, false);
+            blobs.insert(f.sha256.clone(), bytes.to_vec());
+            f
+        };
+        let old = vec![file("img.bin", &old_bytes), file("gone.bin", b"\0gone")];
+        let new = vec![file("img.bin", &new_bytes), file("new.bin", b"\0new")];
+        let diff = diff_revisions(&old, &new, &&blobs, &RevisionDiffOptions::default()).expect("valid");
+        let binary = PatchOptions { binary: true, ..PatchOptions::default() };
+        let patch = revision_patch(&diff, &&blobs, &binary).expect("contents present");
+        let zeros = "0".repeat(40);
+        assert!(patch.contains(&format!("index {}..{zeros}\nGIT binary patch\n", git_blob_id(b"\0gone"))), "{patch}");
+        assert!(patch.contains(&format!("index {zeros}..{}\nGIT binary patch\n", git_blob_id(b"\0new"))), "{patch}");
+        let modified = format!("index {}..{} 100644\nGIT binary patch\n", git_blob_id(&old_bytes), git_blob_id(&new_bytes));
+        let at = patch.find(&modified).expect("the modified file's header");
+        // Forward hunk (new content), then reverse hunk (old content), each ending in an empty line.
+        let body: Vec<&str> = patch[at + modified.len()..].lines().collect();
+        assert_eq!(body[0], format!("literal {}", new_bytes.len()));
+        let end = body.iter().position(|l| l.is_empty()).expect("end of the forward hunk");
+        assert_eq!(decode_literal(&body[1..end]), new_bytes);
+        assert_eq!(body[end + 1], format!("literal {}", old_bytes.len()));
+        let rest = &body[end + 2..];
+        let end2 = rest.iter().position(|l| l.is_empty()).expect("end of the reverse hunk");
+        assert_eq!(decode_literal(&rest[..end2]), old_bytes);
+        // Without the option, the old one-line summary.
+        let plain = revision_patch(&diff, &&blobs, &PatchOptions::default()).expect("contents present");
+        assert!(plain.contains("Binary files a/img.bin and b/img.bin differ\n") && !plain.contains("GIT binary"), "{plain}");
+    }
+
     mod properties {
         use super::{PatchOptions, apply, text_patch};
         use crate::line_diff::{DiffOptions, TextDiff};
@@ -381,7 +507,7 @@ new mode 100755
         proptest! {
             #[test]
             fn patch_applies_to_old_and_yields_new((old, new) in text_pair(40), context in 0usize..5) {
-                let patch = text_patch(&TextDiff::new(&old, &new, &DiffOptions::default()), "a/f", "b/f", &PatchOptions { context });
+                let patch = text_patch(&TextDiff::new(&old, &new, &DiffOptions::default()), "a/f", "b/f", &PatchOptions { context, ..PatchOptions::default() });
                 prop_assert_eq!(apply(&old, &patch), Some(new));
             }
 

@@ -21,7 +21,7 @@ fn exercise(old: &str, new: &str) {
             let _ = diff.expand_gap(gap, Expand::Bottom(usize::MAX));
         }
         let _ = diff.expand_gap(&Gap { old_start: usize::MAX, new_start: 0, len: usize::MAX }, Expand::All);
-        let patch = text_patch(&diff, "a/f", "b/f", &PatchOptions { context: 1 });
+        let patch = text_patch(&diff, "a/f", "b/f", &PatchOptions { context: 1, ..PatchOptions::default() });
         assert_eq!(apply(old, &patch).as_deref(), Some(new));
     }
 }

@@ -6,6 +6,7 @@
 
 mod clocks;
 mod durability;
+mod export;
 mod files;
 mod http_e2e;
 mod members;

@@ -19,6 +19,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("0005_client_ids", include_str!("../../../../migrations/client/0005_client_ids.sql")),
     ("0006_received_at", include_str!("../../../../migrations/client/0006_received_at.sql")),
     ("0007_received_times", include_str!("../../../../migrations/client/0007_received_times.sql")),
+    ("0008_archived_specs", include_str!("../../../../migrations/client/0008_archived_specs.sql")),
 ];
 
 /// How long a writer waits for another process (the app and the CLI share a data dir)

@@ -372,3 +372,19 @@ pub(crate) fn workspaces(conn: &Connection) -> Result<Vec<WorkspaceView>> {
     })
     .collect()
 }
+
+/// Whether a spec is an archived record restored by `handoff import` (read-only here).
+pub(crate) fn is_archived(conn: &Connection, spec_id: SpecId) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM archived_specs WHERE spec_id = ?1)")?
+        .query_row([spec_id.to_string()], |r| r.get(0))?)
+}
+
+/// Refuses a change to an archived spec, naming it.
+pub(crate) fn refuse_archived(conn: &Connection, spec_id: SpecId) -> Result<()> {
+    if is_archived(conn, spec_id)? {
+        let title = spec(conn, spec_id)?.map(|s| s.title).unwrap_or_else(|| spec_id.to_string());
+        return Err(crate::error::ClientError::SpecArchived { title });
+    }
+    Ok(())
+}

@@ -190,7 +190,7 @@ async fn withdrawn_mutations_are_recorded_as_refused_and_replay_their_stored_out
     let one = dev.env(create_spec(spec, w.ws, "One"));
     let two = dev.env(Mutation::SetTitle { spec_id: spec, title: "Two".into() });
     let three = dev.env(Mutation::SetTitle { spec_id: spec, title: "Three".into() });
-    w.app.push_ok(&w.owner.token, dev.id, &[one.clone()]).await;
+    w.app.push_ok(&w.owner.token, dev.id, std::slice::from_ref(&one)).await;
     let withdraw = |m: &MutationEnvelope, code| Withdrawal {
         mutation_id: m.mutation_id,
         kind: m.mutation.kind().into(),

@@ -34,6 +34,14 @@ const SENTENCES: Record<Code, string | null> = {
   download_corrupt: null,
   store_corrupt: null,
   invalid_server_url: null,
+  // The client's sentences name the folder and the file.
+  export_target_exists: null,
+  import_missing_file: null,
+  import_changed_file: null,
+  import_path_escapes: null,
+  import_newer_format: null,
+  import_malformed: null,
+  spec_archived: "This spec was imported from an export folder: it is a read-only record on this computer.",
   offline:
     "The server does not answer. Check the server address and your connection; everything you do is kept on this computer and syncs when the server is back.",
   connection_refused:

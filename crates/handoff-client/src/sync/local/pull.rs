@@ -156,6 +156,13 @@ fn apply_page(tx: &Transaction<'_>, page: &ScopePage<Pulled>, tally: &mut PullTa
             tx.execute("INSERT OR IGNORE INTO sync_dirty (scope) VALUES (?1)", [&s])?;
         }
     }
+    if let Scope::Spec(id) = page.scope
+        && read::is_archived(tx, id)?
+    {
+        // The server has this spec: its copy replaces the archive an import made (the
+        // archive's mark goes with its rows), so the two never mix.
+        drop_visible_spec(tx, &id.to_string())?;
+    }
     keep_synced(tx, &s, &page.records)?;
     match page.scope {
         Scope::Spec(id) if has_pending(tx, &id.to_string())? || is_dirty(tx, &s)? => rebuild_spec(tx, id)?,

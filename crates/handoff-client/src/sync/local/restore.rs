@@ -62,9 +62,12 @@ pub(crate) fn note_history(tx: &Transaction<'_>, history: Option<&str>) -> Resul
     Ok(changed)
 }
 
+/// A client id with its base, and the newest envelope it had answered.
+pub(crate) type Probe = ((ClientId, u64), Option<MutationEnvelope>);
+
 /// The signed-in account's client ids that must check what a restored server still has, each
 /// with its base and the newest envelope it had answered (none: nothing to check).
-pub(crate) fn to_probe(conn: &Connection) -> Result<Vec<((ClientId, u64), Option<MutationEnvelope>)>> {
+pub(crate) fn to_probe(conn: &Connection) -> Result<Vec<Probe>> {
     let mut stmt = conn.prepare_cached(
         "SELECT c.client_id, c.base,
                 (SELECT envelope FROM outbox_sent s WHERE s.client_id = c.client_id ORDER BY s.mutation_id DESC LIMIT 1)
