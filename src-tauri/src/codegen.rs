@@ -29,6 +29,7 @@ fn export_into(dir: &Path) -> Result<(), ts_rs::ExportError> {
     handoff_client::WorkspaceView::export_all(&cfg)?;
     handoff_client::MembersView::export_all(&cfg)?;
     handoff_client::EngagementEnd::export_all(&cfg)?;
+    handoff_client::export::ExportReport::export_all(&cfg)?;
     handoff_core::protocol::Invite::export_all(&cfg)?;
     handoff_client::RevisionSummary::export_all(&cfg)?;
     handoff_core::ThreadEventKind::export_all(&cfg)?;

@@ -125,6 +125,7 @@ pub fn run() -> ExitCode {
             member_commands::remove_member,
             member_commands::engagement_end,
             member_commands::end_engagement,
+            member_commands::export_spec,
             sync::fetch_revision_files,
             sync::download_limit,
             sync::set_download_limit,

@@ -1,9 +1,12 @@
 //! The workspace's members: the list from the local store (offline too), and an owner's
-//! invites, role changes and removals, which the server makes (each one call to the engine).
+//! invites, role changes and removals, which the server makes (each one call to the engine);
+//! ending an engagement and exporting its record.
 
+use handoff_client::export::ExportReport;
 use handoff_client::{Code, EngagementEnd, MembersView, SyncEngine};
 use handoff_core::protocol::Invite;
 use handoff_core::{Role, SpecId};
+use std::path::PathBuf;
 use std::sync::Arc;
 use tauri::{AppHandle, State};
 
@@ -65,4 +68,18 @@ pub async fn engagement_end(state: State<'_, AppState>, spec_id: SpecId) -> Resu
 #[tracing::instrument(skip(app, state))]
 pub async fn end_engagement(app: AppHandle, state: State<'_, AppState>, spec_id: SpecId) -> Result<EngagementEnd, IpcError> {
     write(&app, &state, spec_id, move |c| c.end_engagement(spec_id)).await
+}
+
+/// Writes the spec's whole record (files, patches, threads, reviews, ledger, hashes) into a new
+/// folder inside `parent`, downloading first what is not here yet while signed in (offline,
+/// the export names the revision still missing).
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state))]
+pub async fn export_spec(state: State<'_, AppState>, spec_id: SpecId, parent: PathBuf) -> Result<ExportReport, IpcError> {
+    if let Some(engine) = state.sync.engine()
+        && let Err(e) = engine.fetch_revision_files(spec_id, None).await
+    {
+        tracing::info!(error = %e, "export: downloading the revision files failed; the export says what is missing");
+    }
+    call(&state, move |c| c.export_spec_into(spec_id, &parent)).await
 }

@@ -2,12 +2,13 @@
 // list, the contractor joins with the CLI on another data dir and delivers; the owner changes
 // the contractor's role and back, then ends the engagement from the spec (closing it and
 // removing the contractor from the workspace). The contractor's next sync loses the spec, and
-// their account can no longer read its files over HTTP.
+// their account can no longer read its files over HTTP. The owner exports the record from the
+// dialog; with the server stopped, a third machine imports it with the CLI.
 import { createHash } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { scenario, texts, until } from "./lib.mjs";
-import { PASSWORD, cli, createSpec, tempDir, untilBar, withJoinedApp } from "./server.mjs";
+import { PASSWORD, cli, createSpec, stopServer, tempDir, untilBar, withJoinedApp } from "./server.mjs";
 
 const TITLE = "E2E engagement: CSV importer";
 const CONTRACTOR = "cal@example.com";
@@ -110,7 +111,17 @@ scenario("an owner invites from the app, a CLI contractor delivers, the owner en
         throw new Error(`${e.message}; dialog: ${JSON.stringify(await texts(b, "[data-testid=end-engagement-dialog]"))}`);
       },
     );
-    await (await b.$("[data-testid=end-engagement-dialog]").$("button=Done")).click();
+    const dialogBox = await b.$("[data-testid=end-engagement-dialog]");
+    const exportParent = tempDir("export");
+    await (await dialogBox.$("[data-testid=export-record]")).click();
+    await (await dialogBox.$("[data-testid=export-folder]")).setValue(exportParent);
+    await (await dialogBox.$("[data-testid=export-run]")).click();
+    await until(b, async () => (await dialogBox.$("[data-testid=export-done]")).isExisting(), "the export", 20_000).catch(async (e) => {
+      throw new Error(`${e.message}; alerts: ${JSON.stringify(await texts(b, "[role=alert]"))}`);
+    });
+    const exported = readdirSync(exportParent).map((d) => join(exportParent, d));
+    if (exported.length !== 1 || !existsSync(join(exported[0], "manifest.json"))) throw new Error(`export wrote ${JSON.stringify(exported)}`);
+    await (await dialogBox.$("button=Done")).click();
     await untilBar(b, (s) => s.online === "true" && s.pending === 0, "the end synced");
     await until(b, async () => (await (await b.$("article.spec [data-status]")).getAttribute("data-status")) === "closed", "the spec closed");
 
@@ -121,5 +132,11 @@ scenario("an owner invites from the app, a CLI contractor delivers, the owner en
     if (after.status !== 404) throw new Error(`a removed contractor reads the delivery: ${after.status}`);
     await (await b.$("[data-testid=members-open]")).click();
     await until(b, async () => !(await (await memberRow(b, CONTRACTOR)).isExisting()), "the contractor gone from the member list", 20_000);
+
+    // Another machine, with the server gone, imports the record the owner exported.
+    await stopServer(server);
+    const archive = tempDir("archive");
+    const imported = cli(archive, ["import", exported[0]]);
+    if (!specsOf(archive).includes(TITLE)) throw new Error(`the import shows ${specsOf(archive)}: ${imported}`);
   }),
 );

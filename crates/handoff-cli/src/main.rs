@@ -492,7 +492,14 @@ fn run(cli: Cli) -> Result<()> {
         Command::Invite { email, role } => member_cmds::invite(&client, &out, &email, role),
         Command::Member(cmd) => member_cmds::member(&client, &out, cmd),
         Command::Diff(_) => unreachable_diff(),
-        Command::Export { spec, out: dir } => out.exported(&client.export_spec(client.resolve_spec(&spec)?, &dir)?),
+        Command::Export { spec, out: dir } => {
+            let spec = client.resolve_spec(&spec)?;
+            // What is not downloaded yet comes first while online (as `diff` does); offline, the
+            // export names the revision that is missing.
+            let numbers: Vec<u32> = client.revisions(spec)?.iter().map(|r| r.number).collect();
+            sync_cmds::fetch_quietly(&client, spec, &numbers);
+            out.exported(&client.export_spec(spec, &dir)?)
+        }
         Command::Import { dir } => out.imported(&client.import_folder(&dir)?),
     }
 }

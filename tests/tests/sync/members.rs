@@ -81,6 +81,12 @@ fn an_engagement_runs_from_invite_to_end_between_two_machines() {
     assert_eq!(show["spec"]["status"], "closed", "{show}");
     assert_eq!(show["spec"]["assignees"], serde_json::json!([]), "{show}");
 
+    // The record of the ended engagement: its files, never prefetched (a draft spec's are
+    // fetched on demand), are downloaded for the export while the server answers.
+    let record = team.root.join("importer-record");
+    let exported = owner.ok(&["export", &importer, "--out", &record.to_string_lossy()]);
+    assert!(record.join("manifest.json").is_file(), "{exported}");
+
     // The server goes down. Cal, offline too, opens a thread on the exporter; ending the
     // exporter's engagement is kept and queued; the removal is refused with what to do.
     team.server.kill();

@@ -31,6 +31,7 @@ use markdown::Engagement;
 
 /// What an export wrote.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ExportReport {
     /// The folder written.
     pub folder: String,
@@ -171,7 +172,33 @@ fn check_target(path: &Path) -> Result<()> {
     }
 }
 
+/// The folder an export of `title` gets inside a folder someone picked: readable, safe on any
+/// file system, and unique per spec (two specs may share a title).
+pub fn folder_name(title: &str, spec_id: SpecId) -> String {
+    let mut slug = String::new();
+    for c in title.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') {
+            slug.push('-');
+        }
+        if slug.chars().count() >= 60 {
+            break;
+        }
+    }
+    let slug = slug.trim_matches('-');
+    let short: String =
+        spec_id.to_string().chars().filter(|c| *c != '-').rev().take(8).collect::<Vec<_>>().into_iter().rev().collect();
+    if slug.is_empty() { format!("handoff-spec-{short}") } else { format!("handoff-{slug}-{short}") }
+}
+
 impl Client {
+    /// [`Client::export_spec`] into a new folder inside `parent`, named by [`folder_name`].
+    pub fn export_spec_into(&self, spec_id: SpecId, parent: &Path) -> Result<ExportReport> {
+        let title = spec_in(&self.conn(), spec_id)?.title;
+        self.export_spec(spec_id, &parent.join(folder_name(&title, spec_id)))
+    }
+
     /// Writes a spec's whole engagement into the new folder `out` (absent or empty): the
     /// spec, every revision's files, a patch between consecutive revisions, every thread and
     /// review, the acceptance ledger and a manifest of sha256 hashes. A revision whose files

@@ -322,3 +322,14 @@ fn an_export_never_leaves_half_a_folder() {
     assert_eq!(e.code(), Code::ExportTargetExists);
     assert_eq!(folder(&target).len(), 1);
 }
+
+#[test]
+fn export_folder_names_are_readable_safe_and_unique_per_spec() {
+    let a: SpecId = "0190e0e0-0000-7000-8000-0000000000a1".parse().expect("id");
+    let b: SpecId = "0190e0e0-0000-7000-8000-0000000000b2".parse().expect("id");
+    assert_eq!(super::folder_name("Upgrade SQLite 3.46 → 3.54!", a), "handoff-upgrade-sqlite-3-46-3-54-000000a1");
+    assert_ne!(super::folder_name("Same", a), super::folder_name("Same", b));
+    assert_eq!(super::folder_name("../../etc/passwd", a), "handoff-etc-passwd-000000a1");
+    assert_eq!(super::folder_name("///", a), "handoff-spec-000000a1");
+    assert!(super::folder_name(&"x".repeat(500), a).len() < 80);
+}

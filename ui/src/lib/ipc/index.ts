@@ -19,6 +19,7 @@ import type {
   DiffSummary,
   DraftView,
   EngagementEnd,
+  ExportReport,
   FileSide,
   FileView,
   GapExpansion,
@@ -165,6 +166,8 @@ export const api = {
   removeMember: (email: string) => call<null>("remove_member", { email }),
   engagementEnd: (spec_id: SpecId) => call<EngagementEnd>("engagement_end", { spec_id }),
   endEngagement: (spec_id: SpecId) => call<EngagementEnd>("end_engagement", { spec_id }),
+  /** Exports the spec's whole record into a new folder inside `parent`. */
+  exportSpec: (spec_id: SpecId, parent: string) => call<ExportReport>("export_spec", { spec_id, parent }),
   account: () => call<AccountView>("account"),
   firstRunInvite: () => call<FirstRunInvite | null>("first_run_invite"),
   joinWorkspace: (input: JoinInput) => call<AccountView>("join_workspace", { input }),

@@ -35,6 +35,7 @@ export type { DraftView } from "./DraftView";
 export type { EndingContractor } from "./EndingContractor";
 export type { EngagementEnd } from "./EngagementEnd";
 export type { Evidence } from "./Evidence";
+export type { ExportReport } from "./ExportReport";
 export type { FileSide } from "./FileSide";
 export type { FileView } from "./FileView";
 export type { FirstRunInvite } from "./FirstRunInvite";
