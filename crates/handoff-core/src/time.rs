@@ -20,6 +20,24 @@ impl Timestamp {
     pub const fn as_millis(self) -> i64 {
         self.0
     }
+
+    /// The UTC calendar date and time: `[year, month, day, hour, minute, second]`
+    /// (days-to-civil, proleptic Gregorian; no time zone data needed).
+    pub fn utc_fields(self) -> [i64; 6] {
+        let secs = self.0.div_euclid(1000);
+        let days = secs.div_euclid(86_400);
+        let rem = secs.rem_euclid(86_400);
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let d = doy - (153 * mp + 2) / 5 + 1;
+        let m = if mp < 10 { mp + 3 } else { mp - 9 };
+        let y = yoe + era * 400 + i64::from(m <= 2);
+        [y, m, d, rem / 3600, rem % 3600 / 60, rem % 60]
+    }
 }
 
 impl fmt::Debug for Timestamp {

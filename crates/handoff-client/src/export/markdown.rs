@@ -12,19 +12,8 @@ use super::format::{ThreadDocument, patch_path, revision_dir};
 
 /// `2026-11-28 17:40:05 UTC` from a timestamp (civil-from-days; no time zone data needed).
 pub(crate) fn utc(t: Timestamp) -> String {
-    let secs = t.as_millis().div_euclid(1000);
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC", rem / 3600, rem % 3600 / 60, rem % 60)
+    let [y, m, d, h, mi, sec] = t.utc_fields();
+    format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02}:{sec:02} UTC")
 }
 
 /// The time to show for something written on someone's machine, saying so when the server's
