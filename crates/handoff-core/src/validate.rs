@@ -211,9 +211,6 @@ pub fn normalize_path(path: &str) -> Result<String, CoreError> {
     if path.starts_with('/') {
         return Err(bad("it is absolute; paths must be relative to the deliverable's root"));
     }
-    if path.len() >= 2 && path.as_bytes()[1] == b':' && path.as_bytes()[0].is_ascii_alphabetic() {
-        return Err(bad("it starts with a drive letter; paths must be relative"));
-    }
     let mut parts: Vec<&str> = Vec::new();
     for part in path.split('/') {
         match part {
@@ -228,6 +225,11 @@ pub fn normalize_path(path: &str) -> Result<String, CoreError> {
     }
     if parts.is_empty() {
         return Err(bad("it names no file"));
+    }
+    // Checked on the normal form: `./C:/x` is `C:/x` once the `.` is gone.
+    let first = parts[0].as_bytes();
+    if first.len() >= 2 && first[1] == b':' && first[0].is_ascii_alphabetic() {
+        return Err(bad("it starts with a drive letter; paths must be relative"));
     }
     Ok(parts.join("/"))
 }
@@ -320,6 +322,9 @@ mod tests {
             ("a/../b", Err("it contains '..'")),
             ("/etc/passwd", Err("it is absolute; paths must be relative to the deliverable's root")),
             ("C:/x", Err("it starts with a drive letter; paths must be relative")),
+            // Found by the manifest fuzz target: the `.` hid the drive letter.
+            ("./C:)", Err("it starts with a drive letter; paths must be relative")),
+            (".//c:/x", Err("it starts with a drive letter; paths must be relative")),
             ("a\\b", Err("it contains a backslash; use / between folders")),
             (".git/config", Err("it is inside a .git folder")),
             ("sub/.GIT/HEAD", Err("it is inside a .git folder")),
