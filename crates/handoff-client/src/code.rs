@@ -117,6 +117,8 @@ pub enum Code {
     AlreadyExists,
     /// The account's uploads reached the server's quota.
     QuotaExceeded,
+    /// The change would leave the workspace without an owner.
+    LastOwner,
     /// No OS keychain is reachable to keep the sign-in token.
     NoKeychain,
     /// The OS keychain refused.
@@ -190,6 +192,7 @@ impl Code {
             InviteInvalid => "invite_invalid",
             AlreadyExists => "already_exists",
             QuotaExceeded => "quota_exceeded",
+            LastOwner => "last_owner",
             NoKeychain => "no_keychain",
             Keychain => "keychain",
             TokenFile => "token_file",
@@ -233,6 +236,7 @@ impl From<ApiErrorCode> for Code {
             ApiErrorCode::AlreadyExists => Code::AlreadyExists,
             ApiErrorCode::Internal => Code::Internal,
             ApiErrorCode::QuotaExceeded => Code::QuotaExceeded,
+            ApiErrorCode::LastOwner => Code::LastOwner,
         }
     }
 }
@@ -254,7 +258,7 @@ mod tests {
     use super::*;
 
     /// Every variant (`as_str`'s exhaustive match makes a new one name its text; list it here too).
-    const ALL: [Code; 57] = {
+    const ALL: [Code; 58] = {
         use Code::*;
         [
             Invalid,
@@ -307,6 +311,7 @@ mod tests {
             InviteInvalid,
             AlreadyExists,
             QuotaExceeded,
+            LastOwner,
             NoKeychain,
             Keychain,
             TokenFile,
@@ -349,6 +354,7 @@ mod tests {
             AlreadyExists,
             Internal,
             QuotaExceeded,
+            LastOwner,
         ];
         for c in every {
             let wire = serde_json::to_string(&c).expect("json");

@@ -86,6 +86,8 @@ pub enum ApiErrorCode {
     Internal,
     /// The account's uploads reached the server's quota; nothing more is stored for it.
     QuotaExceeded,
+    /// The change (a removal, a role change) would leave the workspace without an owner.
+    LastOwner,
 }
 
 /// Every error answer: `{code, message}`.

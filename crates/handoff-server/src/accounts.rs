@@ -243,7 +243,10 @@ pub async fn set_role(
         return Err(ServerError::not_found("no such member in this workspace"));
     };
     if target.role == Role::Owner && role != Role::Owner && queries::owner_count(db, &ws_s).await? <= 1 {
-        return Err(ServerError::invalid("a workspace keeps at least one owner: make another member an owner first"));
+        return Err(ServerError::api(
+            ApiErrorCode::LastOwner,
+            "a workspace keeps at least one owner: make another member an owner first",
+        ));
     }
     queries::set_member_role(db, &ws_s, &user.to_string(), role).await?;
     target.role = role;
@@ -263,7 +266,10 @@ pub async fn remove_member(db: &mut dyn Sql, ws: WorkspaceId, caller: &str, user
         return Err(ServerError::not_found("no such member in this workspace"));
     };
     if target.role == Role::Owner && queries::owner_count(db, &ws_s).await? <= 1 {
-        return Err(ServerError::invalid("a workspace keeps at least one owner: make another member an owner first"));
+        return Err(ServerError::api(
+            ApiErrorCode::LastOwner,
+            "a workspace keeps at least one owner: make another member an owner first",
+        ));
     }
     queries::delete_member(db, &ws, &user).await?;
     queries::forget_uploads_in_workspace(db, &user.to_string(), &ws_s).await?;

@@ -133,7 +133,7 @@ pub fn status_for(code: ApiErrorCode) -> StatusCode {
         Forbidden => StatusCode::FORBIDDEN,
         NotFound => StatusCode::NOT_FOUND,
         UpgradeRequired => StatusCode::UPGRADE_REQUIRED,
-        MutationGap | AlreadyExists | BlobsMissing => StatusCode::CONFLICT,
+        MutationGap | AlreadyExists | BlobsMissing | LastOwner => StatusCode::CONFLICT,
         TooLarge | QuotaExceeded => StatusCode::PAYLOAD_TOO_LARGE,
         RateLimited => StatusCode::TOO_MANY_REQUESTS,
         HashMismatch => StatusCode::UNPROCESSABLE_ENTITY,

@@ -25,7 +25,7 @@ use crate::config::Config;
 use crate::error::status_for;
 
 /// Every error code, in the order of the enum.
-pub const ALL_CODES: [ApiErrorCode; 17] = [
+pub const ALL_CODES: [ApiErrorCode; 18] = [
     ApiErrorCode::Invalid,
     ApiErrorCode::MalformedRequest,
     ApiErrorCode::Unauthorized,
@@ -43,6 +43,7 @@ pub const ALL_CODES: [ApiErrorCode; 17] = [
     ApiErrorCode::AlreadyExists,
     ApiErrorCode::Internal,
     ApiErrorCode::QuotaExceeded,
+    ApiErrorCode::LastOwner,
 ];
 
 /// The reasons a client may give for withdrawing a mutation (`push::check_shape` refuses others).
@@ -70,6 +71,7 @@ const fn code_index(code: ApiErrorCode) -> usize {
         AlreadyExists => 14,
         Internal => 15,
         QuotaExceeded => 16,
+        LastOwner => 17,
     }
 }
 
@@ -583,8 +585,8 @@ fn operations() -> Vec<Op> {
             params: vec![ws(), path_param("user_id", uuid())],
             body: Body::None,
             answers: done(),
-            refusals: vec![Invalid, NotFound, Forbidden],
-            valid_refusals: vec![NotFound, Forbidden, Invalid],
+            refusals: vec![Invalid, NotFound, Forbidden, LastOwner],
+            valid_refusals: vec![NotFound, Forbidden, Invalid, LastOwner],
         },
         Op {
             method: "put",
@@ -595,8 +597,8 @@ fn operations() -> Vec<Op> {
             params: vec![ws(), path_param("user_id", uuid())],
             body: Body::Json(reference("SetRoleRequest")),
             answers: ok(reference("Member")),
-            refusals: vec![Invalid, TooLarge, NotFound, Forbidden],
-            valid_refusals: vec![NotFound, Forbidden, Invalid],
+            refusals: vec![Invalid, TooLarge, NotFound, Forbidden, LastOwner],
+            valid_refusals: vec![NotFound, Forbidden, LastOwner],
         },
         Op {
             method: "post",

@@ -757,7 +757,13 @@ async fn members_invites_and_removal(app: TestApp) {
     let (pages, _) = w.app.pull_from(&newbie.token, [(Scope::Workspace(w.ws), 1)].into_iter().collect(), 100).await;
     assert!(pages.iter().any(|p| p.scope == Scope::Workspace(w.ws) && p.reset), "a removed member's client drops the workspace");
     let last_owner = format!("/v1/workspaces/{}/members/{}", w.ws, w.owner.user_id);
-    assert_eq!(w.app.call(Method::DELETE, &last_owner, Some(&w.owner.token), None).await.1["code"], "invalid");
+    assert_eq!(
+        w.app.call(Method::DELETE, &last_owner, Some(&w.owner.token), None).await,
+        (
+            StatusCode::CONFLICT,
+            json!({"code": "last_owner", "message": "a workspace keeps at least one owner: make another member an owner first"})
+        )
+    );
 }
 
 /// Role changes: owners only, synced to every member as a member record, changing what the
@@ -801,7 +807,7 @@ async fn roles_change_and_a_workspace_keeps_an_owner(app: TestApp) {
 
     let me = role_of(w.owner.user_id);
     let (s, body) = w.app.call(Method::PUT, &me, Some(&w.owner.token), to_reviewer.clone()).await;
-    assert_eq!((s, body["code"].clone()), (StatusCode::BAD_REQUEST, json!("invalid")), "the last owner stays one");
+    assert_eq!((s, body["code"].clone()), (StatusCode::CONFLICT, json!("last_owner")), "the last owner stays one");
     assert!(body["message"].as_str().is_some_and(|m| m.contains("at least one owner")), "{body}");
     let promote = role_of(w.reviewer.user_id);
     assert_eq!(w.app.call(Method::PUT, &promote, Some(&w.owner.token), Some(json!({"role": "owner"}))).await.0, StatusCode::OK);
@@ -896,8 +902,7 @@ async fn two_owners_demoting_each_other_at_once_leave_one(app: TestApp) {
         let (status, body) = t.await.expect("changer");
         match status {
             // Done; refused as the last owner; no longer an owner; or no longer a member.
-            StatusCode::OK | StatusCode::NO_CONTENT | StatusCode::BAD_REQUEST | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => {
-            }
+            StatusCode::OK | StatusCode::NO_CONTENT | StatusCode::CONFLICT | StatusCode::FORBIDDEN | StatusCode::NOT_FOUND => {}
             other => panic!("unexpected {other}: {body}"),
         }
     }
@@ -939,7 +944,7 @@ async fn two_owners_removing_each_other_at_once_leave_one(app: TestApp) {
         match status {
             StatusCode::NO_CONTENT => removed += 1,
             // Refused as the last owner, or as no longer a member.
-            StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND => {}
+            StatusCode::CONFLICT | StatusCode::NOT_FOUND => {}
             other => panic!("unexpected {other}: {body}"),
         }
     }

@@ -70,6 +70,8 @@ const SENTENCES: Record<Code, string | null> = {
   blobs_missing: null,
   invite_invalid: "This invite code is unknown, already used or expired. Ask whoever invited you for a new one.",
   already_exists: null,
+  // The server's sentence says what to do (make another member an owner first).
+  last_owner: null,
   quota_exceeded:
     "Your account has uploaded as much as this server allows, so new files are not stored. Ask whoever runs the server to raise your upload quota (handoff-server --upload-quota-gib).",
   no_keychain: NO_KEYCHAIN,
