@@ -142,6 +142,7 @@ pub fn run() -> ExitCode {
             review_commands::drafts,
             review_commands::publish_review,
             review_commands::accept_with_override,
+            review_commands::mark_ready_with_override,
             review_commands::confirm_claim,
             review_commands::reopen_claim,
             review_commands::set_file_viewed,

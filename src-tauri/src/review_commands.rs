@@ -106,6 +106,18 @@ pub async fn accept_with_override(
     write(&app, &state, spec_id, move |c| c.accept_with_override(spec_id, &reason)).await
 }
 
+/// An owner marks a draft ready although readiness rules fail, with a reason.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(app, state, reason))]
+pub async fn mark_ready_with_override(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    spec_id: SpecId,
+    reason: String,
+) -> Result<(), IpcError> {
+    write(&app, &state, spec_id, move |c| c.mark_ready_with_override(spec_id, &reason)).await
+}
+
 /// Confirms a revision's claim: resolves the thread.
 #[tauri::command(rename_all = "snake_case")]
 #[tracing::instrument(skip(app, state))]

@@ -17,7 +17,7 @@ const cli = (...args) => execFileSync(cliBin, ["--data-dir", dataDir, ...args], 
 function seed() {
   const { r1, r2 } = revisionFolders();
   const spec = cli("spec", "new", "--title", "Diff viewer E2E", "--criterion", "Shows the spec source diff");
-  cli("spec", "status", spec, "ready");
+  cli("spec", "status", spec, "ready", "--override", "handed off for the test");
   cli("deliver", spec, r1, "--note", "the old source");
   cli("deliver", spec, r2, "--note", "the new source");
   return { spec, firstAdded: firstAddedLine(cliBin, dataDir, spec) };

@@ -37,7 +37,7 @@ scenario("a reviewer who synced once reviews the delivery with the server gone",
     joinWithCli(contractor, "cole@example.com", "Cole", "contractor");
     const spec = cli(owner, ["spec", "new", "--title", TITLE, "--criterion", "Every section renders"]).trim();
     cli(owner, ["spec", "assign", spec, "cole@example.com"]);
-    cli(owner, ["spec", "status", spec, "ready"]);
+    cli(owner, ["spec", "status", spec, "ready", "--override", "handed off for the test"]);
     cli(owner, ["sync"]);
     cli(contractor, ["sync"]);
     cli(contractor, ["spec", "status", spec, "in_progress"]);

@@ -72,7 +72,7 @@ scenario("a review drafted in the app, published offline, reaches the contractor
     join(contractor, "cole@example.com", "Cole", "contractor");
     const spec = cli(owner, ["spec", "new", "--title", TITLE, "--criterion", "Streams rows", "--criterion", "Quotes commas"]).trim();
     cli(owner, ["spec", "assign", spec, "cole@example.com"]);
-    cli(owner, ["spec", "status", spec, "ready"]);
+    cli(owner, ["spec", "status", spec, "ready", "--override", "handed off for the test"]);
     cli(owner, ["sync"]);
     cli(contractor, ["sync"]);
     cli(contractor, ["spec", "status", spec, "in_progress"]);

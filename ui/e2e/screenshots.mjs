@@ -131,7 +131,7 @@ scenario("screenshots", async () => {
       joinWithCli(cole, "cole@example.com", "Cole", "contractor");
       const spec = cli(ana, ["spec", "new", "--title", "Upgrade the HTML standard", "--criterion", "Every section renders"]).trim();
       cli(ana, ["spec", "assign", spec, "cole@example.com"]);
-      cli(ana, ["spec", "status", spec, "ready"]);
+      cli(ana, ["spec", "status", spec, "ready", "--override", "handed off for the test"]);
       cli(ana, ["sync"]);
       cli(cole, ["sync"]);
       cli(cole, ["spec", "status", spec, "in_progress"]);

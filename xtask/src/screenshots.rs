@@ -62,7 +62,7 @@ fn seed(data: &Path) -> Result<(), String> {
         "Amounts are formatted from cents without rounding errors",
     ])?;
     cli(&["spec", "assign", &spec, "ana.contractor@example.com"])?;
-    cli(&["spec", "status", &spec, "ready"])?;
+    cli(&["spec", "status", &spec, "ready", "--override", "handed off for the screenshots"])?;
     let (rev1, rev2, rev3) = revision_folders(&root.join("crates/handoff-core/src"), &data.join("revisions"))?;
     cli(&["deliver", &spec, &rev1.to_string_lossy(), "--note", "First cut: streaming writer and RFC 4180 quoting"])?;
     cli(&[
@@ -137,7 +137,7 @@ fn seed(data: &Path) -> Result<(), String> {
         "Gives up after 24 hours and marks the delivery failed",
     ])?;
     cli(&["spec", "assign", &second, "li.wei@example.com"])?;
-    cli(&["spec", "status", &second, "ready"])?;
+    cli(&["spec", "status", &second, "ready", "--override", "handed off for the screenshots"])?;
     cli(&["spec", "new", "--title", "Dark mode for the customer portal", "--criterion", "Follows the system setting"])?;
     cli(&[
         "spec",

@@ -66,6 +66,12 @@ enum Command {
     /// Publish a review of a revision with its drafts: a verdict, a summary, a status per
     /// criterion.
     Review(review_cmds::ReviewArgs),
+    /// Whether a spec is ready to hand off: every readiness rule with what fails (exit 0
+    /// ready, 1 not ready, 2 trouble).
+    Readiness {
+        /// The spec.
+        spec: String,
+    },
     /// The acceptance ledger: each criterion's status per revision, and whether the spec may
     /// be accepted.
     Ledger {
@@ -244,8 +250,8 @@ enum SpecCommand {
         spec: String,
         /// draft, ready, in_progress, delivered, in_review, changes_requested, accepted, closed.
         status: SpecStatus,
-        /// Accept although no approving review settles every criterion (owners only); the
-        /// reason is recorded and shown in the ledger.
+        /// Accept although no approving review settles every criterion, or mark ready although
+        /// readiness rules fail (owners only); the reason is recorded and shown.
         #[arg(long = "override", value_name = "REASON")]
         override_reason: Option<String>,
     },
@@ -424,6 +430,25 @@ fn main() -> ExitCode {
             }
         };
     }
+    if let Command::Readiness { spec } = &cli.command {
+        // Scripts gate a handoff on it: 0 ready, 1 not ready, 2 trouble.
+        let data_dir = cli.data_dir.clone();
+        let out = output::Printer { json };
+        let check = || -> Result<bool> {
+            let client = Client::open(data_dir.map_or_else(handoff_client::place::default_data_dir, Ok)?)?;
+            let readiness = client.readiness(client.resolve_spec(spec)?)?;
+            out.readiness(&readiness)?;
+            Ok(readiness.is_ready())
+        };
+        return match check() {
+            Ok(ready) => ExitCode::from(u8::from(!ready)),
+            Err(e) if output::closed_pipe(&e) => ExitCode::SUCCESS,
+            Err(e) => {
+                output::error(&e, json);
+                ExitCode::from(2)
+            }
+        };
+    }
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         // The reader went away (`handoff spec list | head -1`): it has what it wanted, so
@@ -459,6 +484,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Drafts { spec } => review_cmds::drafts(&client, &out, spec),
         Command::Draft(cmd) => review_cmds::draft(&client, &out, cmd),
         Command::Review(a) => review_cmds::review(&client, &out, a),
+        Command::Readiness { .. } => unreachable!("answered in main with its own exit codes"),
         Command::Ledger { spec } => out.ledger(&client.ledger(client.resolve_spec(&spec)?)?),
         Command::Viewed { spec, revision, path, undo } => review_cmds::viewed(&client, &out, spec, revision, path, undo),
         Command::Thread(cmd) => thread_command(&client, &out, cmd),
@@ -556,7 +582,8 @@ fn spec_command(client: &std::sync::Arc<Client>, out: &output::Printer, cmd: Spe
             let spec = client.resolve_spec(&spec)?;
             match override_reason {
                 Some(reason) if status == SpecStatus::Accepted => client.accept_with_override(spec, &reason)?,
-                Some(_) => anyhow::bail!("--override only applies to moving a spec to accepted"),
+                Some(reason) if status == SpecStatus::Ready => client.mark_ready_with_override(spec, &reason)?,
+                Some(_) => anyhow::bail!("--override only applies to moving a spec to ready or accepted"),
                 None => client.set_status(spec, status)?,
             }
             out.done(status.as_str())

@@ -5,12 +5,13 @@ use serde::Serialize;
 use std::io::Write;
 
 use handoff_client::{
-    ClientError, Code, DraftView, EngagementEnd, ExportReport, ImportCounts, ImportReport, MemberView, OutboxEntry,
+    ClientError, Code, DraftView, EngagementEnd, ExportReport, ImportCounts, ImportReport, MemberView, OutboxEntry, QuestionView,
     RevisionSummary, SearchHit, SpecDetail, SpecSummary, StoreStatus, ThreadView, ViewedFiles,
 };
 use handoff_core::ledger::{Acceptance, Ledger};
 use handoff_core::protocol::Invite;
-use handoff_core::{AcceptanceStatus, Anchor, DiffSide, Revision, ThreadHistoryKind, Timestamp};
+use handoff_core::readiness::Readiness;
+use handoff_core::{AcceptanceStatus, Anchor, DiffSide, Revision, SpecStatus, ThreadHistoryKind, Timestamp};
 
 /// Prints results in the chosen form.
 pub struct Printer {
@@ -121,6 +122,24 @@ impl Printer {
         self.emit(&serde_json::json!({ "ok": what }), |o| writeln!(o, "{what}"))
     }
 
+    /// A spec's readiness checklist.
+    pub fn readiness(&self, r: &Readiness) -> Result<()> {
+        self.emit(r, |o| {
+            if r.is_ready() {
+                writeln!(o, "ready to hand off: {} of {} rules pass", r.passed, r.total)?;
+            } else {
+                writeln!(o, "not ready to hand off: {} of {} rules pass", r.passed, r.total)?;
+            }
+            for c in &r.checks {
+                writeln!(o, "  {} {}", if c.passed { "✓" } else { "✗" }, c.title)?;
+                for p in &c.problems {
+                    writeln!(o, "      {p}")?;
+                }
+            }
+            Ok(())
+        })
+    }
+
     /// The specs list.
     pub fn spec_list(&self, specs: &[SpecSummary]) -> Result<()> {
         self.emit(specs, |o| {
@@ -165,6 +184,20 @@ impl Printer {
                 d.role,
                 if next.is_empty() { "—".into() } else { next.join(", ") }
             )?;
+            if matches!(s.status, SpecStatus::Draft | SpecStatus::Ready) {
+                write_readiness_line(o, &d.readiness)?;
+            }
+            if let Some(r) = &d.ready_override {
+                let rules: Vec<&str> = r.failing.iter().map(|rule| rule.title()).collect();
+                writeln!(
+                    o,
+                    "marked ready by {} {} by override: \"{}\" (failing then: {})",
+                    r.by,
+                    when(r.at),
+                    r.reason,
+                    rules.join("; ")
+                )?;
+            }
             for kind in handoff_core::SectionKind::ALL {
                 let text = s.sections.get(kind);
                 if !text.trim().is_empty() {
@@ -468,13 +501,29 @@ fn status_mark(s: AcceptanceStatus) -> &'static str {
     }
 }
 
+/// `readiness 6/8: missing Due date set; Every criterion is checkable`.
+fn write_readiness_line(o: &mut dyn Write, r: &Readiness) -> std::io::Result<()> {
+    if r.is_ready() {
+        writeln!(o, "readiness {}/{}: ready to hand off", r.passed, r.total)
+    } else {
+        let failing: Vec<&str> = r.checks.iter().filter(|c| !c.passed).map(|c| c.title.as_str()).collect();
+        writeln!(o, "readiness {}/{}: failing {} (see `handoff readiness`)", r.passed, r.total, failing.join("; "))
+    }
+}
+
 fn write_thread_head(o: &mut dyn Write, t: &ThreadView) -> std::io::Result<()> {
     let first = t.comments.first().map(|c| c.body.lines().next().unwrap_or("")).unwrap_or("");
-    let state = match (t.thread.resolved, t.claimed_in) {
+    let mut state = match (t.thread.resolved, t.claimed_in) {
         (true, _) => "resolved".to_owned(),
         (false, Some(n)) => format!("addressed in r{n} (claimed)"),
         (false, None) => "open".to_owned(),
     };
+    match &t.question {
+        Some(QuestionView { answer: Some(a), .. }) => state = format!("question answered by {} {}; {state}", a.by, when(a.at)),
+        Some(QuestionView { answer: None, open: true }) => state = "question waiting for an answer".to_owned(),
+        Some(QuestionView { answer: None, open: false }) => state = format!("question; {state}"),
+        None => {}
+    }
     writeln!(
         o,
         "  {}  [{}] on {} · {} comment(s) · {}",

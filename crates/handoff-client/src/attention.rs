@@ -166,7 +166,7 @@ pub fn editable_text(m: &Mutation) -> Option<&str> {
         Mutation::CreateRevision { summary, .. }
         | Mutation::PublishReview { summary, .. }
         | Mutation::PublishReviewV2 { summary, .. } => Some(summary),
-        Mutation::AcceptWithOverride { reason, .. } => Some(reason),
+        Mutation::AcceptWithOverride { reason, .. } | Mutation::ReadyWithOverride { reason, .. } => Some(reason),
         _ => None,
     }
 }
@@ -180,7 +180,7 @@ fn with_text(mut m: Mutation, new: &str) -> Option<Mutation> {
         Mutation::CreateRevision { summary, .. }
         | Mutation::PublishReview { summary, .. }
         | Mutation::PublishReviewV2 { summary, .. } => summary,
-        Mutation::AcceptWithOverride { reason, .. } => reason,
+        Mutation::AcceptWithOverride { reason, .. } | Mutation::ReadyWithOverride { reason, .. } => reason,
         _ => return None,
     };
     new.clone_into(slot);
@@ -201,6 +201,10 @@ fn refresh(tx: &rusqlite::Transaction<'_>, m: Mutation) -> Result<Mutation> {
         Mutation::AcceptWithOverride { spec_id, from, reason } => {
             let from = read::spec(tx, spec_id)?.map(|s| s.status).unwrap_or(from);
             Mutation::AcceptWithOverride { spec_id, from, reason }
+        }
+        Mutation::ReadyWithOverride { spec_id, from, reason } => {
+            let from = read::spec(tx, spec_id)?.map(|s| s.status).unwrap_or(from);
+            Mutation::ReadyWithOverride { spec_id, from, reason }
         }
         Mutation::AddComment { comment_id, thread_id, spec_id, body, seen_events } => {
             let seen = read::thread(tx, thread_id)?.map(|t| t.events).unwrap_or(seen_events);

@@ -19,6 +19,7 @@ pub mod import;
 mod members;
 mod outbox;
 pub mod place;
+mod readiness;
 pub mod review_diff;
 pub mod reviewing;
 mod search;
@@ -581,6 +582,8 @@ impl Client {
         for t in &mut threads {
             t.may_resolve = lifecycle::may_resolve(role, assigned, t.thread.created_by == actor.email, spec.status);
         }
+        readiness::mark_questions(&tx, spec.workspace_id, &mut threads)?;
+        let spec_readiness = readiness::readiness_of(&spec, &threads);
         let (ledger_revisions, reviews) = read::ledger_inputs(&tx, spec_id)?;
         let override_ = read::acceptance_override(&tx, spec_id)?;
         let ledger = handoff_core::ledger::ledger(&spec.criteria, &ledger_revisions, &reviews, override_.as_ref());
@@ -589,7 +592,9 @@ impl Client {
             permissions: if archived {
                 SpecPermissions::none()
             } else {
-                SpecPermissions::of(role, assigned, spec.status).with_acceptance(ready, role)
+                SpecPermissions::of(role, assigned, spec.status)
+                    .with_acceptance(ready, role)
+                    .with_readiness(spec_readiness.is_ready(), role)
             },
             role,
             deliverables: read::deliverables(&tx, spec_id)?,
@@ -603,6 +608,8 @@ impl Client {
             drafts: reviewing::draft_count(&tx, spec_id)?,
             ledger,
             pending_changes: pending,
+            readiness: spec_readiness,
+            ready_override: read::ready_override(&tx, spec_id)?,
             spec,
         };
         // A read ends with a plain commit: `store::commit`'s index statements would make it a

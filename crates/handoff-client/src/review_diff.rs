@@ -1094,7 +1094,7 @@ mod tests {
 
         fn spec_with_revisions(c: &Client, folders: &[&Path]) -> SpecId {
             let id = c.create_spec(NewSpec { title: "Viewer".into(), ..Default::default() }).expect("spec");
-            c.set_status(id, SpecStatus::Ready).expect("ready");
+            c.mark_ready_with_override(id, "a test").expect("ready");
             for f in folders {
                 c.deliver(id, f, "", vec![]).expect("deliver");
             }
@@ -1202,7 +1202,7 @@ mod tests {
             let c = Client::open(data.path()).expect("open");
             let id = c.create_spec(NewSpec { title: "Viewer".into(), ..Default::default() }).expect("spec");
             assert_eq!(c.default_diff(id).expect("none"), None);
-            c.set_status(id, SpecStatus::Ready).expect("ready");
+            c.mark_ready_with_override(id, "a test").expect("ready");
             c.deliver(id, dirs[0].path(), "", vec![]).expect("deliver");
             assert_eq!(c.default_diff(id).expect("one"), Some(DefaultDiff { from: 0, to: 1, since_my_review: false }));
             c.deliver(id, dirs[1].path(), "", vec![]).expect("deliver");

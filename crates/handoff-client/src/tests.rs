@@ -48,7 +48,7 @@ fn every_kind_of_change_is_stored_queued_and_survives_reopening() {
         c.assign(id, "Contractor@Example.com").expect("assign");
         c.assign(id, "other@example.com").expect("assign");
         c.unassign(id, "other@example.com").expect("unassign");
-        c.set_status(id, SpecStatus::Ready).expect("ready");
+        c.mark_ready_with_override(id, "the contractor knows the system").expect("ready");
         let rev = c.deliver(id, work.path(), "first cut", vec![]).expect("deliver");
         assert_eq!((rev.number, rev.files, rev.number_confirmed), (1, 1, false));
         thread = c
@@ -398,7 +398,7 @@ fn a_refused_change_can_be_edited_from_the_attention_list() {
     assert_eq!(attention::editable_text(&queued.envelope.mutation), Some("A better title"));
 
     // A change without text says so instead of guessing.
-    c.set_status(id, SpecStatus::Ready).expect("status");
+    c.set_status(id, SpecStatus::Closed).expect("status");
     let status_change = c.outbox().expect("outbox").last().expect("entry").mutation_id;
     c.conn()
         .execute(

@@ -96,6 +96,9 @@ pub struct SpecSummary {
     pub assignees: Vec<String>,
     /// Local changes to it not yet answered by the server.
     pub pending_changes: u32,
+    /// Its readiness checklist while it is a draft or ready (what the handoff needs); none
+    /// once work has started.
+    pub readiness: Option<handoff_core::readiness::Readiness>,
 }
 
 /// A thread with its comments.
@@ -116,6 +119,18 @@ pub struct ThreadView {
     /// Whether this user may resolve it (owners, reviewers, whoever opened it), by
     /// `handoff_core::lifecycle::may_resolve`.
     pub may_resolve: bool,
+    /// Set when it is a question: a contractor's thread on the spec or one of its sections.
+    pub question: Option<QuestionView>,
+}
+
+/// A question's state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct QuestionView {
+    /// Who answered it first and when, if anyone other than the asker did.
+    pub answer: Option<handoff_core::readiness::QuestionAnswer>,
+    /// Unanswered and unresolved: it blocks readiness.
+    pub open: bool,
 }
 
 /// A record written on someone's machine, with the time to show for it: its author's clock,
@@ -255,6 +270,10 @@ pub struct SpecDetail {
     pub ledger: handoff_core::ledger::Ledger,
     /// Local changes to it not yet answered by the server.
     pub pending_changes: u32,
+    /// Its readiness checklist (`handoff_core::readiness`).
+    pub readiness: handoff_core::readiness::Readiness,
+    /// An owner marked it ready although rules failed.
+    pub ready_override: Option<ReadyOverride>,
 }
 
 /// One search result.

@@ -116,6 +116,12 @@ pub enum CoreError {
         /// What is missing, in the product's words.
         reason: String,
     },
+    /// A spec cannot be marked ready: readiness rules fail and no owner overrode them.
+    #[error("the spec is not ready to hand off: {reasons}")]
+    NotReady {
+        /// The failing rules and what each needs.
+        reasons: String,
+    },
     /// The spec is closed: it is read-only until an owner brings it back as a draft.
     #[error("the spec is closed and read-only; an owner can reopen it as a draft")]
     SpecClosed,
@@ -151,7 +157,9 @@ impl CoreError {
     /// The stable code for this error.
     pub fn code(&self) -> ErrorCode {
         match self {
-            CoreError::InvalidTransition { .. } | CoreError::NotAcceptable { .. } => ErrorCode::InvalidTransition,
+            CoreError::InvalidTransition { .. } | CoreError::NotAcceptable { .. } | CoreError::NotReady { .. } => {
+                ErrorCode::InvalidTransition
+            }
             CoreError::TransitionNotAllowed { .. } | CoreError::NotAllowed { .. } | CoreError::SpecClosed => ErrorCode::Forbidden,
             _ => ErrorCode::Invalid,
         }

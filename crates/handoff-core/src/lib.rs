@@ -11,6 +11,7 @@ pub mod lifecycle;
 pub mod model;
 pub mod mutation;
 pub mod protocol;
+pub mod readiness;
 pub mod time;
 pub mod validate;
 

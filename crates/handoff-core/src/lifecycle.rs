@@ -256,6 +256,9 @@ pub struct SpecPermissions {
     /// Accepted is out of reach by review (the ledger is not settled) but this member is an
     /// owner who may accept by override, with a reason.
     pub accept_by_override: bool,
+    /// Ready is out of reach (readiness rules fail) but this member is an owner who may
+    /// mark it ready by override, with a reason.
+    pub ready_by_override: bool,
     /// End the engagement: unassign the contractors and close the spec (and, separately,
     /// remove them from the workspace).
     pub end_engagement: bool,
@@ -275,6 +278,7 @@ impl SpecPermissions {
             review: can(Action::Review),
             next_statuses: if can(Action::ReadSpec) { status.next_for(role) } else { Vec::new() },
             accept_by_override: false,
+            ready_by_override: false,
             end_engagement: can(Action::AssignSpec)
                 && may(role, Action::ManageMembers, assigned)
                 && status.roles_for_edge(SpecStatus::Closed).contains(&role),
@@ -291,6 +295,7 @@ impl SpecPermissions {
             review: false,
             next_statuses: Vec::new(),
             accept_by_override: false,
+            ready_by_override: false,
             end_engagement: false,
         }
     }
@@ -302,6 +307,17 @@ impl SpecPermissions {
         if !ready && let Some(i) = self.next_statuses.iter().position(|s| *s == SpecStatus::Accepted) {
             self.next_statuses.remove(i);
             self.accept_by_override = role == Role::Owner;
+        }
+        self
+    }
+
+    /// Folds in whether the spec passes its readiness rules (`crate::readiness`): when it
+    /// does not, ready is not offered, and an owner who could move there is offered the
+    /// override instead.
+    pub fn with_readiness(mut self, ready: bool, role: Role) -> Self {
+        if !ready && let Some(i) = self.next_statuses.iter().position(|s| *s == SpecStatus::Ready) {
+            self.next_statuses.remove(i);
+            self.ready_by_override = role == Role::Owner;
         }
         self
     }
@@ -395,6 +411,15 @@ mod tests {
         assert!(!owner.next_statuses.contains(&SpecStatus::Accepted) && owner.accept_by_override);
         let settled = in_review(Role::Owner).with_acceptance(true, Role::Owner);
         assert!(settled.next_statuses.contains(&SpecStatus::Accepted) && !settled.accept_by_override);
+        let draft = |role| SpecPermissions::of(role, false, SpecStatus::Draft);
+        let failing_reviewer = draft(Role::Reviewer).with_readiness(false, Role::Reviewer);
+        assert!(!failing_reviewer.next_statuses.contains(&SpecStatus::Ready) && !failing_reviewer.ready_by_override);
+        let failing_owner = draft(Role::Owner).with_readiness(false, Role::Owner);
+        assert!(!failing_owner.next_statuses.contains(&SpecStatus::Ready) && failing_owner.ready_by_override);
+        let passing_owner = draft(Role::Owner).with_readiness(true, Role::Owner);
+        assert!(passing_owner.next_statuses.contains(&SpecStatus::Ready) && !passing_owner.ready_by_override);
+        let in_progress = SpecPermissions::of(Role::Owner, false, SpecStatus::InProgress).with_readiness(false, Role::Owner);
+        assert!(!in_progress.ready_by_override, "readiness only gates the move to ready");
         for role in Role::ALL {
             let closed = SpecPermissions::of(role, true, SpecStatus::Closed);
             assert!(!closed.edit && !closed.assign && !closed.deliver && !closed.discuss && !closed.review, "{role}");

@@ -86,6 +86,16 @@ impl SectionKind {
             SectionKind::Notes => "notes",
         }
     }
+
+    /// Its name in a sentence: "system context", "API shape".
+    pub fn title(self) -> &'static str {
+        match self {
+            SectionKind::SystemContext => "system context",
+            SectionKind::ApiShape => "API shape",
+            SectionKind::OutOfScope => "out of scope",
+            SectionKind::Notes => "notes",
+        }
+    }
 }
 
 impl fmt::Display for SectionKind {
@@ -388,6 +398,23 @@ pub struct ViewedFile {
     /// False when the mark was taken back.
     pub viewed: bool,
     /// When it was marked.
+    pub at: Timestamp,
+}
+
+/// An owner's decision to mark a spec ready although readiness rules failed; recorded and
+/// shown on the spec.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ReadyOverride {
+    /// The spec.
+    pub spec_id: SpecId,
+    /// Email of the owner.
+    pub by: String,
+    /// Why.
+    pub reason: String,
+    /// The rules that failed when it was overridden.
+    pub failing: Vec<crate::readiness::ReadinessRule>,
+    /// When the server recorded it.
     pub at: Timestamp,
 }
 

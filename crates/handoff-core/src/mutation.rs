@@ -285,6 +285,17 @@ pub enum Mutation {
         /// Why the owner accepts anyway.
         reason: String,
     },
+    /// An owner moves a spec to ready although readiness rules fail; the reason and the
+    /// failing rules are recorded and shown.
+    #[serde(rename = "spec.ready_override")]
+    ReadyWithOverride {
+        /// The spec.
+        spec_id: SpecId,
+        /// The status the author saw (draft).
+        from: SpecStatus,
+        /// Why the owner hands it off anyway.
+        reason: String,
+    },
 }
 
 /// A mutation with its sequencing: `(client_id, mutation_id)` identifies it exactly once.
@@ -328,7 +339,8 @@ impl Mutation {
             | PublishReview { spec_id, .. }
             | PublishReviewV2 { spec_id, .. }
             | SetFileViewed { spec_id, .. }
-            | AcceptWithOverride { spec_id, .. } => *spec_id,
+            | AcceptWithOverride { spec_id, .. }
+            | ReadyWithOverride { spec_id, .. } => *spec_id,
         }
     }
 
@@ -358,6 +370,7 @@ impl Mutation {
             PublishReviewV2 { .. } => "review.publish_v2",
             SetFileViewed { .. } => "file.set_viewed",
             AcceptWithOverride { .. } => "spec.accept_override",
+            ReadyWithOverride { .. } => "spec.ready_override",
         }
     }
 
@@ -480,6 +493,13 @@ impl Mutation {
                 let reason = validate::one_line("override reason", &reason, 2_000)?;
                 AcceptWithOverride { spec_id, from, reason }
             }
+            ReadyWithOverride { spec_id, from, reason } => {
+                if from.roles_for_edge(SpecStatus::Ready).is_empty() {
+                    return Err(CoreError::InvalidTransition { from, to: SpecStatus::Ready });
+                }
+                let reason = validate::one_line("override reason", &reason, 2_000)?;
+                ReadyWithOverride { spec_id, from, reason }
+            }
         })
     }
 }
@@ -537,6 +557,7 @@ pub fn apply_to_spec(spec: &mut Spec, mutation: &Mutation, at: Timestamp) -> boo
         SetDueDate { due_date, .. } => spec.due_date = due_date.clone(),
         SetStatus { to, .. } => spec.status = *to,
         AcceptWithOverride { .. } => spec.status = SpecStatus::Accepted,
+        ReadyWithOverride { .. } => spec.status = SpecStatus::Ready,
         Assign { email, .. } => {
             if !spec.assignees.contains(email) {
                 spec.assignees.push(email.clone());
@@ -663,6 +684,7 @@ mod tests {
             },
             Mutation::SetFileViewed { spec_id, revision_id: id(7), path: "a.rs".into(), sha256: "0".repeat(64), viewed: true },
             Mutation::AcceptWithOverride { spec_id, from: SpecStatus::InReview, reason: "Client signed off by mail".into() },
+            Mutation::ReadyWithOverride { spec_id, from: SpecStatus::Draft, reason: "Due date agreed by phone".into() },
         ]
     }
 

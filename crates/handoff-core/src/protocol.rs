@@ -481,6 +481,8 @@ pub enum Record {
     ViewedFile(ViewedFile),
     /// An owner accepted the spec by override.
     AcceptanceOverride(AcceptanceOverride),
+    /// An owner marked the spec ready by override.
+    ReadyOverride(ReadyOverride),
     /// A conflict record.
     Conflict(ConflictRecord),
 }

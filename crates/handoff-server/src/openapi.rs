@@ -464,6 +464,7 @@ fn mutation() -> Value {
         })), &["spec_id", "review_id", "revision_id", "verdict", "summary", "criteria", "threads", "replies"]),
         tagged("file.set_viewed", with(spec(), json!({"revision_id": uuid(), "path": string(), "sha256": string(), "viewed": {"type": "boolean"}})), &["spec_id", "revision_id", "path", "sha256", "viewed"]),
         tagged("spec.accept_override", with(spec(), json!({"from": status, "reason": string()})), &["spec_id", "from", "reason"]),
+        tagged("spec.ready_override", with(spec(), json!({"from": status, "reason": string()})), &["spec_id", "from", "reason"]),
     ]})
 }
 

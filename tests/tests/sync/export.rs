@@ -130,7 +130,7 @@ fn an_engagement_exported_offline_round_trips_byte_for_byte_and_its_patches_rebu
     write(&team.root, "context.md", b"A static mirror of the WHATWG HTML standard.\n");
     owner.ok(&["spec", "edit", &spec, "--context-file", &context.to_string_lossy()]);
     owner.ok(&["spec", "assign", &spec, "cole@wedge.io"]);
-    owner.ok(&["spec", "status", &spec, "ready"]);
+    owner.ok(&["spec", "status", &spec, "ready", "--override", "handed off for the test"]);
     owner.sync();
 
     // Three revisions of real text: the HTML source at three points of its history, the FAQ

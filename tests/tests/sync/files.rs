@@ -72,7 +72,7 @@ impl Engagement {
         contractor.ok(&["join", "--server", &url, "--invite", &contractor_code, "--email", "cole@files.io", "--name", "Cole"]);
         let spec = owner.ok(&["spec", "new", "--title", TITLE, "--criterion", "Renders every section"]).trim().to_owned();
         owner.ok(&["spec", "assign", &spec, "cole@files.io"]);
-        owner.ok(&["spec", "status", &spec, "ready"]);
+        owner.ok(&["spec", "status", &spec, "ready", "--override", "handed off for the test"]);
         let pushed = owner.sync();
         assert!(pushed.contains("3 applied"), "the owner's spec is on the server: {pushed}");
         contractor.sync();

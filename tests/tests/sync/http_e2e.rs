@@ -59,7 +59,20 @@ async fn two_clients_sync_over_http_with_offline_work_conflicts_revisions_and_bl
     let (_a_dir, a) = engine(&http.url);
     let offline = a
         .client()
-        .create_spec(NewSpec { title: "Importer".into(), criteria: vec!["Imports CSV".into()], ..Default::default() })
+        .create_spec(NewSpec {
+            title: "Importer".into(),
+            criteria: vec!["Imports CSV".into()],
+            // Complete enough to hand off once someone is assigned (the readiness rules).
+            sections: Sections {
+                system_context: "The ledger service stores payments in SQLite; finance exports arrive as CSV files by \
+                    mail every morning and are typed in by hand today. This work imports them instead."
+                    .into(),
+                out_of_scope: "Other file formats.".into(),
+                ..Default::default()
+            },
+            due_date: Some("2026-12-24".into()),
+            ..Default::default()
+        })
         .expect("offline spec");
     a.client().edit_section(offline, SectionKind::ApiShape, "fn import(path)\n").expect("edit");
     let joined = a.join(params(&owner_code, "olga@acme.io")).await.expect("join");
@@ -71,6 +84,9 @@ async fn two_clients_sync_over_http_with_offline_work_conflicts_revisions_and_bl
 
     let (_b_dir, b) = engine(&http.url);
     b.join(params(&rev_code, "rui@acme.io")).await.expect("join b");
+    // The reviewer is assigned too, so the spec passes every readiness rule.
+    a.client().assign(offline, "rui@acme.io").expect("assign the reviewer");
+    a.sync_once().await.expect("a assigns");
     b.sync_once().await.expect("sync b");
     let specs = b.client().list_specs(None).expect("list");
     assert_eq!(specs.len(), 1);

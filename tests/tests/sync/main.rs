@@ -13,6 +13,7 @@ mod members;
 mod net_errors;
 mod process;
 mod procs;
+mod readiness;
 mod restore;
 mod reviewing;
 mod sim;

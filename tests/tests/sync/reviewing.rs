@@ -79,7 +79,7 @@ fn a_review_drafted_and_published_offline_reaches_the_contractor_whole_and_drive
         .trim()
         .to_owned();
     owner.ok(&["spec", "assign", &spec, &contractor_email]);
-    owner.ok(&["spec", "status", &spec, "ready"]);
+    owner.ok(&["spec", "status", &spec, "ready", "--override", "handed off for the test"]);
     owner.sync();
 
     // The contractor delivers r1 and r2 of real text: the FAQ is renamed and edited in r2.
@@ -224,7 +224,7 @@ fn a_review_drafted_and_published_offline_reaches_the_contractor_whole_and_drive
 
     // Only an owner overrides, with a reason everyone sees.
     let refused = reviewer.run(&["spec", "status", &spec, "accepted", "--override", "Client signed off by mail"]);
-    assert!(stderr(&refused).contains("may not accept a spec by override"), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("may not move a spec to accepted by override"), "{}", stderr(&refused));
     owner.sync();
     owner.ok(&["spec", "status", &spec, "accepted", "--override", "Client signed off by mail"]);
     // A criterion removed after reviews referenced it: the ledger keeps it, as reviewed.
@@ -283,7 +283,7 @@ fn two_reviewers_partitioned_each_publish_a_review_of_the_same_revision_and_both
     let [(owner, _, _), (contractor, contractor_email, _), (rae, _, _), (ray, _, _)] = &people[..] else { panic!("four people") };
     let spec = owner.ok(&["spec", "new", "--title", "Partitioned", "--criterion", "Builds"]).trim().to_owned();
     owner.ok(&["spec", "assign", &spec, contractor_email]);
-    owner.ok(&["spec", "status", &spec, "ready"]);
+    owner.ok(&["spec", "status", &spec, "ready", "--override", "handed off for the test"]);
     owner.sync();
     contractor.sync();
     let r1 = root.join("r1");

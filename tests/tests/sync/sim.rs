@@ -107,6 +107,10 @@ fn text_variant(rng: &mut Rng, current: &str) -> String {
     s
 }
 
+/// A system context that passes the readiness rule (25 words or more).
+const READY_CONTEXT: &str = "The inventory service keeps items for the shop front; the sync worker copies them to the \
+search index every minute. This work adds an endpoint that reads one item by its id for the new mobile app.\n";
+
 /// One random local action by `c` (its own rules may refuse it: that is fine).
 fn local_op(rng: &mut Rng, c: &mut SimClient, contractors: &[String], work: &Path) {
     let client = &c.client;
@@ -120,7 +124,19 @@ fn local_op(rng: &mut Rng, c: &mut SimClient, contractors: &[String], work: &Pat
             .create_spec(NewSpec {
                 title: format!("spec {} {n}", c.email),
                 criteria: vec![format!("criterion {n}")],
-                sections: Sections { api_shape: format!("api {n}\n"), ..Default::default() },
+                // Half the specs pass the readiness rules when assigned, so the lifecycle beyond
+                // draft is walked both by the rules and by owners' overrides.
+                sections: if rng.chance(0.5) {
+                    Sections {
+                        system_context: READY_CONTEXT.into(),
+                        api_shape: format!("GET /v1/items/{n}\n"),
+                        out_of_scope: "Anything else.\n".into(),
+                        notes: String::new(),
+                    }
+                } else {
+                    Sections { api_shape: format!("api {n}\n"), ..Default::default() }
+                },
+                due_date: rng.chance(0.5).then(|| "2026-12-24".into()),
                 ..Default::default()
             })
             .map(drop),
@@ -148,6 +164,9 @@ fn local_op(rng: &mut Rng, c: &mut SimClient, contractors: &[String], work: &Pat
             None => Ok(()),
         },
         (9, Some(s)) => match client.spec_detail(s) {
+            Ok(d) if d.permissions.ready_by_override && rng.chance(0.3) => {
+                client.mark_ready_with_override(s, &format!("ready anyway {n}"))
+            }
             Ok(d) => match rng.pick(&d.permissions.next_statuses) {
                 Some(to) => client.set_status(s, *to),
                 None => Ok(()),

@@ -230,7 +230,7 @@ fn a_revision_whose_files_were_deleted_from_the_data_dir_waits_in_attention_and_
     let cole = team.join("cole", "contractor");
     let spec = ana.ok(&["spec", "new", "--title", "FAQ page"]).trim().to_owned();
     ana.ok(&["spec", "assign", &spec, "cole@wedge.io"]);
-    ana.ok(&["spec", "status", &spec, "ready"]);
+    ana.ok(&["spec", "status", &spec, "ready", "--override", "handed off for the test"]);
     ana.sync();
     cole.sync();
     cole.ok(&["spec", "status", &spec, "in_progress"]);

@@ -126,12 +126,18 @@ pub(crate) fn apply(tx: &Transaction<'_>, m: &Mutation, actor: &Actor, at: Times
                 let (revisions, reviews) = read::ledger_inputs(tx, spec_id)?;
                 handoff_core::ledger::check_acceptance(&spec.criteria, &revisions, &reviews)?;
             }
+            if *to == SpecStatus::Ready {
+                let readiness = crate::readiness::readiness_in(tx, &spec)?;
+                if !readiness.is_ready() {
+                    return Err(ClientError::Rule(CoreError::NotReady { reasons: readiness.explain() }));
+                }
+            }
             apply_to_spec(&mut spec, m, at);
             save_spec(tx, &spec)
         }
         AcceptWithOverride { from, reason, .. } => {
             let role = role_in(tx, spec.workspace_id, actor)?;
-            check_override(role, spec.status, *from)?;
+            check_override(role, spec.status, *from, SpecStatus::Accepted)?;
             let (revisions, _) = read::ledger_inputs(tx, spec_id)?;
             let latest = revisions.iter().max_by_key(|r| r.number).map(|r| r.id);
             apply_to_spec(&mut spec, m, at);
@@ -140,6 +146,15 @@ pub(crate) fn apply(tx: &Transaction<'_>, m: &Mutation, actor: &Actor, at: Times
                 tx,
                 &AcceptanceOverride { spec_id, revision_id: latest, by: actor.email.clone(), reason: reason.clone(), at },
             )
+        }
+        ReadyWithOverride { from, .. } => {
+            let role = role_in(tx, spec.workspace_id, actor)?;
+            check_override(role, spec.status, *from, SpecStatus::Ready)?;
+            let failing = crate::readiness::readiness_in(tx, &spec)?.failing();
+            apply_to_spec(&mut spec, m, at);
+            save_spec(tx, &spec)?;
+            let Mutation::ReadyWithOverride { reason, .. } = m else { unreachable!("matched above") };
+            upsert_ready_override(tx, &ReadyOverride { spec_id, by: actor.email.clone(), reason: reason.clone(), failing, at })
         }
         SetFileViewed { revision_id, path, sha256, viewed, .. } => {
             check_spec_action(tx, &spec, actor, Action::ReadSpec)?;
@@ -398,22 +413,22 @@ fn revision_file(tx: &Transaction<'_>, spec_id: SpecId, revision_id: RevisionId,
 
 /// Only an owner accepts by override, and only along an edge to accepted that exists from
 /// where the spec is.
-pub(crate) fn check_override(role: Role, status: SpecStatus, from: SpecStatus) -> Result<()> {
+pub(crate) fn check_override(role: Role, status: SpecStatus, from: SpecStatus, to: SpecStatus) -> Result<()> {
     if role != Role::Owner {
         return Err(ClientError::Rule(CoreError::NotAllowed {
             role,
-            action: "accept a spec by override".into(),
+            action: format!("move a spec to {to} by override"),
             assigned: false,
         }));
     }
     if status != from {
         return Err(ClientError::Rule(CoreError::Invalid {
             what: "status change",
-            value: format!("{from} → accepted"),
+            value: format!("{from} → {to}"),
             reason: "the spec is no longer in the status the change started from",
         }));
     }
-    from.check_transition(SpecStatus::Accepted, role)?;
+    from.check_transition(to, role)?;
     Ok(())
 }
 
@@ -458,6 +473,14 @@ pub(crate) fn upsert_override(tx: &Transaction<'_>, o: &AcceptanceOverride) -> R
         "INSERT OR REPLACE INTO acceptance_overrides (spec_id, revision_id, by, reason, at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![o.spec_id.to_string(), o.revision_id.map(|r| r.to_string()), o.by, o.reason, o.at.as_millis()])?;
+    Ok(())
+}
+
+/// Inserts or replaces a spec's ready override.
+pub(crate) fn upsert_ready_override(tx: &Transaction<'_>, o: &ReadyOverride) -> Result<()> {
+    let failing = serde_json::to_string(&o.failing).map_err(|e| ClientError::Corrupt(format!("ready override rules: {e}")))?;
+    tx.prepare_cached("INSERT OR REPLACE INTO ready_overrides (spec_id, by, reason, failing, at) VALUES (?1, ?2, ?3, ?4, ?5)")?
+        .execute(params![o.spec_id.to_string(), o.by, o.reason, failing, o.at.as_millis()])?;
     Ok(())
 }
 

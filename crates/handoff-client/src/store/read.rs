@@ -119,9 +119,18 @@ pub(crate) fn spec_summaries(conn: &Connection, workspace: Option<WorkspaceId>) 
             revisions,
             assignees: assignees.map(|a| a.split(',').map(str::to_owned).collect()).unwrap_or_default(),
             pending_changes: pending,
+            readiness: None,
         })
     })
-    .collect()
+    .collect::<Result<Vec<SpecSummary>>>()
+    .and_then(|mut summaries| {
+        for s in summaries.iter_mut().filter(|s| matches!(s.status, SpecStatus::Draft | SpecStatus::Ready)) {
+            if let Some(spec) = spec(conn, s.id)? {
+                s.readiness = Some(crate::readiness::readiness_in(conn, &spec)?);
+            }
+        }
+        Ok(summaries)
+    })
 }
 
 /// Every id in `table` starting with `prefix`.
@@ -238,6 +247,8 @@ pub(crate) fn threads(conn: &Connection, spec_id: SpecId) -> Result<Vec<ThreadVi
                 claimed_in,
                 // Filled in by the callers that know who is looking.
                 may_resolve: false,
+                // Filled in by `readiness::mark_questions`, which reads the members.
+                question: None,
             })
         })
         .collect()
@@ -315,6 +326,25 @@ pub(crate) fn acceptance_override(conn: &Connection, spec_id: SpecId) -> Result<
             revision_id: revision_id.map(|r| parse("revision id", &r)).transpose()?,
             by,
             reason,
+            at: Timestamp::from_millis(at),
+        })
+    })
+    .transpose()
+}
+
+/// A spec's ready override, if an owner marked it ready by one.
+pub(crate) fn ready_override(conn: &Connection, spec_id: SpecId) -> Result<Option<ReadyOverride>> {
+    let row = conn
+        .query_row("SELECT by, reason, failing, at FROM ready_overrides WHERE spec_id = ?1", [spec_id.to_string()], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?))
+        })
+        .optional()?;
+    row.map(|(by, reason, failing, at)| {
+        Ok(ReadyOverride {
+            spec_id,
+            by,
+            reason,
+            failing: json("ready override rules", &failing)?,
             at: Timestamp::from_millis(at),
         })
     })

@@ -296,7 +296,7 @@ async fn apply(db: &mut dyn Sql, tx: &mut Tx<'_>, env: &MutationEnvelope) -> Res
         Mutation::PublishReview { .. } | Mutation::PublishReviewV2 { .. } => Some(Action::Review),
         // Anyone who reads the spec keeps their own viewed marks; an override is checked
         // inside (owners only).
-        Mutation::SetFileViewed { .. } | Mutation::AcceptWithOverride { .. } => None,
+        Mutation::SetFileViewed { .. } | Mutation::AcceptWithOverride { .. } | Mutation::ReadyWithOverride { .. } => None,
         _ => Some(Action::EditSpec),
     };
     if let Some(action) = action
@@ -346,6 +346,7 @@ async fn apply(db: &mut dyn Sql, tx: &mut Tx<'_>, env: &MutationEnvelope) -> Res
             review::set_viewed(cx, revision_id, path, sha256, *viewed).await
         }
         Mutation::AcceptWithOverride { from, reason, .. } => spec::accept_override(cx, from, reason).await,
+        Mutation::ReadyWithOverride { from, reason, .. } => spec::ready_override(cx, from, reason).await,
         Mutation::CreateSpec { .. } => Err(ServerError::Internal("spec.create reached the spec dispatcher".into())),
     }
 }

@@ -3,6 +3,7 @@
 use handoff_core::lifecycle::{self, Action};
 use handoff_core::mutation::apply_to_spec;
 use handoff_core::protocol::{ApiErrorCode, ConflictDetail, Outcome, Record, Scope};
+use handoff_core::readiness;
 use handoff_core::validate::limits;
 use handoff_core::*;
 use serde_json::json;
@@ -91,6 +92,12 @@ pub(super) async fn set_status(cx: &mut Ctx<'_, '_>, from: &SpecStatus, to: &Spe
             return Ok(rejected_core(&e));
         }
     }
+    if *to == SpecStatus::Ready {
+        let readiness = readiness_now(cx).await?;
+        if !readiness.is_ready() {
+            return Ok(rejected_core(&CoreError::NotReady { reasons: readiness.explain() }));
+        }
+    }
     apply_to_spec(&mut cx.spec, cx.m, cx.now);
     cx.meta.insert("status".into(), cx.stamp);
     cx.tx.put(cx.db, "spec", &cx.spec_id_s, &cx.spec, &Record::Spec(cx.spec.clone()), &cx.meta).await?;
@@ -127,6 +134,89 @@ pub(super) async fn accept_override(cx: &mut Ctx<'_, '_>, from: &SpecStatus, rea
     let key = cx.spec_id_s.clone();
     cx.tx.put(cx.db, "acceptance_override", &key, &cx.spec, &Record::AcceptanceOverride(record), &Meta::new()).await?;
     Ok(Outcome::Applied)
+}
+
+/// `spec.ready_override`: an owner marks a draft ready although readiness rules fail; the
+/// override is recorded beside the spec with the rules that failed and the reason.
+pub(super) async fn ready_override(cx: &mut Ctx<'_, '_>, from: &SpecStatus, reason: &str) -> Result<Outcome> {
+    if cx.role != Role::Owner {
+        let e = CoreError::NotAllowed { role: cx.role, action: "mark a spec ready by override".into(), assigned: false };
+        return Ok(rejected_core(&e));
+    }
+    if cx.spec.status != *from {
+        return Ok(rejected(
+            ApiErrorCode::Invalid,
+            format!("the spec is {} now, not {from}: this change was made on an outdated view", cx.spec.status),
+        ));
+    }
+    if let Err(e) = from.check_transition(SpecStatus::Ready, cx.role) {
+        return Ok(rejected_core(&e));
+    }
+    let record = ReadyOverride {
+        spec_id: cx.spec_id,
+        by: cx.email.to_owned(),
+        reason: reason.to_owned(),
+        failing: readiness_now(cx).await?.failing(),
+        at: cx.now,
+    };
+    apply_to_spec(&mut cx.spec, cx.m, cx.now);
+    cx.meta.insert("status".into(), cx.stamp);
+    cx.tx.put(cx.db, "spec", &cx.spec_id_s, &cx.spec, &Record::Spec(cx.spec.clone()), &cx.meta).await?;
+    let key = cx.spec_id_s.clone();
+    cx.tx.put(cx.db, "ready_override", &key, &cx.spec, &Record::ReadyOverride(record), &Meta::new()).await?;
+    Ok(Outcome::Applied)
+}
+
+/// The spec's readiness as stored now: its own fields, and its threads and comments for the
+/// open questions (a thread's opener's role is looked up in the workspace).
+async fn readiness_now(cx: &mut Ctx<'_, '_>) -> Result<readiness::Readiness> {
+    let mut threads = Vec::new();
+    for data in queries::records_of_kind(cx.db, &cx.scope, "thread").await? {
+        if let Record::Thread(t) = serde_json::from_str(&data)? {
+            threads.push(t.thread);
+        }
+    }
+    let mut comments: Vec<Comment> = Vec::new();
+    for data in queries::records_of_kind(cx.db, &cx.scope, "comment").await? {
+        if let Record::Comment(c) = serde_json::from_str(&data)? {
+            comments.push(c);
+        }
+    }
+    // Creation order within a thread: comment ids are UUIDv7, made in order by each author.
+    comments.sort_by_key(|c| (c.received_at.unwrap_or(c.created_at), c.id));
+    let ws = cx.spec.workspace_id.to_string();
+    let mut roles = std::collections::HashMap::new();
+    for t in &threads {
+        if !roles.contains_key(&t.created_by) {
+            let role = queries::member_by_email(cx.db, &ws, &t.created_by).await?.map(|m| m.role);
+            roles.insert(t.created_by.clone(), role);
+        }
+    }
+    let of_spec: Vec<readiness::ThreadOfSpec<'_>> = threads
+        .iter()
+        .map(|t| {
+            let mine: Vec<&Comment> = comments.iter().filter(|c| c.thread_id == t.id).collect();
+            readiness::ThreadOfSpec {
+                anchor: &t.anchor,
+                asker: &t.created_by,
+                asker_role: roles.get(&t.created_by).copied().flatten(),
+                resolved: t.resolved,
+                text: mine.first().map_or("", |c| c.body.as_str()),
+                comments: mine
+                    .iter()
+                    .map(|c| readiness::ReplyRef { author: &c.author, at: c.created_at, redacted: c.redacted })
+                    .collect(),
+            }
+        })
+        .collect();
+    let open_questions = readiness::open_questions(&of_spec);
+    Ok(readiness::readiness(readiness::ReadinessInput {
+        sections: &cx.spec.sections,
+        criteria: &cx.spec.criteria,
+        assignees: &cx.spec.assignees,
+        due_date: cx.spec.due_date.as_deref(),
+        open_questions: &open_questions,
+    }))
 }
 
 /// The spec's revisions and reviews, as the acceptance rule reads them.

@@ -194,7 +194,12 @@ fn mutation(kind: &str, f: &Fixture, n: u128, reviewer_email: &str) -> Mutation 
         }
         "spec.assign" => Mutation::Assign { spec_id, email: reviewer_email.into() },
         "spec.unassign" => Mutation::Unassign { spec_id, email: reviewer_email.into() },
-        "criterion.add" => Mutation::AddCriterion { spec_id, criterion_id: id(n + 52), text: "More".into(), after: None },
+        "criterion.add" => Mutation::AddCriterion {
+            spec_id,
+            criterion_id: id(n + 52),
+            text: "Returns 404 for an unknown item".into(),
+            after: None,
+        },
         "criterion.edit" => Mutation::EditCriterion { spec_id, criterion_id: id(900), text: "Edited".into() },
         "criterion.move" => Mutation::MoveCriterion { spec_id, criterion_id: id(900), after: None },
         "criterion.remove" => Mutation::RemoveCriterion { spec_id, criterion_id: id(900) },
@@ -310,8 +315,10 @@ async fn every_mutation_kind_by_every_role_on_every_kind_of_spec() {
                 Target::Assigned | Target::Closed => {
                     fixture(&w.app, &w.owner.token, &mut owner_dev, w.ws, n, contractor, target, globex_blob.clone()).await
                 }
+                // Assigned to its owner, so the spec may move to ready, but not to the contractor.
                 Target::Unassigned => {
-                    fixture(&w.app, &w.owner.token, &mut owner_dev, w.ws, n, None, target, globex_blob.clone()).await
+                    let owner = Some(w.owner.email.as_str());
+                    fixture(&w.app, &w.owner.token, &mut owner_dev, w.ws, n, owner, target, globex_blob.clone()).await
                 }
                 Target::OtherWorkspace => {
                     fixture(&w.app, &w.other_owner.token, &mut other_dev, w.other_ws, n, None, target, acme_blob.clone()).await

@@ -43,6 +43,7 @@ cases!(
     an_older_scalar_write_loses_with_a_conflict_record,
     an_unseen_overwrite_is_applied_and_the_old_value_kept,
     status_changes_are_checked_against_the_stored_status,
+    ready_needs_the_readiness_rules_or_an_owners_recorded_override,
     section_edits_apply_or_conflict_without_markers,
     revisions_need_their_blobs_and_are_numbered_at_commit,
     a_reply_without_seeing_a_resolve_reopens_the_thread,
@@ -338,6 +339,71 @@ async fn status_changes_are_checked_against_the_stored_status(app: TestApp) {
     assert_eq!(w.app.push_ok(&w.contractor.token, c.id, &[start]).await, vec![Outcome::Applied]);
     let s = find_spec(&w.app.pull_all(&w.contractor.token).await, spec).expect("assigned spec visible");
     assert_eq!(s.status, SpecStatus::InProgress);
+}
+
+async fn ready_needs_the_readiness_rules_or_an_owners_recorded_override(app: TestApp) {
+    let w = World::on(app).await;
+    let (mut o, mut r, mut c) = (Device::new(1), Device::new(2), Device::new(3));
+    let spec: SpecId = id(1);
+    spec_with_contractor(&w, &mut o, spec).await;
+    // The contractor asks on the API shape: an open question blocks readiness.
+    let ask = c.env(Mutation::CreateThread {
+        thread_id: id(10),
+        spec_id: spec,
+        anchor: Anchor::SpecSection { section: SectionKind::ApiShape },
+        comment_id: id(11),
+        body: "Are quoted newlines allowed inside a field?".into(),
+    });
+    assert_eq!(w.app.push_ok(&w.contractor.token, c.id, &[ask]).await, vec![Outcome::Applied]);
+    let vague =
+        o.env(Mutation::AddCriterion { spec_id: spec, criterion_id: id(12), text: "Parsing is fast".into(), after: None });
+    assert_eq!(w.app.push_ok(&w.owner.token, o.id, &[vague]).await, vec![Outcome::Applied]);
+    let ready = |d: &mut Device| d.env(Mutation::SetStatus { spec_id: spec, from: SpecStatus::Draft, to: SpecStatus::Ready });
+    let out = w.app.push_ok(&w.reviewer.token, r.id, &[ready(&mut r)]).await;
+    match &out[0] {
+        Outcome::Rejected { code: ApiErrorCode::Invalid, message } => {
+            assert!(message.contains("not ready to hand off"), "{message}");
+            assert!(message.contains("“fast” is vague"), "{message}");
+            assert!(message.contains("“Are quoted newlines allowed inside a field?” has no answer yet"), "{message}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // A reviewer may not override; an owner may, and the failing rules are recorded.
+    let by_reviewer = r.env(Mutation::ReadyWithOverride { spec_id: spec, from: SpecStatus::Draft, reason: "go".into() });
+    assert_eq!(rejected_code(&w.app.push_ok(&w.reviewer.token, r.id, &[by_reviewer]).await[0]), Some(ApiErrorCode::Forbidden));
+    // The owner answers and fixes the criterion: the rules pass and a plain move is accepted.
+    let answer = o.env(Mutation::AddComment {
+        comment_id: id(13),
+        thread_id: id(10),
+        spec_id: spec,
+        body: "Yes, RFC 4180 quoting.".into(),
+        seen_events: 0,
+    });
+    let fix = o.env(Mutation::EditCriterion { spec_id: spec, criterion_id: id(12), text: "Parses 1 GB in under 20 s".into() });
+    assert_eq!(w.app.push_ok(&w.owner.token, o.id, &[answer, fix]).await, vec![Outcome::Applied, Outcome::Applied]);
+    assert_eq!(w.app.push_ok(&w.reviewer.token, r.id, &[ready(&mut r)]).await, vec![Outcome::Applied]);
+    // Back to draft, the due date cleared: only the owner's override moves it, on the record.
+    let back = o.env(Mutation::SetStatus { spec_id: spec, from: SpecStatus::Ready, to: SpecStatus::Draft });
+    let undated = o.env(Mutation::SetDueDate { spec_id: spec, due_date: None });
+    let anyway =
+        o.env(Mutation::ReadyWithOverride { spec_id: spec, from: SpecStatus::Draft, reason: "Date agreed on the call".into() });
+    let out = w.app.push_ok(&w.owner.token, o.id, &[back, undated, anyway]).await;
+    assert!(out.iter().all(|x| *x == Outcome::Applied), "{out:?}");
+    let pages = w.app.pull_all(&w.contractor.token).await;
+    let overrides: Vec<&ReadyOverride> = pages
+        .iter()
+        .flat_map(|p| &p.records)
+        .filter_map(|rec| match rec {
+            Record::ReadyOverride(x) => Some(x),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(overrides.len(), 1, "{overrides:?}");
+    assert_eq!(
+        (overrides[0].by.as_str(), overrides[0].reason.as_str(), overrides[0].failing.as_slice()),
+        (w.owner.email.as_str(), "Date agreed on the call", &[handoff_core::readiness::ReadinessRule::DueDate][..])
+    );
+    assert_eq!(find_spec(&pages, spec).expect("spec").status, SpecStatus::Ready);
 }
 
 async fn section_edits_apply_or_conflict_without_markers(app: TestApp) {

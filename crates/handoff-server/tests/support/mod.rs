@@ -304,14 +304,23 @@ impl World {
 }
 
 /// `spec.create` with a title and one criterion.
+/// A spec that passes every readiness rule but the assignee's: once someone is assigned, it
+/// may move to ready.
 pub fn create_spec(spec: SpecId, ws: WorkspaceId, title: &str) -> Mutation {
     Mutation::CreateSpec {
         spec_id: spec,
         workspace_id: ws,
         title: title.into(),
-        sections: Sections { api_shape: "GET /items\n".into(), ..Default::default() },
+        sections: Sections {
+            system_context: "The catalogue service keeps the shop's items in PostgreSQL; a nightly job imports the \
+                suppliers' CSV files into it. This work replaces that job's parser, which drops rows with quoted commas."
+                .into(),
+            api_shape: "GET /items\n".into(),
+            out_of_scope: "The nightly schedule and the supplier portal.".into(),
+            notes: String::new(),
+        },
         criteria: vec![Criterion { id: id(900), text: "Imports CSV".into() }],
-        due_date: None,
+        due_date: Some("2026-12-24".into()),
     }
 }
 

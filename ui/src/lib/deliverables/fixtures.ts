@@ -39,6 +39,7 @@ export function lineThread(id: string, revision: string, path: string, line: num
     history: [],
     claimed_in: null,
     may_resolve: true,
+    question: null,
   };
 }
 

@@ -44,7 +44,7 @@ function detail(): SpecDetail {
       updated_at: 1,
     },
     role: "owner",
-    permissions: { edit: true, assign: true, deliver: true, discuss: true, review: true, next_statuses: [], accept_by_override: false, end_engagement: false },
+    permissions: { edit: true, assign: true, deliver: true, discuss: true, review: true, next_statuses: [], accept_by_override: false, ready_by_override: false, end_engagement: false },
     deliverables: [],
     revisions: [revision(1), revision(2), revision(3)],
     threads: [],
@@ -52,6 +52,8 @@ function detail(): SpecDetail {
     drafts: 0,
     ledger: { revisions: [], rows: [], acceptance: { state: "not_yet", reason: "no revision has been delivered" }, override_: null },
     pending_changes: 0,
+    readiness: { checks: [], passed: 0, total: 0 },
+    ready_override: null,
   };
 }
 

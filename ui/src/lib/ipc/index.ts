@@ -146,6 +146,7 @@ export const api = {
     call<ReviewId>("publish_review", { spec_id, number, verdict, summary, criteria }),
   ledger: (spec_id: SpecId) => call<Ledger>("ledger", { spec_id }),
   acceptWithOverride: (spec_id: SpecId, reason: string) => call<null>("accept_with_override", { spec_id, reason }),
+  markReadyWithOverride: (spec_id: SpecId, reason: string) => call<null>("mark_ready_with_override", { spec_id, reason }),
   confirmClaim: (spec_id: SpecId, thread_id: ThreadId) => call<null>("confirm_claim", { spec_id, thread_id }),
   reopenClaim: (spec_id: SpecId, thread_id: ThreadId, reply: string | null) =>
     call<null>("reopen_claim", { spec_id, thread_id, reply }),

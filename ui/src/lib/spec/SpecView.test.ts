@@ -22,6 +22,7 @@ const OWNER: SpecDetail["permissions"] = {
   review: true,
   next_statuses: ["ready", "closed"],
   accept_by_override: false,
+  ready_by_override: false,
   end_engagement: true,
 };
 
@@ -53,9 +54,27 @@ function detail(over: Partial<SpecDetail> = {}): SpecDetail {
     drafts: 0,
     ledger: { revisions: [], rows: [], acceptance: { state: "not_yet", reason: "no revision has been delivered" }, override_: null },
     pending_changes: 2,
+    readiness: READINESS,
+    ready_override: null,
     ...over,
   };
 }
+
+/** The checklist handoff-core gives this fixture: thin sections, no due date. */
+const READINESS: SpecDetail["readiness"] = {
+  checks: [
+    { rule: "system_context", title: "System context of substance", passed: false, problems: ["the system context has 1 word: say what the system is"] },
+    { rule: "api_shape", title: "API shape: endpoints, types or an example", passed: false, problems: ["the API shape section is empty"] },
+    { rule: "criteria", title: "At least one acceptance criterion", passed: true, problems: [] },
+    { rule: "checkable_criteria", title: "Every criterion is checkable", passed: true, problems: [] },
+    { rule: "out_of_scope", title: "Out of scope stated", passed: false, problems: ["the out of scope section is empty"] },
+    { rule: "questions_answered", title: "No unanswered questions", passed: true, problems: [] },
+    { rule: "assignee", title: "Assignee set", passed: true, problems: [] },
+    { rule: "due_date", title: "Due date set", passed: false, problems: ["there is no due date: set the day the deliverable is due"] },
+  ],
+  passed: 4,
+  total: 8,
+};
 
 type Failure = string | { code: string; message: string; limit?: unknown };
 
@@ -74,7 +93,7 @@ function mock(calls: { cmd: string; args: unknown }[], fail: Record<string, Fail
 
 describe("SpecView", () => {
   it("shows an assigned contractor only what the rules let them do", async () => {
-    const contractor = { edit: false, assign: false, deliver: true, discuss: true, review: false, next_statuses: ["in_progress" as const], accept_by_override: false, end_engagement: false };
+    const contractor = { edit: false, assign: false, deliver: true, discuss: true, review: false, next_statuses: ["in_progress" as const], accept_by_override: false, ready_by_override: false, end_engagement: false };
     mock([], {}, detail({ role: "contractor", permissions: contractor, spec: { ...detail().spec, status: "ready" } }));
     render(SpecView, { specId: SPEC });
     expect(await screen.findByRole("heading", { name: /CSV export/ })).toBeInTheDocument();
@@ -88,7 +107,7 @@ describe("SpecView", () => {
   });
 
   it("hides discussing and delivering from a viewer who may do neither", async () => {
-    const stranger = { edit: false, assign: false, deliver: false, discuss: false, review: false, next_statuses: [], accept_by_override: false, end_engagement: false };
+    const stranger = { edit: false, assign: false, deliver: false, discuss: false, review: false, next_statuses: [], accept_by_override: false, ready_by_override: false, end_engagement: false };
     mock([], {}, detail({ role: "contractor", permissions: stranger }));
     render(SpecView, { specId: SPEC });
     expect(await screen.findByRole("heading", { name: /CSV export/ })).toBeInTheDocument();
@@ -104,6 +123,33 @@ describe("SpecView", () => {
     const transitions = screen.getAllByRole("button", { name: /^→/ }).map((b) => b.textContent?.trim());
     expect(transitions).toEqual(["→ Ready", "→ Closed"]);
     expect(screen.getByText("SQLite").tagName).toBe("STRONG");
+  });
+
+  it("lists every failing readiness rule with what to do, and lets an owner override with a reason", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    const owner = { ...OWNER, next_statuses: ["closed" as const], ready_by_override: true };
+    mock(calls, {}, detail({ permissions: owner }));
+    render(SpecView, { specId: SPEC });
+    expect(await screen.findByTestId("readiness-score")).toHaveTextContent("4/8");
+    const failing = screen.getAllByTestId("readiness-rule").filter((li) => li.dataset.passed === "false");
+    expect(failing.map((li) => li.dataset.rule)).toEqual(["system_context", "api_shape", "out_of_scope", "due_date"]);
+    expect(failing[3]).toHaveTextContent("there is no due date: set the day the deliverable is due");
+    expect(screen.queryByRole("button", { name: "→ Ready" })).toBeNull();
+    await fireEvent.click(screen.getByTestId("ready-override"));
+    await fireEvent.input(screen.getByLabelText("Override reason"), { target: { value: "Agreed on the call" } });
+    await fireEvent.click(screen.getByRole("button", { name: "Mark ready by override" }));
+    expect(calls.find((c) => c.cmd === "mark_ready_with_override")?.args).toEqual({ spec_id: SPEC, reason: "Agreed on the call" });
+  });
+
+  it("offers no override to a reviewer and shows a recorded override with the rules that failed", async () => {
+    const reviewer = { ...OWNER, next_statuses: [], end_engagement: false };
+    const record = { spec_id: SPEC, by: "olga@acme.io", reason: "Agreed on the call", failing: ["due_date" as const], at: 1_700_000_000_000 };
+    mock([], {}, detail({ role: "reviewer", permissions: reviewer, ready_override: record }));
+    render(SpecView, { specId: SPEC });
+    expect(await screen.findByTestId("ready-override-record")).toHaveTextContent(
+      /Marked ready by override: olga@acme\.io, .* — “Agreed on the call” \(failing then: Due date set\)/,
+    );
+    expect(screen.queryByTestId("ready-override")).toBeNull();
   });
 
   it("moves a criterion down by placing it after its successor", async () => {

@@ -15,6 +15,7 @@ function spec(id: string, status: SpecSummary["status"], updated_at: number): Sp
     revisions: 0,
     assignees: [],
     pending_changes: 0,
+    readiness: null,
   };
 }
 

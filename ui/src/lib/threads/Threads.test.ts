@@ -20,9 +20,25 @@ const thread: ThreadView = {
   history: [],
   claimed_in: null,
   may_resolve: true,
+  question: null,
 };
 
 describe("Threads", () => {
+  it("marks a contractor's question as waiting, and an answered one with who answered", () => {
+    mockIPC(() => null);
+    const waiting = { ...thread, question: { answer: null, open: true } };
+    const answered = {
+      ...thread,
+      thread: { ...thread.thread, id: "t2" },
+      question: { answer: { by: "olga@acme.io", at: 1_700_000_000_000 }, open: false },
+    };
+    render(Threads, { specId: SPEC, threads: [waiting, answered] });
+    const marks = screen.getAllByTestId("question");
+    expect(marks.map((m) => m.dataset.open)).toEqual(["true", "false"]);
+    expect(marks[0]).toHaveTextContent("Question · waiting for an answer");
+    expect(marks[1]).toHaveTextContent(/Question · answered by olga@acme\.io, .*2023/);
+  });
+
   it("shows a comment from a far-off clock at the server's time, and says what the author's clock said", () => {
     mockIPC(() => null);
     const [first] = thread.comments;

@@ -57,6 +57,7 @@ fn record_key(r: &Record) -> (&'static str, String) {
         Record::Review(r) => ("review", format!("{}/{}", r.revision_id, r.reviewer)),
         Record::ViewedFile(v) => ("viewed_file", format!("{}/{}/{}", v.spec_id, v.reviewer, v.path)),
         Record::AcceptanceOverride(o) => ("acceptance_override", o.spec_id.to_string()),
+        Record::ReadyOverride(o) => ("ready_override", o.spec_id.to_string()),
         Record::Conflict(c) => ("conflict", c.id.to_string()),
     }
 }

@@ -47,6 +47,7 @@ pub(crate) fn snapshot(conn: &Connection) -> Result<serde_json::Value> {
         };
         specs.push(serde_json::json!({
             "acceptance_override": read::acceptance_override(conn, spec_id)?,
+            "ready_override": read::ready_override(conn, spec_id)?,
             "viewed_files": viewed,
             "spec": spec,
             "deliverables": read::deliverables(conn, spec_id)?,

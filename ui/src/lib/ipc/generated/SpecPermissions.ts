@@ -37,6 +37,11 @@ next_statuses: Array<SpecStatus>,
  */
 accept_by_override: boolean, 
 /**
+ * Ready is out of reach (readiness rules fail) but this member is an owner who may
+ * mark it ready by override, with a reason.
+ */
+ready_by_override: boolean, 
+/**
  * End the engagement: unassign the contractors and close the spec (and, separately,
  * remove them from the workspace).
  */
