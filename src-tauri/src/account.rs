@@ -164,7 +164,9 @@ pub async fn join_workspace(app: AppHandle, state: State<'_, AppState>, input: J
         display_name: input.name,
         password: input.password,
         device_name: place::device_name(DEVICE),
-        timezone: input.timezone,
+        // The server refuses a zone its database lacks; a webview that reports none it knows
+        // joins as UTC, and the person sets theirs on the Members screen.
+        timezone: handoff_core::hours::Zone::named(&input.timezone).map_or_else(|_| "UTC".to_owned(), |z| z.name().to_owned()),
     };
     engine.join_keeping(params, &store).await?;
     signed_in(&app, &state, engine).await

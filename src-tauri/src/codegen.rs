@@ -28,6 +28,7 @@ fn export_into(dir: &Path) -> Result<(), ts_rs::ExportError> {
     handoff_client::OutboxEntry::export_all(&cfg)?;
     handoff_client::WorkspaceView::export_all(&cfg)?;
     handoff_client::MembersView::export_all(&cfg)?;
+    handoff_client::MyProfile::export_all(&cfg)?;
     handoff_client::EngagementEnd::export_all(&cfg)?;
     handoff_client::export::ExportReport::export_all(&cfg)?;
     handoff_core::protocol::Invite::export_all(&cfg)?;

@@ -120,6 +120,8 @@ pub fn run() -> ExitCode {
             account::change_server,
             account::export_attention,
             member_commands::members,
+            member_commands::my_profile,
+            member_commands::set_my_profile,
             member_commands::invite_member,
             member_commands::set_member_role,
             member_commands::remove_member,

@@ -3,7 +3,7 @@
 //! ending an engagement and exporting its record.
 
 use handoff_client::export::ExportReport;
-use handoff_client::{Code, EngagementEnd, MembersView, SyncEngine};
+use handoff_client::{Code, EngagementEnd, MembersView, MyProfile, SyncEngine};
 use handoff_core::protocol::Invite;
 use handoff_core::{Role, SpecId};
 use std::path::PathBuf;
@@ -27,6 +27,35 @@ fn engine(state: &State<'_, AppState>) -> Result<Arc<SyncEngine>, IpcError> {
 #[tracing::instrument(skip(state))]
 pub async fn members(state: State<'_, AppState>) -> Result<MembersView, IpcError> {
     call(&state, |c| c.members(None)).await
+}
+
+/// One's own time zone and working hours.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state))]
+pub async fn my_profile(state: State<'_, AppState>) -> Result<MyProfile, IpcError> {
+    call(&state, |c| c.my_profile()).await
+}
+
+/// Sets one's own time zone and working hours (`09:00-17:30`, `mon-fri`), read and checked by
+/// handoff-core; sent with the next sync, which this asks for at once.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(app, state))]
+pub async fn set_my_profile(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    timezone: String,
+    hours: String,
+    days: String,
+) -> Result<MyProfile, IpcError> {
+    let profile = call(&state, move |c| {
+        let (start_minute, end_minute) = handoff_core::hours::parse_hours(&hours)?;
+        let days = handoff_core::hours::parse_days(&days)?;
+        c.set_my_profile(&timezone, handoff_core::WorkingHours { start_minute, end_minute, days })
+    })
+    .await?;
+    changed(&app, None);
+    crate::sync::nudge(&app);
+    Ok(profile)
 }
 
 /// Invites `email` with `role` (owners only); the answer's code is shown once.

@@ -152,8 +152,22 @@ enum Command {
     },
     /// Compare two files, two folders, or two revisions of a spec (exit 0 equal, 1 different, 2 trouble).
     Diff(diff_cmd::DiffArgs),
-    /// The current workspace's members: name, email, role, time zone (as last synced).
+    /// The current workspace's members: name, email, role, their local time now, whether they
+    /// are working, time zone and hours (as last synced).
     Members,
+    /// Your time zone and working hours; with options, change them (the team sees them after
+    /// the next sync).
+    Me {
+        /// IANA time zone, such as Europe/Lisbon or Australia/Adelaide.
+        #[arg(long)]
+        timezone: Option<String>,
+        /// Working hours in that zone, such as 09:00-17:30.
+        #[arg(long)]
+        hours: Option<String>,
+        /// Working days, such as mon-fri, sun-thu or mon,wed,fri.
+        #[arg(long)]
+        days: Option<String>,
+    },
     /// Invite someone to the current workspace (owners only); prints the one-time code.
     Invite {
         /// Their email; they join with the same one.
@@ -515,6 +529,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Attention { cmd } => sync_cmds::attention(&client, &out, cmd),
         Command::Members => member_cmds::members(&client, &out),
+        Command::Me { timezone, hours, days } => member_cmds::me(&client, &out, timezone, hours, days),
         Command::Invite { email, role } => member_cmds::invite(&client, &out, &email, role),
         Command::Member(cmd) => member_cmds::member(&client, &out, cmd),
         Command::Diff(_) => unreachable_diff(),

@@ -57,6 +57,39 @@ pub fn member(client: &Arc<Client>, out: &Printer, cmd: MemberCommand) -> Result
     out.done(&done)
 }
 
+/// `handoff me [--timezone ZONE] [--hours 09:00-17:30] [--days mon-fri]`: shows one's own
+/// profile, or changes what is given (the rest stays) and syncs so the team sees it.
+pub fn me(
+    client: &Arc<Client>,
+    out: &Printer,
+    timezone: Option<String>,
+    hours: Option<String>,
+    days: Option<String>,
+) -> Result<()> {
+    if timezone.is_none() && hours.is_none() && days.is_none() {
+        return out.profile(&client.my_profile()?);
+    }
+    let now = client.my_profile()?;
+    let mut wh = now.working_hours;
+    if let Some(h) = hours {
+        (wh.start_minute, wh.end_minute) = handoff_core::hours::parse_hours(&h)?;
+    }
+    if let Some(d) = days {
+        wh.days = handoff_core::hours::parse_days(&d)?;
+    }
+    let mut profile = client.set_my_profile(timezone.as_deref().unwrap_or(&now.timezone), wh)?;
+    // Signed in: send it now, so the team's lists show it; offline it waits for the next sync.
+    if client.status()?.server.is_some() {
+        let engine = engine(client)?;
+        match runtime()?.block_on(engine.sync_once()) {
+            Ok(_) => profile = client.my_profile()?,
+            Err(e) => eprintln!("handoff: saved here; it goes to the server with the next sync ({e})"),
+        }
+        crate::sync_cmds::clear_progress();
+    }
+    out.profile(&profile)
+}
+
 /// `handoff members`: the current workspace's members as last synced.
 pub fn members(client: &Client, out: &Printer) -> Result<()> {
     out.members(&client.members(None)?.members)

@@ -418,7 +418,30 @@ impl Printer {
             }
             for m in members {
                 let me = if m.is_me { "  (you)" } else { "" };
-                writeln!(o, "{:<10}  {}  <{}>  {}{me}", m.role.as_str(), m.display_name, m.email, m.timezone)?;
+                let state = if m.working_now { "working" } else { "off" };
+                writeln!(
+                    o,
+                    "{:<10}  {}  <{}>  {} {} ({state}) · {} · {}{me}",
+                    m.role.as_str(),
+                    m.display_name,
+                    m.email,
+                    m.local_now.day_and_clock(),
+                    m.local_now.offset_text(),
+                    m.timezone,
+                    m.hours_text
+                )?;
+            }
+            Ok(())
+        })
+    }
+
+    /// One's own time zone and working hours.
+    pub fn profile(&self, p: &handoff_client::MyProfile) -> Result<()> {
+        self.emit(p, |o| {
+            writeln!(o, "time zone   {} (now {} {})", p.timezone, p.local_now.day_and_clock(), p.local_now.offset_text())?;
+            writeln!(o, "hours       {} ({} now)", p.hours_text, if p.working_now { "working" } else { "off" })?;
+            if p.unsent {
+                writeln!(o, "not sent yet: it goes to the server with the next sync")?;
             }
             Ok(())
         })

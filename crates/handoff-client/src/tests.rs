@@ -526,3 +526,25 @@ fn opening_keeps_wanted_partial_downloads_and_drops_the_rest() {
     assert!(c.blobs().part_path(&needed).exists(), "the revision still needs it");
     assert!(!c.blobs().part_path(&orphan).exists(), "no revision names it");
 }
+
+#[test]
+fn ones_own_hours_are_set_offline_checked_by_the_core_and_refusals_write_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let c = client(dir.path());
+    let start = c.my_profile().expect("default profile");
+    assert_eq!((start.timezone.as_str(), start.hours_text.as_str(), start.unsent), ("UTC", "09:00-17:00 mon-fri", false));
+    let wh = WorkingHours { start_minute: 9 * 60, end_minute: 18 * 60, days: 0b100_1111 };
+    let set = c.set_my_profile(" Asia/Kathmandu ", wh).expect("set");
+    assert_eq!((set.timezone.as_str(), set.hours_text.as_str(), set.unsent), ("Asia/Kathmandu", "09:00-18:00 sun-thu", true));
+    assert_eq!(set.local_now.offset_minutes, 345);
+    for (zone, hours) in [
+        ("Mars/Olympus_Mons", wh),
+        ("Europe/Lisbon", WorkingHours { start_minute: 18 * 60, end_minute: 9 * 60, days: 1 }),
+        ("Europe/Lisbon", WorkingHours { days: 0, ..wh }),
+    ] {
+        let e = c.set_my_profile(zone, hours).expect_err("refused");
+        assert_eq!(e.code(), crate::Code::Invalid, "{e}");
+    }
+    assert_eq!(c.my_profile().expect("profile"), Client::my_profile(&client(dir.path())).expect("another connection"));
+    assert_eq!(c.my_profile().expect("profile").timezone, "Asia/Kathmandu", "the refusals changed nothing");
+}

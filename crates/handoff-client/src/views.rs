@@ -29,6 +29,14 @@ pub struct MemberView {
     pub role: Role,
     /// Their IANA time zone.
     pub timezone: String,
+    /// When they work, in their zone.
+    pub working_hours: WorkingHours,
+    /// `09:00-17:30 mon-fri`.
+    pub hours_text: String,
+    /// Their clock now.
+    pub local_now: handoff_core::hours::LocalTime,
+    /// Whether now is inside their working hours.
+    pub working_now: bool,
     /// Whether this is the account signed in on this device.
     pub is_me: bool,
 }

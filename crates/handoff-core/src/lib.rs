@@ -5,6 +5,7 @@
 
 pub mod describe;
 pub mod error;
+pub mod hours;
 pub mod ids;
 pub mod ledger;
 pub mod lifecycle;

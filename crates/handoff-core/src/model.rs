@@ -23,6 +23,7 @@ pub struct Workspace {
 /// A member's working hours in their own time zone, so the inbox can say when a handoff
 /// will be seen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct WorkingHours {
     /// Start, minutes after local midnight.
     pub start_minute: u16,

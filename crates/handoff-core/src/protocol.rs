@@ -14,6 +14,7 @@
 //! | `POST /v1/workspaces/{id}/invites` | [`InviteRequest`] | [`Invite`] (owners only) |
 //! | `PUT /v1/workspaces/{id}/members/{user_id}/role` | [`SetRoleRequest`] | [`crate::Member`] (owners only) |
 //! | `DELETE /v1/workspaces/{id}/members/{user_id}` | – | 204 (owners only) |
+//! | `PUT /v1/workspaces/{id}/members/{user_id}/profile` | [`SetProfileRequest`] | [`crate::Member`] (one's own only) |
 //! | `POST /v1/push` | [`PushRequest`] | [`PushResponse`] |
 //! | `POST /v1/pull` | [`PullRequest`] | [`PullResponse`] |
 //! | `GET /v1/events` | – | SSE stream of [`Poke`] as `data:` JSON lines |
@@ -183,6 +184,15 @@ pub struct InviteRequest {
     pub email: String,
     /// With what role.
     pub role: Role,
+}
+
+/// Set one's own time zone and working hours in a workspace.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetProfileRequest {
+    /// IANA time zone name, such as `Europe/Lisbon`.
+    pub timezone: String,
+    /// When they work, in that zone.
+    pub working_hours: crate::WorkingHours,
 }
 
 /// Change a member's role.

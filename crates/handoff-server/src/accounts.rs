@@ -254,6 +254,29 @@ pub async fn set_role(
     Ok((target, change))
 }
 
+/// A member sets their own time zone and working hours; nobody sets someone else's.
+pub async fn set_profile(
+    db: &mut dyn Sql,
+    ws: WorkspaceId,
+    caller: &str,
+    user: UserId,
+    profile: handoff_core::protocol::SetProfileRequest,
+    now: Timestamp,
+) -> Result<(Member, ScopeChange)> {
+    let ws_s = ws.to_string();
+    let mut me = require_member(db, &ws_s, caller).await?;
+    if me.user_id != user {
+        return Err(ServerError::api(ApiErrorCode::Forbidden, "a member sets only their own time zone and working hours"));
+    }
+    let zone = handoff_core::hours::Zone::named(&profile.timezone)?;
+    let hours = profile.working_hours.validated()?;
+    queries::set_member_profile(db, &ws_s, caller, zone.name(), &hours).await?;
+    me.timezone = zone.name().to_owned();
+    me.working_hours = hours;
+    let change = put_member_record(db, &me, now).await?;
+    Ok((me, change))
+}
+
 /// An owner removes a member; the last owner cannot be removed.
 pub async fn remove_member(db: &mut dyn Sql, ws: WorkspaceId, caller: &str, user: UserId, now: Timestamp) -> Result<ScopeChange> {
     let ws_s = ws.to_string();

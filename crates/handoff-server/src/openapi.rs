@@ -259,6 +259,14 @@ fn schemas(config: &Config) -> Value {
         }), &["workspace_id", "user_id", "email", "display_name", "role", "timezone", "working_hours"]),
         "InviteRequest": object(json!({"email": email(), "role": reference("Role")}), &["email", "role"]),
         "SetRoleRequest": object(json!({"role": reference("Role")}), &["role"]),
+        "SetProfileRequest": object(json!({
+            "timezone": one_line(crate::routes::TIMEZONE_CHARS, "IANA time zone, such as Europe/Lisbon"),
+            "working_hours": object(json!({
+                "start_minute": uint(1439),
+                "end_minute": uint(1440),
+                "days": {"type": "integer", "minimum": 1, "maximum": 127, "description": "bit 0 = Monday … bit 6 = Sunday"},
+            }), &["start_minute", "end_minute", "days"]),
+        }), &["timezone", "working_hours"]),
         "Invite": object(json!({
             "code": {"type": "string", "description": "the one-time code, shown only here"},
             "workspace_id": uuid(),
@@ -600,6 +608,19 @@ fn operations() -> Vec<Op> {
             answers: ok(reference("Member")),
             refusals: vec![Invalid, TooLarge, NotFound, Forbidden, LastOwner],
             valid_refusals: vec![NotFound, Forbidden, LastOwner],
+        },
+        Op {
+            method: "put",
+            path: "/v1/workspaces/{id}/members/{user_id}/profile",
+            summary: "Set one's own time zone and working hours (nobody sets someone else's)",
+            versioned: true,
+            auth: true,
+            params: vec![ws(), path_param("user_id", uuid())],
+            body: Body::Json(reference("SetProfileRequest")),
+            answers: ok(reference("Member")),
+            refusals: vec![Invalid, TooLarge, NotFound, Forbidden],
+            // An unknown zone name, or hours that end before they start: no schema can say.
+            valid_refusals: vec![NotFound, Forbidden, Invalid],
         },
         Op {
             method: "post",

@@ -8,6 +8,7 @@ mod clocks;
 mod durability;
 mod export;
 mod files;
+mod hours;
 mod http_e2e;
 mod members;
 mod net_errors;

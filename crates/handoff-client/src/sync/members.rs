@@ -35,6 +35,30 @@ impl SyncEngine {
         self.call::<()>(Method::Delete, &path, Some(&token), Vec::new()).await
     }
 
+    /// Sends the profile set on this machine (`Client::set_my_profile`) to every workspace of
+    /// this server where the signed-in person is a member; forgotten once the server has it.
+    /// A refusal (the server's time zone database lacks the zone, say) drops it and ends this
+    /// round with the server's reason, once: the next pull shows what the server kept, and
+    /// nothing is retried forever.
+    pub(crate) async fn send_profile(&self, token: &str) -> SyncResult<()> {
+        let (pending, targets) = {
+            let conn = self.client().conn();
+            let Some(pending) = crate::profile::pending_profile(&conn)? else { return Ok(()) };
+            (pending, crate::profile::my_memberships(&conn)?)
+        };
+        let mut refused = None;
+        for (ws, user) in targets {
+            let path = format!("/v1/workspaces/{ws}/members/{user}/profile");
+            match self.call::<Member>(Method::Put, &path, Some(token), json_body(&pending)?).await {
+                Ok(_) => {}
+                Err(e @ super::SyncError::Server { .. }) => refused = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        crate::profile::sent_profile(&self.client().conn(), &pending)?;
+        refused.map_or(Ok(()), Err)
+    }
+
     /// The member with `email` as the server has it now (the local list may predate them).
     async fn member_on_server(&self, email: &str) -> SyncResult<(WorkspaceId, Member)> {
         let ws = self.client().current_workspace()?;

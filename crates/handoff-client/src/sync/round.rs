@@ -31,6 +31,8 @@ impl SyncEngine {
     pub async fn sync_once(&self) -> SyncResult<SyncReport> {
         let _round = self.round.lock().await;
         let token = self.token()?;
+        // First, so this round's pull brings the member records back as they are now.
+        self.send_profile(&token).await?;
         let mut report = SyncReport::default();
         let mut round = planner::RoundState::default();
         let mut checked: BTreeSet<String> = BTreeSet::new();

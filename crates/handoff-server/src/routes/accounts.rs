@@ -3,7 +3,9 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use handoff_core::protocol::{Invite, InviteRequest, JoinRequest, LoginRequest, Session, SetRoleRequest, TokenInfo};
+use handoff_core::protocol::{
+    Invite, InviteRequest, JoinRequest, LoginRequest, Session, SetProfileRequest, SetRoleRequest, TokenInfo,
+};
 use handoff_core::validate::{self, limits};
 use handoff_core::{Member, Timestamp, UserId, WorkspaceId};
 
@@ -31,6 +33,8 @@ pub async fn join(State(state): State<AppState>, peer: PeerAddr, ApiJson(req): A
     let display_name = validate::one_line("display name", &req.display_name, limits::NAME_CHARS)?;
     let device_name = validate::one_line("device name", &req.device_name, limits::NAME_CHARS)?;
     let timezone = validate::one_line("time zone", &req.timezone, super::TIMEZONE_CHARS)?;
+    // Working hours are read in this zone, so it must be one the database knows.
+    let timezone = handoff_core::hours::Zone::named(&timezone)?.name().to_owned();
     let code_hash = auth::secret_hash(req.invite_code.trim());
     let now = state.now();
     let (ch, em) = (code_hash.clone(), email.clone());
@@ -181,6 +185,23 @@ pub async fn set_role(
     let now = state.now();
     let (member, change) =
         state.db.write(move |db| Box::pin(async move { accounts::set_role(db, ws, &user, target, req.role, now).await })).await?;
+    state.publish(vec![change]);
+    Ok(Json(member))
+}
+
+/// `PUT /v1/workspaces/{id}/members/{user_id}/profile` (one's own only)
+pub async fn set_profile(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((id, user_id)): Path<(String, String)>,
+    ApiJson(req): ApiJson<SetProfileRequest>,
+) -> Result<Json<Member>> {
+    let ws: WorkspaceId = parse_path_id(&id, "the workspace")?;
+    let target: UserId = parse_path_id(&user_id, "the user")?;
+    let user = caller.user();
+    let now = state.now();
+    let (member, change) =
+        state.db.write(move |db| Box::pin(async move { accounts::set_profile(db, ws, &user, target, req, now).await })).await?;
     state.publish(vec![change]);
     Ok(Json(member))
 }

@@ -36,6 +36,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/workspaces/{id}/invites"),
     ("delete", "/v1/workspaces/{id}/members/{user_id}"),
     ("put", "/v1/workspaces/{id}/members/{user_id}/role"),
+    ("put", "/v1/workspaces/{id}/members/{user_id}/profile"),
     ("post", "/v1/push"),
     ("post", "/v1/pull"),
     ("get", "/v1/events"),
@@ -66,6 +67,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/workspaces/{id}/invites", post(accounts::invite))
         .route("/v1/workspaces/{id}/members/{user_id}", delete(accounts::remove_member))
         .route("/v1/workspaces/{id}/members/{user_id}/role", put(accounts::set_role))
+        .route("/v1/workspaces/{id}/members/{user_id}/profile", put(accounts::set_profile))
         .route("/v1/push", post(sync::push))
         .route("/v1/pull", post(sync::pull))
         .route("/v1/blobs/missing", post(blobs::missing))

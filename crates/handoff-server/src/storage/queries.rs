@@ -507,6 +507,29 @@ pub async fn set_member_role(db: &mut dyn Sql, workspace: &str, user: &str, role
     Ok(())
 }
 
+/// Sets a member's time zone and working hours.
+pub async fn set_member_profile(
+    db: &mut dyn Sql,
+    workspace: &str,
+    user: &str,
+    timezone: &str,
+    hours: &handoff_core::WorkingHours,
+) -> Result<()> {
+    db.exec(
+        "UPDATE members SET timezone = $3, start_minute = $4, end_minute = $5, days = $6 WHERE workspace_id = $1 AND user_id = $2",
+        &[
+            P::Text(workspace),
+            P::Text(user),
+            P::Text(timezone),
+            P::Int(i64::from(hours.start_minute)),
+            P::Int(i64::from(hours.end_minute)),
+            P::Int(i64::from(hours.days)),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Removes a member; false when there was none.
 pub async fn delete_member(db: &mut dyn Sql, workspace: &WorkspaceId, user: &UserId) -> Result<bool> {
     let (ws, u) = (workspace.to_string(), user.to_string());

@@ -57,6 +57,7 @@ cases!(
     concurrent_pushes_are_pulled_gap_free,
     two_owners_removing_each_other_at_once_leave_one,
     roles_change_and_a_workspace_keeps_an_owner,
+    members_set_their_own_time_zone_and_hours_and_nobody_elses,
     two_owners_demoting_each_other_at_once_leave_one,
     uploaders_read_what_they_delivered_only_while_they_have_access,
 );
@@ -834,6 +835,44 @@ async fn members_invites_and_removal(app: TestApp) {
 
 /// Role changes: owners only, synced to every member as a member record, changing what the
 /// member may see; an existing member cannot be invited again; the last owner stays one.
+async fn members_set_their_own_time_zone_and_hours_and_nobody_elses(app: TestApp) {
+    let w = World::on(app).await;
+    let profile_of = |user: UserId| format!("/v1/workspaces/{}/members/{user}/profile", w.ws);
+    let body = |zone: &str, start: u16, end: u16, days: u8| {
+        Some(json!({"timezone": zone, "working_hours": {"start_minute": start, "end_minute": end, "days": days}}))
+    };
+    let mine = profile_of(w.contractor.user_id);
+    // Nobody sets someone else's, not even an owner.
+    let (s, b) = w.app.call(Method::PUT, &mine, Some(&w.owner.token), body("Asia/Kathmandu", 540, 1080, 0b100_1111)).await;
+    assert_eq!((s, b["code"].clone()), (StatusCode::FORBIDDEN, json!("forbidden")), "{b}");
+    assert!(b["message"].as_str().is_some_and(|m| m.contains("only their own")), "{b}");
+    // Bad input is refused with what is wrong, and nothing is written.
+    for (zone, start, end, days, words) in [
+        ("Mars/Olympus_Mons", 540, 1020, 31, "not an IANA time zone name"),
+        ("Europe/Lisbon", 1020, 540, 31, "the hours end before they start"),
+        ("Europe/Lisbon", 540, 1020, 0, "no working day"),
+    ] {
+        let (s, b) = w.app.call(Method::PUT, &mine, Some(&w.contractor.token), body(zone, start, end, days)).await;
+        assert_eq!((s, b["code"].clone()), (StatusCode::BAD_REQUEST, json!("invalid")), "{b}");
+        assert!(b["message"].as_str().is_some_and(|m| m.contains(words)), "{words}: {b}");
+    }
+    let unchanged = records(&w.app.pull_all(&w.owner.token).await)
+        .into_iter()
+        .any(|r| matches!(r, Record::Member(m) if m.user_id == w.contractor.user_id && m.timezone == "Europe/Lisbon"));
+    assert!(unchanged, "a refused profile leaves the member as it was");
+    let (s, b) = w.app.call(Method::PUT, &mine, Some(&w.contractor.token), body("Asia/Kathmandu", 540, 1080, 0b100_1111)).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let member: Member = serde_json::from_value(b).expect("member");
+    assert_eq!(
+        (member.timezone.as_str(), member.working_hours),
+        ("Asia/Kathmandu", WorkingHours { start_minute: 540, end_minute: 1080, days: 0b100_1111 })
+    );
+    let seen = records(&w.app.pull_all(&w.owner.token).await)
+        .into_iter()
+        .any(|r| matches!(r, Record::Member(m) if m.user_id == w.contractor.user_id && m.timezone == "Asia/Kathmandu"));
+    assert!(seen, "every member's client learns the new hours");
+}
+
 async fn roles_change_and_a_workspace_keeps_an_owner(app: TestApp) {
     let w = World::on(app).await;
     let mut owner = Device::new(1);
@@ -1097,8 +1136,10 @@ async fn sql_looking_text_is_stored_verbatim(app: TestApp) {
         })
         .collect();
     assert_eq!(bodies, vec![evil.to_owned(); 2]);
-    let evil_invite = json!({"invite_code": evil, "email": "a@b.test", "display_name": evil, "password": evil, "device_name": evil, "timezone": evil});
+    let evil_invite = json!({"invite_code": evil, "email": "a@b.test", "display_name": evil, "password": evil, "device_name": evil, "timezone": "Europe/Lisbon"});
     assert_eq!(w.app.call(Method::POST, "/v1/auth/join", None, Some(evil_invite)).await.1["code"], "invite_invalid");
+    let evil_zone = json!({"invite_code": evil, "email": "a@b.test", "display_name": evil, "password": evil, "device_name": evil, "timezone": evil});
+    assert_eq!(w.app.call(Method::POST, "/v1/auth/join", None, Some(evil_zone)).await.1["code"], "invalid", "not a time zone");
     let evil_login = json!({"email": format!("{evil}@x.test"), "password": evil, "device_name": evil});
     assert_eq!(w.app.call(Method::POST, "/v1/auth/login", None, Some(evil_login)).await.1["code"], "unauthorized");
     // Everything still works: the tables are all there.

@@ -25,6 +25,7 @@ import type {
   GapExpansion,
   Invite,
   MembersView,
+  MyProfile,
   Role,
   IpcError,
   JoinInput,
@@ -145,6 +146,8 @@ export const api = {
   publishReview: (spec_id: SpecId, number: number, verdict: Verdict, summary: string, criteria: CriterionInput[]) =>
     call<ReviewId>("publish_review", { spec_id, number, verdict, summary, criteria }),
   ledger: (spec_id: SpecId) => call<Ledger>("ledger", { spec_id }),
+  myProfile: () => call<MyProfile>("my_profile"),
+  setMyProfile: (timezone: string, hours: string, days: string) => call<MyProfile>("set_my_profile", { timezone, hours, days }),
   acceptWithOverride: (spec_id: SpecId, reason: string) => call<null>("accept_with_override", { spec_id, reason }),
   markReadyWithOverride: (spec_id: SpecId, reason: string) => call<null>("mark_ready_with_override", { spec_id, reason }),
   confirmClaim: (spec_id: SpecId, thread_id: ThreadId) => call<null>("confirm_claim", { spec_id, thread_id }),

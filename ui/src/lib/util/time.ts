@@ -97,3 +97,11 @@ export function dueText(due: string, locale = viewerLocale(), timeZone = viewerT
   const relative = new Intl.RelativeTimeFormat(locale, { numeric: "auto" }).format(days, "day");
   return { date, relative, overdue: days < 0 };
 }
+
+const WEEKDAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/** "Tue 14:05": a wall clock Rust read in someone's zone (handoff-core `LocalTime`). */
+export function localDayClock(l: { weekday: number; hour: number; minute: number }): string {
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${WEEKDAYS[l.weekday] ?? "?"} ${pad(l.hour)}:${pad(l.minute)}`;
+}
