@@ -1,7 +1,9 @@
-//! Server settings: limits, lifetimes and where blobs live. Defaults suit a real deployment;
-//! tests shorten lifetimes and cheapen password hashing.
+//! Server settings: limits, lifetimes and where blobs live (a folder or an object store).
+//! Defaults suit a real deployment; tests shorten lifetimes and cheapen password hashing.
 
 use std::path::PathBuf;
+
+use crate::blobs::BlobsAt;
 
 /// One day in milliseconds.
 pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -27,8 +29,8 @@ pub enum PasswordCost {
 /// Everything configurable about a running server.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// Where verified blobs are stored (content-addressed).
-    pub blob_dir: PathBuf,
+    /// Where verified blobs are stored (content-addressed): a folder or an object store.
+    pub blobs: BlobsAt,
     /// Lifetime of a bearer token.
     pub token_ttl_ms: i64,
     /// Lifetime of an invite code.
@@ -66,10 +68,10 @@ pub struct Config {
 }
 
 impl Config {
-    /// Production defaults with blobs in `blob_dir`.
+    /// Production defaults with blobs in the folder `blob_dir`.
     pub fn new(blob_dir: PathBuf) -> Self {
         Self {
-            blob_dir,
+            blobs: BlobsAt::Dir(blob_dir),
             token_ttl_ms: 90 * DAY_MS,
             invite_ttl_ms: 14 * DAY_MS,
             max_json_bytes: 16 * 1024 * 1024,

@@ -8,7 +8,7 @@
 //! Module map: [`config`] settings; [`state`] shared state; [`routes`] HTTP handlers;
 //! [`auth`] tokens and passwords; [`accounts`] invites, joins, members; [`push`] applying
 //! mutations (conflict rules documented there); [`pull`] paging changes and visibility;
-//! [`blobs`] the blob store; [`events`] scope change pokes; [`storage`] the storage trait and its
+//! [`blobs`] the blob store (a folder or an S3 bucket, behind one trait); [`events`] scope change pokes; [`storage`] the storage trait and its
 //! SQLite and PostgreSQL implementations; [`limits`] rate limits and sign-in throttling;
 //! [`passwords`] the password threads; [`openapi`] the API document, built from the limits the
 //! server enforces; [`error`] the error type.

@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use handoff_core::validate;
 use handoff_core::{Role, Timestamp};
+use handoff_server::blobs::BlobsAt;
 use handoff_server::config::{Config, DAY_MS, RateLimit};
 use handoff_server::{AppState, accounts, auth};
 
@@ -59,9 +60,14 @@ struct StorageArgs {
     /// Use PostgreSQL instead of SQLite: postgres://user@host/db.
     #[arg(long, env = "HANDOFF_SERVER_DATABASE_URL", global = true)]
     database_url: Option<String>,
-    /// Blob folder for PostgreSQL deployments (default: blobs/ in the data folder).
-    #[arg(long, env = "HANDOFF_SERVER_BLOB_DIR", global = true)]
+    /// Blob folder (default: blobs/ in the data folder).
+    #[arg(long, env = "HANDOFF_SERVER_BLOB_DIR", global = true, conflicts_with = "blobs")]
     blob_dir: Option<PathBuf>,
+    /// Where blobs live: a folder, or s3://BUCKET[/PREFIX] in an S3-compatible object store
+    /// (with --database-url; credentials, endpoint and region from the standard AWS_*
+    /// variables: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT, AWS_REGION…).
+    #[arg(long, env = "HANDOFF_SERVER_BLOBS", global = true, value_parser = BlobsAt::parse)]
+    blobs: Option<BlobsAt>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -91,20 +97,26 @@ fn default_data_dir() -> anyhow::Result<PathBuf> {
 }
 
 async fn open(storage: &StorageArgs, configure: impl FnOnce(&mut Config)) -> anyhow::Result<AppState> {
+    let blobs = storage.blobs.clone().or_else(|| storage.blob_dir.clone().map(BlobsAt::Dir));
     Ok(match &storage.database_url {
         Some(url) => {
-            let blob_dir = match &storage.blob_dir {
-                Some(d) => d.clone(),
-                None => storage.data_dir.clone().map_or_else(default_data_dir, Ok)?.join("blobs"),
+            let at = match blobs {
+                Some(at) => at,
+                None => BlobsAt::Dir(storage.data_dir.clone().map_or_else(default_data_dir, Ok)?.join("blobs")),
             };
-            AppState::open_postgres(url, &blob_dir, configure).await.context("opening the PostgreSQL database")?
+            let what = format!("opening the PostgreSQL database with the blobs at {at}");
+            AppState::open_postgres(url, at, configure).await.context(what)?
         }
         None => {
+            if let Some(at @ BlobsAt::S3(_)) = &blobs {
+                bail!(
+                    "blobs at {at} need --database-url: an object store is for several server processes, which share a PostgreSQL database"
+                );
+            }
             let dir = storage.data_dir.clone().map_or_else(default_data_dir, Ok)?;
-            let blob_dir = storage.blob_dir.clone();
             AppState::open_sqlite(&dir, |c| {
-                if let Some(b) = blob_dir {
-                    c.blob_dir = b;
+                if let Some(at) = blobs {
+                    c.blobs = at;
                 }
                 configure(c)
             })

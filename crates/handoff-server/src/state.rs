@@ -1,13 +1,13 @@
 //! The state every request shares: the database, the blob store, settings, the clocks, the
 //! event hub and the rate limiter.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use handoff_core::{Hlc, HlcClock, Timestamp};
 use tokio::sync::watch;
 
-use crate::blobs::BlobStore;
+use crate::blobs::{BlobStore, BlobsAt};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::error::{Result, ServerError};
@@ -28,7 +28,7 @@ pub const BLOB_DIR: &str = "blobs";
 pub struct AppState {
     /// The database.
     pub db: Database,
-    /// Verified blobs on the file system.
+    /// Verified blobs, in a folder or an object store.
     pub blobs: BlobStore,
     /// The server's settings (limits, blob root, password cost).
     pub config: Arc<Config>,
@@ -57,10 +57,33 @@ impl AppState {
         Self::with_clock(db, config, Arc::new(SystemClock))
     }
 
-    /// State over an open database with an injected clock (tests).
+    /// State over an open database with an injected clock (tests), blobs in a folder.
     pub fn with_clock(db: Database, config: Config, clock: Arc<dyn Clock>) -> Result<Self> {
-        let blobs = BlobStore::open(&config.blob_dir)?;
-        tracing::info!(backend = db.backend(), blobs = %config.blob_dir.display(), "storage ready");
+        let blobs = match &config.blobs {
+            BlobsAt::Dir(dir) => BlobStore::dir(dir)?,
+            BlobsAt::S3(_) => {
+                return Err(ServerError::Internal("an object store is opened with AppState::connect, which awaits it".into()));
+            }
+        };
+        Self::assemble(db, config, blobs, clock)
+    }
+
+    /// State over an open database with an injected clock, opening the configured blob store
+    /// (an object store must answer and accept the credentials, or this fails saying why).
+    pub async fn connect(db: Database, config: Config, clock: Arc<dyn Clock>) -> Result<Self> {
+        if matches!(config.blobs, BlobsAt::S3(_)) && matches!(db, Database::Sqlite(_)) {
+            return Err(ServerError::Config(
+                "blobs in an object store are for several server processes, which share a PostgreSQL database: \
+                 pass --database-url, or keep the blobs in a folder"
+                    .into(),
+            ));
+        }
+        let blobs = BlobStore::open(&config.blobs).await?;
+        Self::assemble(db, config, blobs, clock)
+    }
+
+    fn assemble(db: Database, config: Config, blobs: BlobStore, clock: Arc<dyn Clock>) -> Result<Self> {
+        tracing::info!(backend = db.backend(), blobs = %config.blobs, "storage ready");
         Ok(Self {
             db,
             blobs,
@@ -87,12 +110,13 @@ impl AppState {
         Self::new(db, config)
     }
 
-    /// Connects to PostgreSQL with blobs in `blob_dir`.
-    pub async fn open_postgres(url: &str, blob_dir: &Path, configure: impl FnOnce(&mut Config)) -> Result<Self> {
+    /// Connects to PostgreSQL with blobs `at` a folder or an object store.
+    pub async fn open_postgres(url: &str, at: impl Into<BlobsAt>, configure: impl FnOnce(&mut Config)) -> Result<Self> {
         let store = PgStore::open(url).await?;
-        let mut config = Config::new(blob_dir.to_owned());
+        let mut config = Config::new(PathBuf::new());
+        config.blobs = at.into();
         configure(&mut config);
-        let state = Self::new(Database::Postgres(store.clone()), config)?;
+        let state = Self::connect(Database::Postgres(store.clone()), config, Arc::new(SystemClock)).await?;
         store.spawn_listener(state.origin, state.events.clone());
         Ok(state)
     }

@@ -5,6 +5,7 @@ mod accounts;
 mod blobs;
 mod events;
 mod json_text;
+mod ops;
 mod sync;
 
 use axum::Router;
@@ -27,6 +28,7 @@ pub const TIMEZONE_CHARS: usize = 64;
 /// Every route: method and path as the router and the OpenAPI document spell them.
 pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/healthz"),
+    ("get", "/readyz"),
     ("post", "/v1/auth/join"),
     ("post", "/v1/auth/login"),
     ("post", "/v1/auth/logout"),
@@ -84,6 +86,7 @@ pub fn router(state: AppState) -> Router {
     let v1 = timed.merge(long).layer(DefaultBodyLimit::max(json_limit)).layer(middleware::from_fn(require_protocol));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ops::readyz))
         .merge(v1)
         .fallback(|| async { ServerError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {

@@ -6,6 +6,8 @@
 //! - `authz`: the authorization matrix.
 //! - `abuse`: throttled sign-in, upload quotas, bounded pulls, timeouts and event stream caps.
 //! - `reviews`: the reviewing rules (whole reviews, who resolves, claims, acceptance).
+//! - `blobs`: the blob store on SQLite + folder, PostgreSQL + folder and PostgreSQL + S3;
+//!   an object store that is down, refuses credentials or lacks the bucket.
 //! - `e2e`: the server on 127.0.0.1:0 over real HTTP, and the real binary killed mid-push.
 
 #[path = "../support/mod.rs"]
@@ -13,6 +15,7 @@ mod support;
 
 mod abuse;
 mod authz;
+mod blobs;
 mod e2e;
 mod reviews;
 mod routes;

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod pg;
+pub mod s3;
 
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use axum::http::{Method, Request, StatusCode};
 use handoff_core::protocol::*;
 use handoff_core::*;
 use handoff_server::AppState;
+use handoff_server::blobs::BlobsAt;
 use handoff_server::clock::ManualClock;
 use handoff_server::config::{Config, PasswordCost};
 use handoff_server::storage::Database;
@@ -59,12 +61,17 @@ impl TestApp {
         Self::over(db, dir, |_| {})
     }
 
+    /// Over a PostgreSQL database with blobs `at` an object store (or a folder).
+    pub async fn postgres_with_blobs(url: &str, at: BlobsAt) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Database::Postgres(PgStore::open(url).await.expect("open postgres"));
+        let (clock, config) = prepared(dir.path(), |c| c.blobs = at);
+        let state = AppState::connect(db, config, clock.clone()).await.expect("state");
+        Self { state, clock, dir }
+    }
+
     fn over(db: Database, dir: tempfile::TempDir, configure: impl FnOnce(&mut Config)) -> Self {
-        let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "error".into());
-        let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter(filter).try_init();
-        let clock = Arc::new(ManualClock::at(T0));
-        let mut config = test_config(dir.path());
-        configure(&mut config);
+        let (clock, config) = prepared(dir.path(), configure);
         let state = AppState::with_clock(db, config, clock.clone()).expect("state");
         Self { state, clock, dir }
     }
@@ -174,6 +181,15 @@ impl TestApp {
         }
         panic!("pull never finished");
     }
+}
+
+/// Logging for tests, a clock at [`T0`] and the test settings, adjusted by `configure`.
+fn prepared(dir: &std::path::Path, configure: impl FnOnce(&mut Config)) -> (Arc<ManualClock>, Config) {
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "error".into());
+    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter(filter).try_init();
+    let mut config = test_config(dir);
+    configure(&mut config);
+    (Arc::new(ManualClock::at(T0)), config)
 }
 
 /// One request through a router over `state` (usable from spawned tasks).
