@@ -10,7 +10,7 @@
 //! mutations (conflict rules documented there); [`pull`] paging changes and visibility;
 //! [`blobs`] the blob store (a folder or an S3 bucket, behind one trait); [`events`] scope change pokes; [`storage`] the storage trait and its
 //! SQLite and PostgreSQL implementations; [`limits`] rate limits and sign-in throttling;
-//! [`passwords`] the password threads; [`openapi`] the API document, built from the limits the
+//! [`metrics`] what `/metrics` reports; [`passwords`] the password threads; [`openapi`] the API document, built from the limits the
 //! server enforces; [`error`] the error type.
 //!
 //! Every error answer is `handoff-core`'s `ApiError` with an `ApiErrorCode`; a push that needs
@@ -27,6 +27,7 @@ pub mod error;
 pub mod events;
 pub mod limits;
 pub mod merge;
+pub mod metrics;
 pub mod openapi;
 pub mod passwords;
 pub mod pull;

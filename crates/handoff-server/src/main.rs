@@ -44,11 +44,23 @@ struct Cli {
     /// clients then send smaller batches). Blob uploads have their own limit.
     #[arg(long, env = "HANDOFF_SERVER_MAX_REQUEST_BYTES", default_value_t = 16 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(4096..=1 << 30))]
     max_request_bytes: u64,
+    /// Log lines as text for people, or as JSON objects (one per line) for a log pipeline.
+    #[arg(long, env = "HANDOFF_SERVER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
     /// Gibibytes of blobs each account may upload in all (0 turns the quota off).
     #[arg(long, env = "HANDOFF_SERVER_UPLOAD_QUOTA_GIB", default_value_t = 50, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
     upload_quota_gib: u64,
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+/// How log lines are written (to stderr; the level comes from RUST_LOG, default info).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, with the request span's fields (method, path, status).
+    Json,
 }
 
 /// Where the data lives.
@@ -148,11 +160,14 @@ async fn shutdown_signal() {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().with_current_span(true).with_span_list(false).init(),
+    }
     match cli.command {
         Some(Command::Invite { workspace, role, email }) => {
             let state = open(&cli.storage, |_| {}).await?;

@@ -511,6 +511,21 @@ fn operations() -> Vec<Op> {
             valid_refusals: vec![],
         },
         Op {
+            method: "get",
+            path: "/metrics",
+            summary: "This process's metrics in the Prometheus text format (no auth, no protocol header: keep it off the public address)",
+            versioned: false,
+            auth: false,
+            params: vec![],
+            body: Body::None,
+            answers: vec![(
+                200,
+                json!({"description": "Prometheus text format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}),
+            )],
+            refusals: vec![],
+            valid_refusals: vec![],
+        },
+        Op {
             method: "post",
             path: "/v1/auth/join",
             summary: "Join a workspace with an invite code, creating the account if needed",

@@ -13,6 +13,7 @@ use crate::config::Config;
 use crate::error::{Result, ServerError};
 use crate::events::{Events, ScopeChange};
 use crate::limits::{AuthThrottle, RateLimiter};
+use crate::metrics::Metrics;
 use crate::passwords::PasswordPool;
 use crate::storage::postgres::PgStore;
 use crate::storage::sqlite::SqliteStore;
@@ -46,6 +47,8 @@ pub struct AppState {
     pub request_slots: Arc<tokio::sync::Semaphore>,
     /// The threads that hash and check passwords.
     pub passwords: Arc<PasswordPool>,
+    /// What `/metrics` reports.
+    pub metrics: Arc<Metrics>,
     /// Names this process in change notices to other processes.
     origin: u64,
     shutdown_tx: Arc<watch::Sender<bool>>,
@@ -91,6 +94,7 @@ impl AppState {
             auth_throttle: Arc::new(AuthThrottle::new(config.auth_rate_limit)),
             request_slots: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_requests)),
             passwords: Arc::new(PasswordPool::new(config.password_threads, config.password_queue)?),
+            metrics: Arc::new(Metrics::new()),
             config: Arc::new(config),
             clock,
             hlc: Arc::new(Mutex::new(HlcClock::default())),

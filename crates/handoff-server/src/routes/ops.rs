@@ -1,6 +1,7 @@
 //! Operations routes, outside `/v1` and without auth (like `/healthz`): `/readyz` says whether
 //! this process can serve (its database and blob store answer), so a load balancer sends
-//! requests only to processes that can.
+//! requests only to processes that can; `/metrics` is for Prometheus (a deployment keeps it
+//! off the public address, README.md).
 
 use std::time::Duration;
 
@@ -47,4 +48,10 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     let mut resp = (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
     resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(NOT_READY_RETRY_SECS));
     resp
+}
+
+/// `GET /metrics`: this process's metrics in the Prometheus text format.
+pub async fn metrics(State(state): State<AppState>) -> crate::error::Result<Response> {
+    let text = state.metrics.render(state.events.open_streams(), state.db.pool_status())?;
+    Ok(([(header::CONTENT_TYPE, prometheus_client::encoding::prometheus_text::CONTENT_TYPE)], text).into_response())
 }

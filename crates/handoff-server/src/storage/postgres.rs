@@ -66,6 +66,13 @@ impl PgStore {
         Ok(store)
     }
 
+    /// Connections in a transaction, idle, and the most this process opens.
+    pub fn pool_status(&self) -> crate::metrics::PoolStatus {
+        let idle = self.inner.idle.lock().map(|v| v.len()).unwrap_or(0);
+        let in_use = MAX_CONNECTIONS.saturating_sub(self.inner.permits.available_permits());
+        crate::metrics::PoolStatus { in_use, idle, max: MAX_CONNECTIONS }
+    }
+
     fn take_idle(&self) -> Option<Conn> {
         let mut idle = self.inner.idle.lock().ok()?;
         while let Some(c) = idle.pop() {

@@ -8,6 +8,7 @@
 //! - `reviews`: the reviewing rules (whole reviews, who resolves, claims, acceptance).
 //! - `blobs`: the blob store on SQLite + folder, PostgreSQL + folder and PostgreSQL + S3;
 //!   an object store that is down, refuses credentials or lacks the bucket.
+//! - `ops`: `/metrics`, `/readyz`, JSON logs, and start-up refusals of the binary.
 //! - `e2e`: the server on 127.0.0.1:0 over real HTTP, and the real binary killed mid-push.
 
 #[path = "../support/mod.rs"]
@@ -17,6 +18,7 @@ mod abuse;
 mod authz;
 mod blobs;
 mod e2e;
+mod ops;
 mod reviews;
 mod routes;
 mod suite;
