@@ -1,7 +1,8 @@
 //! The handoff-server integration tests: one binary, one module per area.
 //!
 //! - `suite`: behaviour cases (push, pull, conflicts, accounts), each run on SQLite and, all
-//!   together, on PostgreSQL (a throwaway cluster, or `HANDOFF_TEST_POSTGRES_URL`).
+//!   together, on PostgreSQL (a throwaway cluster, or `HANDOFF_TEST_POSTGRES_URL`) and on
+//!   PostgreSQL with the blobs in an S3 bucket (`s3s-fs`, support/s3.rs).
 //! - `routes`: the router's surface (protocol gate, fallbacks, OpenAPI, bad input).
 //! - `authz`: the authorization matrix.
 //! - `abuse`: throttled sign-in, upload quotas, bounded pulls, timeouts and event stream caps.

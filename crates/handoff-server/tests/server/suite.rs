@@ -1,5 +1,6 @@
 //! Behaviour cases run on both storage backends: every case runs on SQLite as its own test, and
-//! all of them run on PostgreSQL in `postgres_runs_every_case`, each on a fresh database.
+//! all of them run on PostgreSQL in `postgres_runs_every_case`, each on a fresh database, and
+//! again with the blobs in an S3 bucket in `postgres_with_s3_runs_every_case`.
 
 use std::collections::BTreeMap;
 
