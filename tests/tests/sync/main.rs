@@ -11,6 +11,7 @@ mod files;
 mod http_e2e;
 mod members;
 mod net_errors;
+mod objectstore;
 mod process;
 mod procs;
 mod restore;

@@ -20,38 +20,6 @@ use crate::support::pg::PgServer;
 use crate::support::s3::S3Server;
 use crate::support::*;
 
-macro_rules! on_every_store {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite_and_folder {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(crate::support::TestApp::sqlite()).await
-                }
-            )*
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn postgres_and_folder_run_every_case() {
-            let pg = PgServer::start();
-            $(
-                let url = pg.fresh_database(concat!("fs_blobs_", stringify!($name))).await;
-                $name(TestApp::postgres(&url).await).await;
-            )*
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn postgres_and_s3_run_every_case() {
-            let (pg, s3) = (PgServer::start(), S3Server::start());
-            s3.create_bucket("blobs");
-            $(
-                let url = pg.fresh_database(concat!("s3_blobs_", stringify!($name))).await;
-                $name(TestApp::postgres_with_blobs(&url, s3.location("blobs", stringify!($name))).await).await;
-            )*
-        }
-    };
-}
-
 on_every_store!(
     a_blob_is_read_back_whole_and_from_any_offset,
     a_blob_larger_than_a_part_streams_in_and_out_whole,

@@ -10,43 +10,9 @@ use handoff_core::*;
 use serde_json::{Value, json};
 
 use crate::support::pg::PgServer;
-use crate::support::s3::S3Server;
 use crate::support::*;
 
-macro_rules! cases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(crate::support::TestApp::sqlite()).await
-                }
-            )*
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn postgres_runs_every_case() {
-            let pg = PgServer::start();
-            $(
-                let url = pg.fresh_database(concat!("case_", stringify!($name))).await;
-                $name(TestApp::postgres(&url).await).await;
-            )*
-        }
-
-        /// PostgreSQL with the blobs in an object store: each case in its own key prefix.
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn postgres_with_s3_runs_every_case() {
-            let (pg, s3) = (PgServer::start(), S3Server::start());
-            s3.create_bucket("cases");
-            $(
-                let url = pg.fresh_database(concat!("s3_case_", stringify!($name))).await;
-                $name(TestApp::postgres_with_blobs(&url, s3.location("cases", stringify!($name))).await).await;
-            )*
-        }
-    };
-}
-
-cases!(
+on_every_store!(
     sync_round_trip,
     replayed_pushes_return_the_stored_outcomes,
     a_gap_is_refused_naming_the_expected_id,

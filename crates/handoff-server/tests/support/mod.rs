@@ -23,6 +23,45 @@ use handoff_server::storage::sqlite::SqliteStore;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+/// Test cases on every storage combination that exists: each `async fn case(app: TestApp)` runs
+/// on SQLite with a blob folder as a test of its own (in `mod sqlite`), and all of them run in
+/// `postgres_runs_every_case` (PostgreSQL with a blob folder) and in
+/// `postgres_with_s3_runs_every_case` (PostgreSQL with the blobs in an `s3s-fs` bucket), each
+/// case on a fresh database and, on S3, under a key prefix of its own.
+macro_rules! on_every_store {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::support::TestApp::sqlite()).await
+                }
+            )*
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn postgres_runs_every_case() {
+            let pg = $crate::support::pg::PgServer::start();
+            $(
+                let url = pg.fresh_database(concat!("pg_", stringify!($name))).await;
+                $name($crate::support::TestApp::postgres(&url).await).await;
+            )*
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn postgres_with_s3_runs_every_case() {
+            let (pg, s3) = ($crate::support::pg::PgServer::start(), $crate::support::s3::S3Server::start());
+            s3.create_bucket("cases");
+            $(
+                let url = pg.fresh_database(concat!("s3_", stringify!($name))).await;
+                let at = s3.location("cases", stringify!($name));
+                $name($crate::support::TestApp::postgres_with_blobs(&url, at).await).await;
+            )*
+        }
+    };
+}
+pub(crate) use on_every_store;
+
 /// The manual clock's start: 2026-01-01.
 pub const T0: i64 = 1_767_225_600_000;
 
