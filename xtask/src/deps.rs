@@ -43,7 +43,8 @@ impl Package {
     }
 }
 
-/// What the Rust workspace's tests need: PostgreSQL for the server's storage suite, a
+/// What the Rust workspace's tests need: PostgreSQL for the server's storage suite, HAProxy in
+/// front of several server processes, a
 /// Secret Service (gnome-keyring in a private D-Bus session) for credentials, git and patch
 /// for the diff tests, strace for the durability tests, WebKitGTK to build the desktop app, Xvfb, WebKitWebDriver and
 /// ImageMagick to drive it and take screenshots.
@@ -69,6 +70,8 @@ pub const TEST_PACKAGES: &[Package] = &[
     // Machines with wrong clocks: the CLI run under libfaketime (tests/sync/clocks.rs).
     Package { name: "faketime", probe: Probe::Program("faketime") },
     Package { name: "postgresql", probe: Probe::DirPrefix("/usr/lib/postgresql", "1") },
+    // Several server processes behind a real load balancer (tests/sync/cluster.rs).
+    Package { name: "haproxy", probe: Probe::DirPrefix("/usr/sbin", "haproxy") },
     Package { name: "dbus-x11", probe: Probe::Program("dbus-launch") },
     Package { name: "gnome-keyring", probe: Probe::Program("gnome-keyring-daemon") },
     Package { name: "libsecret-1-dev", probe: Probe::PkgConfig("libsecret-1") },
@@ -158,7 +161,15 @@ pub fn ensure_s3s_fs() -> Result<std::path::PathBuf, String> {
     let version = Command::new(&bin).arg("--version").output();
     let current = version.is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains(S3S_FS_VERSION));
     if !current {
-        sh::run(Command::new("cargo").args(["install", "s3s-fs", "--version", S3S_FS_VERSION, "--features", "binary", "--locked"]))?;
+        sh::run(Command::new("cargo").args([
+            "install",
+            "s3s-fs",
+            "--version",
+            S3S_FS_VERSION,
+            "--features",
+            "binary",
+            "--locked",
+        ]))?;
     }
     Ok(bin)
 }

@@ -6,21 +6,23 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+use super::files::stored_blobs;
 use super::procs::{Cli, binaries, free_port};
 
 #[path = "../../../crates/handoff-server/tests/support/pg.rs"]
-mod pg;
+pub(super) mod pg;
 #[path = "../../../crates/handoff-server/tests/support/s3.rs"]
-mod s3;
+pub(super) mod s3;
 
-/// The server binary with its database and bucket settings.
-fn server(bin: &Path, database: &str, store: &s3::S3Server) -> Command {
+/// The server binary with its database and blobs in the store's bucket `team`.
+pub(super) fn server(bin: &Path, database: &str, store: &s3::S3Server) -> Command {
     let mut c = Command::new(bin);
     c.args(["--database-url", database, "--blobs", "s3://team/blobs"]).envs(store.env()).env("RUST_LOG", "warn");
     c
 }
 
-fn invite(bin: &Path, database: &str, store: &s3::S3Server, email: &str, role: &str) -> String {
+/// A one-time invite code for `email` as `role` in the workspace `Buckets`.
+pub(super) fn invite(bin: &Path, database: &str, store: &s3::S3Server, email: &str, role: &str) -> String {
     let out = server(bin, database, store)
         .args(["invite", "--workspace", "Buckets", "--role", role, "--email", email])
         .output()
@@ -29,7 +31,8 @@ fn invite(bin: &Path, database: &str, store: &s3::S3Server, email: &str, role: &
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
-struct Running(Child);
+/// A process killed (SIGKILL) when dropped.
+pub(super) struct Running(pub(super) Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -38,22 +41,7 @@ impl Drop for Running {
     }
 }
 
-/// Every blob a data dir holds, by hash.
-fn stored_blobs(data: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    for shard in std::fs::read_dir(data.join("blobs")).into_iter().flatten().flatten() {
-        let name = shard.file_name().to_string_lossy().into_owned();
-        if name != "tmp" && shard.path().is_dir() {
-            for f in std::fs::read_dir(shard.path()).into_iter().flatten().flatten() {
-                out.push(format!("{name}{}", f.file_name().to_string_lossy()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
-fn sha(bytes: &[u8]) -> String {
+pub(super) fn sha(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
 }
