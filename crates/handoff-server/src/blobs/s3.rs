@@ -96,9 +96,8 @@ const CLIENT_DEFAULTS: &[(ClientConfigKey, &str, &str)] =
 impl S3Blobs {
     /// Connects with the standard `AWS_*` variables (credentials, `AWS_ENDPOINT`,
     /// `AWS_REGION`, `AWS_ALLOW_HTTP`…) and proves the store usable by listing the bucket and
-    /// writing its marker: a
-    /// bucket that does not exist, credentials it refuses, or a store that does not answer
-    /// are errors saying so.
+    /// writing its marker: a bucket that does not exist, credentials it refuses, or a store
+    /// that does not answer are errors saying so.
     pub async fn open(location: &S3Location) -> Result<Self> {
         // reqwest is built without a bundled TLS provider: the process's is ring, as elsewhere.
         let _ = rustls::crypto::ring::default_provider().install_default();
