@@ -188,6 +188,27 @@ async fn an_object_store_that_is_down_answers_503_stores_nothing_and_takes_the_r
     assert_eq!(s, StatusCode::OK);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_upload_leaves_no_object_and_no_open_multipart_upload_in_the_bucket() {
+    let (pg, s3) = (PgServer::start(), S3Server::start());
+    s3.create_bucket("blobs");
+    let w = World::on(postgres_with_s3(&pg, &s3, "refused_in_bucket").await).await;
+    let keys_before = s3.keys("blobs");
+    for len in [1000, handoff_server::blobs::s3::PART_BYTES * 2 + 3] {
+        let blob = content(len, 7);
+        let mut wrong = blob.clone();
+        wrong[len / 2] ^= 1;
+        assert_eq!(put(&w.app, &w.owner.token, &sha(&blob), &wrong).await, StatusCode::UNPROCESSABLE_ENTITY, "{len} bytes");
+        assert_eq!(s3.keys("blobs"), keys_before, "{len} bytes: no object under any key");
+        assert_eq!(s3.open_multipart_uploads(), 0, "{len} bytes: the multipart upload was aborted");
+    }
+    let blob = content(handoff_server::blobs::s3::PART_BYTES * 2 + 3, 7);
+    assert_eq!(put(&w.app, &w.owner.token, &sha(&blob), &blob).await, StatusCode::NO_CONTENT);
+    let key = format!("refused_in_bucket/{}/{}", &sha(&blob)[..2], &sha(&blob)[2..]);
+    assert!(s3.keys("blobs").contains(&key), "the right content is stored under {key}");
+    assert_eq!(s3.open_multipart_uploads(), 0);
+}
+
 /// The state a server would start with over `at`, or why it refuses to.
 async fn start_with(url: &str, at: BlobsAt) -> Result<AppState, String> {
     let db = Database::Postgres(PgStore::open(url).await.expect("open postgres"));

@@ -77,6 +77,20 @@ impl S3Server {
         keys
     }
 
+    /// Multipart uploads begun and neither completed nor aborted (s3s-fs keeps each one's
+    /// record at its root).
+    pub fn open_multipart_uploads(&self) -> usize {
+        std::fs::read_dir(self.root.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.starts_with(".upload-") && name.ends_with(".json")
+            })
+            .count()
+    }
+
     /// The folder the store keeps its data in.
     pub fn root(&self) -> &Path {
         self.root.path()
