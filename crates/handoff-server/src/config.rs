@@ -65,6 +65,10 @@ pub struct Config {
     pub password_queue: usize,
     /// Password hashing cost.
     pub password_cost: PasswordCost,
+    /// How long a process told to stop keeps serving while `/readyz` answers 503, before it
+    /// ends its event streams and stops accepting: time for a load balancer to send new
+    /// requests, and the streams' reconnections, to the other processes. Zero for one process.
+    pub shutdown_grace: std::time::Duration,
 }
 
 impl Config {
@@ -90,6 +94,7 @@ impl Config {
             password_threads: 2,
             password_queue: 64,
             password_cost: PasswordCost::Default,
+            shutdown_grace: std::time::Duration::ZERO,
         }
     }
 }

@@ -44,8 +44,9 @@ pub use error::{Result, ServerError};
 pub use routes::router;
 pub use state::AppState;
 
-/// Serves `state` on `listener` until `shutdown` resolves; then stops accepting, ends event
-/// streams, and waits for in-flight requests to finish.
+/// Serves `state` on `listener` until `shutdown` resolves; then answers `/readyz` 503 for the
+/// configured `shutdown_grace`, stops accepting, ends event streams, and waits for in-flight
+/// requests to finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -74,6 +75,14 @@ where
     let app = router(state.clone()).into_make_service_with_connect_info::<limits::Peer>();
     let graceful = async move {
         shutdown.await;
+        // Not ready first, serving on, so a load balancer moves new requests (and the event
+        // streams about to end) to other processes before this one stops accepting.
+        state.begin_draining();
+        let grace = state.config.shutdown_grace;
+        if !grace.is_zero() {
+            tracing::info!(seconds = grace.as_secs_f64(), "stopping: /readyz answers 503 while requests move elsewhere");
+            tokio::time::sleep(grace).await;
+        }
         tracing::info!("shutting down: finishing in-flight requests");
         state.begin_shutdown();
     };

@@ -44,6 +44,11 @@ struct Cli {
     /// clients then send smaller batches). Blob uploads have their own limit.
     #[arg(long, env = "HANDOFF_SERVER_MAX_REQUEST_BYTES", default_value_t = 16 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(4096..=1 << 30))]
     max_request_bytes: u64,
+    /// Seconds a stopping server (SIGTERM) keeps serving while /readyz answers 503, so a load
+    /// balancer sends new requests elsewhere first; set it above the balancer's check
+    /// interval times its fall count when several processes share the work.
+    #[arg(long, env = "HANDOFF_SERVER_SHUTDOWN_GRACE_SECS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=300))]
+    shutdown_grace_secs: u64,
     /// Log lines as text for people, or as JSON objects (one per line) for a log pipeline.
     #[arg(long, env = "HANDOFF_SERVER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
     log_format: LogFormat,
@@ -201,7 +206,7 @@ async fn main() -> anyhow::Result<()> {
         None => {
             let (ttl, rate, burst, quota) = (cli.token_ttl_days, cli.rate_limit, cli.rate_burst, cli.upload_quota_gib);
             let max_json = usize::try_from(cli.max_request_bytes).context("--max-request-bytes is too large for this machine")?;
-            let sign_in_rate = cli.sign_in_rate;
+            let (sign_in_rate, grace) = (cli.sign_in_rate, cli.shutdown_grace_secs);
             if rate < 0.0 || burst < 1.0 && rate > 0.0 {
                 bail!("--rate-limit must be ≥ 0 and --rate-burst ≥ 1");
             }
@@ -217,6 +222,7 @@ async fn main() -> anyhow::Result<()> {
                     limit.per_second = sign_in_rate;
                 }
                 c.max_json_bytes = max_json;
+                c.shutdown_grace = std::time::Duration::from_secs(grace);
                 c.upload_quota_bytes = (quota > 0).then_some(quota * 1024 * 1024 * 1024);
             })
             .await?;

@@ -52,6 +52,8 @@ pub struct AppState {
     /// Names this process in change notices to other processes.
     origin: u64,
     shutdown_tx: Arc<watch::Sender<bool>>,
+    /// Told to stop, and waiting out `shutdown_grace` (`/readyz` answers 503).
+    draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -101,6 +103,7 @@ impl AppState {
             events: Events::new(),
             origin: u64::from_le_bytes(crate::auth::random_bytes::<8>()?),
             shutdown_tx: Arc::new(watch::channel(false).0),
+            draining: Arc::default(),
         })
     }
 
@@ -121,7 +124,7 @@ impl AppState {
         config.blobs = at.into();
         configure(&mut config);
         let state = Self::connect(Database::Postgres(store.clone()), config, Arc::new(SystemClock)).await?;
-        store.spawn_listener(state.origin, state.events.clone());
+        store.spawn_listener(state.origin, state.events.clone()).await?;
         Ok(state)
     }
 
@@ -151,6 +154,16 @@ impl AppState {
     pub fn server_hlc(&self) -> Result<Hlc> {
         let mut clock = self.hlc.lock().map_err(|_| ServerError::Internal("hlc lock poisoned".into()))?;
         Ok(clock.tick(self.now()))
+    }
+
+    /// Marks this process as stopping: `/readyz` answers 503 from now on.
+    pub fn begin_draining(&self) {
+        self.draining.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether this process was told to stop.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Tells long-lived responses (event streams) to end: the server is shutting down.

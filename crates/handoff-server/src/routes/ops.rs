@@ -18,8 +18,12 @@ const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 pub const NOT_READY_RETRY_SECS: u64 = 5;
 
 /// `GET /readyz`: `ready` when a read of the database and a look at the blob store both
-/// succeed; else 503 naming which failed (the details go to the log).
+/// succeed; else 503 naming which failed (the details go to the log), and 503 while the
+/// process is stopping.
 pub async fn readyz(State(state): State<AppState>) -> Response {
+    if state.is_draining() {
+        return not_ready("this process is stopping".into());
+    }
     let db = state.db.clone();
     let database = tokio::time::timeout(
         CHECK_TIMEOUT,
@@ -44,7 +48,12 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     if failed.is_empty() {
         return ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "ready").into_response();
     }
-    let body = ApiError { code: ApiErrorCode::Internal, message: format!("not ready: {} failed", failed.join(" and ")) };
+    not_ready(format!("{} failed", failed.join(" and ")))
+}
+
+/// 503 with `Retry-After`, saying why.
+fn not_ready(why: String) -> Response {
+    let body = ApiError { code: ApiErrorCode::Internal, message: format!("not ready: {why}") };
     let mut resp = (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
     resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(NOT_READY_RETRY_SECS));
     resp

@@ -113,6 +113,26 @@ async fn the_binary_writes_json_log_lines_and_serves_readyz_and_metrics() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_server_answers_readyz_503_through_its_grace_then_stops() {
+    let app = TestApp::sqlite_with(|c| c.shutdown_grace = std::time::Duration::from_secs(3));
+    let server = LoopbackServer::start(&app).await;
+    let base = format!("http://{}", server.addr);
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let c = reqwest::Client::new();
+    let status = |path: &'static str| {
+        let (c, url) = (c.clone(), format!("{base}{path}"));
+        async move { c.get(url).send().await.expect(path).status().as_u16() }
+    };
+    assert_eq!((status("/readyz").await, status("/healthz").await), (200, 200));
+    let LoopbackServer { stop, task, .. } = server;
+    stop.send(()).expect("stop");
+    // Still serving, but no longer ready: a balancer moves requests elsewhere meanwhile.
+    assert_eq!((status("/readyz").await, status("/healthz").await), (503, 200));
+    task.await.expect("join").expect("serve");
+    assert!(c.get(format!("{base}/healthz")).send().await.is_err(), "stopped after the grace");
+}
+
 /// Runs the binary to serve with these arguments and environment; it must exit (refusing to
 /// start): returns its stderr.
 fn refused(args: &[&str], env: &[(&str, String)]) -> String {
