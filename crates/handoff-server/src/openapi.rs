@@ -505,7 +505,12 @@ fn operations() -> Vec<Op> {
                     200,
                     json!({"description": "`ready`", "content": {"text/plain": {"schema": {"type": "string", "enum": ["ready"]}}}}),
                 ),
-                (503, unavailable("Not ready: the database or the blob store failed; the message says which")),
+                (
+                    503,
+                    unavailable(
+                        "Not ready: the database or the blob store failed (the message says which), or the process is stopping",
+                    ),
+                ),
             ],
             refusals: vec![],
             valid_refusals: vec![],
