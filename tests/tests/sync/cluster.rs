@@ -145,11 +145,13 @@ fn v1_requests_served(port: u16) -> f64 {
         .sum()
 }
 
-/// Waits for a comment to reach a watching client by a poke: bounded at 40 s, below the 60 s
-/// of its timer, so only a poke explains it arriving.
-fn wait_for_comment(cli: &Cli, body: &str) {
+/// `author` starts a thread on `spec` and syncs; waits for it to reach `watcher` by a poke:
+/// bounded at 40 s, below the 60 s of the watcher's timer, so only a poke explains it arriving.
+fn poke_through(author: &Cli, spec: &str, watcher: &Cli, body: &str) {
+    author.ok(&["thread", "new", spec, "--text", body]);
+    sync_through(author);
     let deadline = Instant::now() + Duration::from_secs(40);
-    while !has_comment(cli, body) {
+    while !has_comment(watcher, body) {
         assert!(Instant::now() < deadline, "the watching client never heard of {body:?}");
         std::thread::sleep(Duration::from_millis(50));
     }
@@ -258,11 +260,8 @@ fn clients_behind_a_load_balancer_converge_while_server_processes_are_killed_and
 
     // Every process was killed once, so Ben's stream lost its process; a comment made through
     // the balancer reaches him by a poke (his timer is 60 s, the wait 40 s).
-    let poke = "made after every process was restarted";
-    owner.ok(&["thread", "new", &spec, "--text", poke]);
+    poke_through(owner, &spec, ben, "made after every process was restarted");
     threads += 1;
-    sync_through(owner);
-    wait_for_comment(ben, poke);
 
     // Then each process is stopped gracefully (SIGTERM, as systemd stops it) and started
     // again: it ends its event streams and exits, rather than waiting on them, and Ben's
@@ -271,11 +270,8 @@ fn clients_behind_a_load_balancer_converge_while_server_processes_are_killed_and
         assert!(cluster.terminate(i), "process {i} did not exit after SIGTERM with its event streams open");
         cluster.start(i, &store);
     }
-    let again = "made after every process was stopped gracefully";
-    owner.ok(&["thread", "new", &spec, "--text", again]);
+    poke_through(owner, &spec, ben, "made after every process was stopped gracefully");
     threads += 1;
-    sync_through(owner);
-    wait_for_comment(ben, again);
 
     for _ in 0..2 {
         for cli in &clis {
