@@ -43,7 +43,8 @@ impl Package {
     }
 }
 
-/// What the Rust workspace's tests need: PostgreSQL for the server's storage suite, a
+/// What the Rust workspace's tests need: PostgreSQL for the server's storage suite, HAProxy in
+/// front of several server processes, a
 /// Secret Service (gnome-keyring in a private D-Bus session) for credentials, git and patch
 /// for the diff tests, strace for the durability tests, WebKitGTK to build the desktop app, Xvfb, WebKitWebDriver and
 /// ImageMagick to drive it and take screenshots.
@@ -69,6 +70,8 @@ pub const TEST_PACKAGES: &[Package] = &[
     // Machines with wrong clocks: the CLI run under libfaketime (tests/sync/clocks.rs).
     Package { name: "faketime", probe: Probe::Program("faketime") },
     Package { name: "postgresql", probe: Probe::DirPrefix("/usr/lib/postgresql", "1") },
+    // Several server processes behind a real load balancer (tests/sync/cluster.rs).
+    Package { name: "haproxy", probe: Probe::DirPrefix("/usr/sbin", "haproxy") },
     Package { name: "dbus-x11", probe: Probe::Program("dbus-launch") },
     Package { name: "gnome-keyring", probe: Probe::Program("gnome-keyring-daemon") },
     Package { name: "libsecret-1-dev", probe: Probe::PkgConfig("libsecret-1") },
@@ -140,15 +143,44 @@ pub fn ensure_nextest() -> Result<(), String> {
 /// Ensures `tauri-driver` (the WebDriver bridge to the real app) is installed: built from
 /// crates.io once, then found in `~/.cargo/bin`.
 pub fn ensure_tauri_driver() -> Result<std::path::PathBuf, String> {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(std::path::PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cargo")))
-        .ok_or("cannot find CARGO_HOME or HOME")?;
-    let bin = home.join("bin").join("tauri-driver");
+    let bin = cargo_bin_dir()?.join("tauri-driver");
     if !bin.is_file() {
         sh::run(Command::new("cargo").args(["install", "tauri-driver", "--version", "^2", "--locked"]))?;
     }
     Ok(bin)
+}
+
+/// The S3-compatible server the blob store tests start (`s3s-fs`, a crates.io binary): the
+/// version is pinned, so a run tests against the same server every time.
+const S3S_FS_VERSION: &str = "0.14.1";
+
+/// Ensures `s3s-fs` (an S3-compatible server over a folder, with SigV4 authentication) is
+/// installed: built from crates.io once, then found in `~/.cargo/bin`, where the tests look.
+pub fn ensure_s3s_fs() -> Result<std::path::PathBuf, String> {
+    let bin = cargo_bin_dir()?.join("s3s-fs");
+    let version = Command::new(&bin).arg("--version").output();
+    let current = version.is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).contains(S3S_FS_VERSION));
+    if !current {
+        sh::run(Command::new("cargo").args([
+            "install",
+            "s3s-fs",
+            "--version",
+            S3S_FS_VERSION,
+            "--features",
+            "binary",
+            "--locked",
+        ]))?;
+    }
+    Ok(bin)
+}
+
+/// `~/.cargo/bin` (or `$CARGO_HOME/bin`), where `cargo install` puts binaries.
+fn cargo_bin_dir() -> Result<std::path::PathBuf, String> {
+    std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cargo")))
+        .map(|home| home.join("bin"))
+        .ok_or_else(|| "cannot find CARGO_HOME or HOME".into())
 }
 
 /// Ensures node and npm are on PATH (the UI's build and tests need them).

@@ -39,6 +39,8 @@ pub fn test(args: &[String]) -> Result<(), String> {
     let filter = args.join(" ");
     deps::ensure(deps::TEST_PACKAGES)?;
     deps::ensure_nextest()?;
+    // The blob store tests run the server against a real S3-compatible server.
+    deps::ensure_s3s_fs()?;
     let started = std::time::Instant::now();
     // The app binary embeds ui/dist, so the UI is built before the workspace.
     app::build_ui()?;

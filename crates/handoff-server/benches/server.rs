@@ -60,7 +60,7 @@ async fn start(pg_url: Option<&str>) -> Bench {
         c.password_cost = PasswordCost::TestsOnly;
     };
     let state = match pg_url {
-        Some(url) => AppState::open_postgres(url, &dir.path().join("blobs"), configure).await.expect("postgres"),
+        Some(url) => AppState::open_postgres(url, dir.path().join("blobs"), configure).await.expect("postgres"),
         None => AppState::open_sqlite(dir.path(), configure).expect("sqlite"),
     };
     let code = handoff_server::auth::new_invite_code().expect("code");

@@ -1,7 +1,9 @@
-//! Server settings: limits, lifetimes and where blobs live. Defaults suit a real deployment;
-//! tests shorten lifetimes and cheapen password hashing.
+//! Server settings: limits, lifetimes and where blobs live (a folder or an object store).
+//! Defaults suit a real deployment; tests shorten lifetimes and cheapen password hashing.
 
 use std::path::PathBuf;
+
+use crate::blobs::BlobsAt;
 
 /// One day in milliseconds.
 pub const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -27,8 +29,8 @@ pub enum PasswordCost {
 /// Everything configurable about a running server.
 #[derive(Clone, Debug)]
 pub struct Config {
-    /// Where verified blobs are stored (content-addressed).
-    pub blob_dir: PathBuf,
+    /// Where verified blobs are stored (content-addressed): a folder or an object store.
+    pub blobs: BlobsAt,
     /// Lifetime of a bearer token.
     pub token_ttl_ms: i64,
     /// Lifetime of an invite code.
@@ -63,13 +65,17 @@ pub struct Config {
     pub password_queue: usize,
     /// Password hashing cost.
     pub password_cost: PasswordCost,
+    /// How long a process told to stop keeps serving while `/readyz` answers 503, before it
+    /// ends its event streams and stops accepting: time for a load balancer to send new
+    /// requests, and the streams' reconnections, to the other processes. Zero for one process.
+    pub shutdown_grace: std::time::Duration,
 }
 
 impl Config {
-    /// Production defaults with blobs in `blob_dir`.
+    /// Production defaults with blobs in the folder `blob_dir`.
     pub fn new(blob_dir: PathBuf) -> Self {
         Self {
-            blob_dir,
+            blobs: BlobsAt::Dir(blob_dir),
             token_ttl_ms: 90 * DAY_MS,
             invite_ttl_ms: 14 * DAY_MS,
             max_json_bytes: 16 * 1024 * 1024,
@@ -88,6 +94,7 @@ impl Config {
             password_threads: 2,
             password_queue: 64,
             password_cost: PasswordCost::Default,
+            shutdown_grace: std::time::Duration::ZERO,
         }
     }
 }

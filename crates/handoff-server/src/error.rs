@@ -59,10 +59,20 @@ pub enum ServerError {
     /// A background task died.
     #[error("task: {0}")]
     Join(#[from] tokio::task::JoinError),
+    /// The blob store did not answer, or refused, while serving: the request may succeed
+    /// later (answered 503 with `Retry-After`; the details stay in the log).
+    #[error("the blob store is unavailable: {0}")]
+    BlobStoreUnavailable(String),
+    /// The server cannot start as configured (an object store that refuses, a missing bucket).
+    #[error("{0}")]
+    Config(String),
     /// Any other internal failure, described for the log.
     #[error("{0}")]
     Internal(String),
 }
+
+/// Seconds a client is told to wait after the blob store was unavailable.
+pub const BLOB_STORE_RETRY_SECS: u64 = 5;
 
 /// Shorthand for results in this crate.
 pub type Result<T, E = ServerError> = std::result::Result<T, E>;
@@ -180,6 +190,18 @@ impl IntoResponse for ServerError {
                 if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
                     resp.headers_mut().insert(header::RETRY_AFTER, v);
                 }
+                resp
+            }
+            ServerError::BlobStoreUnavailable(detail) => {
+                tracing::warn!(%detail, "blob store unavailable");
+                let body = ApiError {
+                    code: ApiErrorCode::Internal,
+                    message: format!(
+                        "the server's file storage is unavailable; nothing was stored, try again in {BLOB_STORE_RETRY_SECS} s"
+                    ),
+                };
+                let mut resp = (StatusCode::SERVICE_UNAVAILABLE, axum::Json(body)).into_response();
+                resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(BLOB_STORE_RETRY_SECS));
                 resp
             }
             internal => {

@@ -80,6 +80,11 @@ impl Events {
         Ok(StreamSlot { open: self.open.clone(), token_id: token_id.to_owned() })
     }
 
+    /// How many streams are open in this process.
+    pub fn open_streams(&self) -> usize {
+        self.open.lock().unwrap_or_else(std::sync::PoisonError::into_inner).1
+    }
+
     /// Ends the streams of a token that was just revoked.
     pub fn revoke(&self, token_id: &str) {
         let _ = self.revoked.send(token_id.to_owned());

@@ -8,9 +8,9 @@
 //! Module map: [`config`] settings; [`state`] shared state; [`routes`] HTTP handlers;
 //! [`auth`] tokens and passwords; [`accounts`] invites, joins, members; [`push`] applying
 //! mutations (conflict rules documented there); [`pull`] paging changes and visibility;
-//! [`blobs`] the blob store; [`events`] scope change pokes; [`storage`] the storage trait and its
+//! [`blobs`] the blob store (a folder or an S3 bucket, behind one trait); [`events`] scope change pokes; [`storage`] the storage trait and its
 //! SQLite and PostgreSQL implementations; [`limits`] rate limits and sign-in throttling;
-//! [`passwords`] the password threads; [`openapi`] the API document, built from the limits the
+//! [`metrics`] what `/metrics` reports; [`passwords`] the password threads; [`openapi`] the API document, built from the limits the
 //! server enforces; [`error`] the error type.
 //!
 //! Every error answer is `handoff-core`'s `ApiError` with an `ApiErrorCode`; a push that needs
@@ -27,6 +27,7 @@ pub mod error;
 pub mod events;
 pub mod limits;
 pub mod merge;
+pub mod metrics;
 pub mod openapi;
 pub mod passwords;
 pub mod pull;
@@ -43,8 +44,9 @@ pub use error::{Result, ServerError};
 pub use routes::router;
 pub use state::AppState;
 
-/// Serves `state` on `listener` until `shutdown` resolves; then stops accepting, ends event
-/// streams, and waits for in-flight requests to finish.
+/// Serves `state` on `listener` until `shutdown` resolves; then answers `/readyz` 503 for the
+/// configured `shutdown_grace`, stops accepting, ends event streams, and waits for in-flight
+/// requests to finish.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -73,6 +75,14 @@ where
     let app = router(state.clone()).into_make_service_with_connect_info::<limits::Peer>();
     let graceful = async move {
         shutdown.await;
+        // Not ready first, serving on, so a load balancer moves new requests (and the event
+        // streams about to end) to other processes before this one stops accepting.
+        state.begin_draining();
+        let grace = state.config.shutdown_grace;
+        if !grace.is_zero() {
+            tracing::info!(seconds = grace.as_secs_f64(), "stopping: /readyz answers 503 while requests move elsewhere");
+            tokio::time::sleep(grace).await;
+        }
         tracing::info!("shutting down: finishing in-flight requests");
         state.begin_shutdown();
     };

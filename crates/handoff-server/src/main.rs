@@ -8,6 +8,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use handoff_core::validate;
 use handoff_core::{Role, Timestamp};
+use handoff_server::blobs::BlobsAt;
 use handoff_server::config::{Config, DAY_MS, RateLimit};
 use handoff_server::{AppState, accounts, auth};
 
@@ -43,11 +44,28 @@ struct Cli {
     /// clients then send smaller batches). Blob uploads have their own limit.
     #[arg(long, env = "HANDOFF_SERVER_MAX_REQUEST_BYTES", default_value_t = 16 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(4096..=1 << 30))]
     max_request_bytes: u64,
+    /// Seconds a stopping server (SIGTERM) keeps serving while /readyz answers 503, so a load
+    /// balancer sends new requests elsewhere first; set it above the balancer's check
+    /// interval times its fall count when several processes share the work.
+    #[arg(long, env = "HANDOFF_SERVER_SHUTDOWN_GRACE_SECS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=300))]
+    shutdown_grace_secs: u64,
+    /// Log lines as text for people, or as JSON objects (one per line) for a log pipeline.
+    #[arg(long, env = "HANDOFF_SERVER_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
     /// Gibibytes of blobs each account may upload in all (0 turns the quota off).
     #[arg(long, env = "HANDOFF_SERVER_UPLOAD_QUOTA_GIB", default_value_t = 50, value_parser = clap::value_parser!(u64).range(0..=1_000_000))]
     upload_quota_gib: u64,
     #[command(subcommand)]
     command: Option<Command>,
+}
+
+/// How log lines are written (to stderr; the level comes from RUST_LOG, default info).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, with the request span's fields (method, path, status).
+    Json,
 }
 
 /// Where the data lives.
@@ -59,9 +77,14 @@ struct StorageArgs {
     /// Use PostgreSQL instead of SQLite: postgres://user@host/db.
     #[arg(long, env = "HANDOFF_SERVER_DATABASE_URL", global = true)]
     database_url: Option<String>,
-    /// Blob folder for PostgreSQL deployments (default: blobs/ in the data folder).
-    #[arg(long, env = "HANDOFF_SERVER_BLOB_DIR", global = true)]
+    /// Blob folder (default: blobs/ in the data folder).
+    #[arg(long, env = "HANDOFF_SERVER_BLOB_DIR", global = true, conflicts_with = "blobs")]
     blob_dir: Option<PathBuf>,
+    /// Where blobs live: a folder, or s3://BUCKET[/PREFIX] in an S3-compatible object store
+    /// (with --database-url; credentials, endpoint and region from the standard AWS_*
+    /// variables: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT, AWS_REGION…).
+    #[arg(long, env = "HANDOFF_SERVER_BLOBS", global = true, value_parser = BlobsAt::parse)]
+    blobs: Option<BlobsAt>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -91,20 +114,26 @@ fn default_data_dir() -> anyhow::Result<PathBuf> {
 }
 
 async fn open(storage: &StorageArgs, configure: impl FnOnce(&mut Config)) -> anyhow::Result<AppState> {
+    let blobs = storage.blobs.clone().or_else(|| storage.blob_dir.clone().map(BlobsAt::Dir));
     Ok(match &storage.database_url {
         Some(url) => {
-            let blob_dir = match &storage.blob_dir {
-                Some(d) => d.clone(),
-                None => storage.data_dir.clone().map_or_else(default_data_dir, Ok)?.join("blobs"),
+            let at = match blobs {
+                Some(at) => at,
+                None => BlobsAt::Dir(storage.data_dir.clone().map_or_else(default_data_dir, Ok)?.join("blobs")),
             };
-            AppState::open_postgres(url, &blob_dir, configure).await.context("opening the PostgreSQL database")?
+            let what = format!("opening the PostgreSQL database with the blobs at {at}");
+            AppState::open_postgres(url, at, configure).await.context(what)?
         }
         None => {
+            if let Some(at @ BlobsAt::S3(_)) = &blobs {
+                bail!(
+                    "blobs at {at} need --database-url: an object store is for several server processes, which share a PostgreSQL database"
+                );
+            }
             let dir = storage.data_dir.clone().map_or_else(default_data_dir, Ok)?;
-            let blob_dir = storage.blob_dir.clone();
             AppState::open_sqlite(&dir, |c| {
-                if let Some(b) = blob_dir {
-                    c.blob_dir = b;
+                if let Some(at) = blobs {
+                    c.blobs = at;
                 }
                 configure(c)
             })
@@ -136,11 +165,14 @@ async fn shutdown_signal() {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
-        .with_writer(std::io::stderr)
-        .init();
     let cli = Cli::parse();
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        LogFormat::Text => logs.init(),
+        LogFormat::Json => logs.json().with_current_span(true).with_span_list(false).init(),
+    }
     match cli.command {
         Some(Command::Invite { workspace, role, email }) => {
             let state = open(&cli.storage, |_| {}).await?;
@@ -174,7 +206,7 @@ async fn main() -> anyhow::Result<()> {
         None => {
             let (ttl, rate, burst, quota) = (cli.token_ttl_days, cli.rate_limit, cli.rate_burst, cli.upload_quota_gib);
             let max_json = usize::try_from(cli.max_request_bytes).context("--max-request-bytes is too large for this machine")?;
-            let sign_in_rate = cli.sign_in_rate;
+            let (sign_in_rate, grace) = (cli.sign_in_rate, cli.shutdown_grace_secs);
             if rate < 0.0 || burst < 1.0 && rate > 0.0 {
                 bail!("--rate-limit must be ≥ 0 and --rate-burst ≥ 1");
             }
@@ -190,6 +222,7 @@ async fn main() -> anyhow::Result<()> {
                     limit.per_second = sign_in_rate;
                 }
                 c.max_json_bytes = max_json;
+                c.shutdown_grace = std::time::Duration::from_secs(grace);
                 c.upload_quota_bytes = (quota > 0).then_some(quota * 1024 * 1024 * 1024);
             })
             .await?;

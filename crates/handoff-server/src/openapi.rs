@@ -502,6 +502,44 @@ fn operations() -> Vec<Op> {
             valid_refusals: vec![],
         },
         Op {
+            method: "get",
+            path: "/readyz",
+            summary: "Readiness probe: the database and the blob store answer (no auth, no protocol header)",
+            versioned: false,
+            auth: false,
+            params: vec![],
+            body: Body::None,
+            answers: vec![
+                (
+                    200,
+                    json!({"description": "`ready`", "content": {"text/plain": {"schema": {"type": "string", "enum": ["ready"]}}}}),
+                ),
+                (
+                    503,
+                    unavailable(
+                        "Not ready: the database or the blob store failed (the message says which), or the process is stopping",
+                    ),
+                ),
+            ],
+            refusals: vec![],
+            valid_refusals: vec![],
+        },
+        Op {
+            method: "get",
+            path: "/metrics",
+            summary: "This process's metrics in the Prometheus text format (no auth, no protocol header: keep it off the public address)",
+            versioned: false,
+            auth: false,
+            params: vec![],
+            body: Body::None,
+            answers: vec![(
+                200,
+                json!({"description": "Prometheus text format 0.0.4", "content": {"text/plain": {"schema": {"type": "string"}}}}),
+            )],
+            refusals: vec![],
+            valid_refusals: vec![],
+        },
+        Op {
             method: "post",
             path: "/v1/auth/join",
             summary: "Join a workspace with an invite code, creating the account if needed",
@@ -681,7 +719,7 @@ fn operations() -> Vec<Op> {
             auth: true,
             params: vec![sha.clone()],
             body: Body::Bytes,
-            answers: done(),
+            answers: [done(), vec![(503, unavailable("The blob store is unavailable: nothing was stored; retry"))]].concat(),
             refusals: vec![Invalid, MalformedRequest, TooLarge, QuotaExceeded, HashMismatch],
             valid_refusals: vec![HashMismatch, QuotaExceeded],
         },
@@ -726,6 +764,7 @@ fn operations() -> Vec<Op> {
                         "headers": {"Content-Range": {"required": true, "schema": {"type": "string", "pattern": "^bytes \\*/[0-9]+$"}}},
                     }),
                 ),
+                (503, unavailable("The blob store is unavailable; retry")),
             ],
             refusals: vec![Invalid, NotFound],
             valid_refusals: vec![NotFound],
@@ -743,6 +782,19 @@ fn operations() -> Vec<Op> {
             valid_refusals: vec![],
         },
     ]
+}
+
+/// A 503 answer: `internal` with `Retry-After` (a blob store or database that does not answer
+/// now; the same request may succeed later).
+fn unavailable(description: &str) -> Value {
+    let mut answer = json_answer(description, refusal_schema(&[ApiErrorCode::Internal]));
+    answer["headers"] = retry_after();
+    answer
+}
+
+/// The `Retry-After` header of 429 and 503 answers.
+fn retry_after() -> Value {
+    json!({"Retry-After": {"required": true, "description": "seconds to wait", "schema": {"type": "integer", "minimum": 0}}})
 }
 
 /// The error body for refusals with these codes (one HTTP status).
@@ -792,7 +844,7 @@ fn operation_object(op: &Op, config: &Config) -> Value {
     for (status, codes) in &by_status {
         let mut answer = json_answer(&refusal_description(codes), refusal_schema(codes));
         if *status == 429 {
-            answer["headers"] = json!({"Retry-After": {"required": true, "description": "seconds to wait", "schema": {"type": "integer", "minimum": 0}}});
+            answer["headers"] = retry_after();
         }
         if *status == 413 && matches!(op.body, Body::Json(_)) {
             answer["description"] = json!(format!(

@@ -1,18 +1,19 @@
 //! The state every request shares: the database, the blob store, settings, the clocks, the
 //! event hub and the rate limiter.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use handoff_core::{Hlc, HlcClock, Timestamp};
 use tokio::sync::watch;
 
-use crate::blobs::BlobStore;
+use crate::blobs::{BlobStore, BlobsAt};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::error::{Result, ServerError};
 use crate::events::{Events, ScopeChange};
 use crate::limits::{AuthThrottle, RateLimiter};
+use crate::metrics::Metrics;
 use crate::passwords::PasswordPool;
 use crate::storage::postgres::PgStore;
 use crate::storage::sqlite::SqliteStore;
@@ -28,7 +29,7 @@ pub const BLOB_DIR: &str = "blobs";
 pub struct AppState {
     /// The database.
     pub db: Database,
-    /// Verified blobs on the file system.
+    /// Verified blobs, in a folder or an object store.
     pub blobs: BlobStore,
     /// The server's settings (limits, blob root, password cost).
     pub config: Arc<Config>,
@@ -46,9 +47,13 @@ pub struct AppState {
     pub request_slots: Arc<tokio::sync::Semaphore>,
     /// The threads that hash and check passwords.
     pub passwords: Arc<PasswordPool>,
+    /// What `/metrics` reports.
+    pub metrics: Arc<Metrics>,
     /// Names this process in change notices to other processes.
     origin: u64,
     shutdown_tx: Arc<watch::Sender<bool>>,
+    /// Told to stop, and waiting out `shutdown_grace` (`/readyz` answers 503).
+    draining: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl AppState {
@@ -57,10 +62,33 @@ impl AppState {
         Self::with_clock(db, config, Arc::new(SystemClock))
     }
 
-    /// State over an open database with an injected clock (tests).
+    /// State over an open database with an injected clock (tests), blobs in a folder.
     pub fn with_clock(db: Database, config: Config, clock: Arc<dyn Clock>) -> Result<Self> {
-        let blobs = BlobStore::open(&config.blob_dir)?;
-        tracing::info!(backend = db.backend(), blobs = %config.blob_dir.display(), "storage ready");
+        let blobs = match &config.blobs {
+            BlobsAt::Dir(dir) => BlobStore::dir(dir)?,
+            BlobsAt::S3(_) => {
+                return Err(ServerError::Internal("an object store is opened with AppState::connect, which awaits it".into()));
+            }
+        };
+        Self::assemble(db, config, blobs, clock)
+    }
+
+    /// State over an open database with an injected clock, opening the configured blob store
+    /// (an object store must answer and accept the credentials, or this fails saying why).
+    pub async fn connect(db: Database, config: Config, clock: Arc<dyn Clock>) -> Result<Self> {
+        if matches!(config.blobs, BlobsAt::S3(_)) && matches!(db, Database::Sqlite(_)) {
+            return Err(ServerError::Config(
+                "blobs in an object store are for several server processes, which share a PostgreSQL database: \
+                 pass --database-url, or keep the blobs in a folder"
+                    .into(),
+            ));
+        }
+        let blobs = BlobStore::open(&config.blobs).await?;
+        Self::assemble(db, config, blobs, clock)
+    }
+
+    fn assemble(db: Database, config: Config, blobs: BlobStore, clock: Arc<dyn Clock>) -> Result<Self> {
+        tracing::info!(backend = db.backend(), blobs = %config.blobs, "storage ready");
         Ok(Self {
             db,
             blobs,
@@ -68,12 +96,14 @@ impl AppState {
             auth_throttle: Arc::new(AuthThrottle::new(config.auth_rate_limit)),
             request_slots: Arc::new(tokio::sync::Semaphore::new(config.max_concurrent_requests)),
             passwords: Arc::new(PasswordPool::new(config.password_threads, config.password_queue)?),
+            metrics: Arc::new(Metrics::new()),
             config: Arc::new(config),
             clock,
             hlc: Arc::new(Mutex::new(HlcClock::default())),
             events: Events::new(),
             origin: u64::from_le_bytes(crate::auth::random_bytes::<8>()?),
             shutdown_tx: Arc::new(watch::channel(false).0),
+            draining: Arc::default(),
         })
     }
 
@@ -87,13 +117,14 @@ impl AppState {
         Self::new(db, config)
     }
 
-    /// Connects to PostgreSQL with blobs in `blob_dir`.
-    pub async fn open_postgres(url: &str, blob_dir: &Path, configure: impl FnOnce(&mut Config)) -> Result<Self> {
+    /// Connects to PostgreSQL with blobs `at` a folder or an object store.
+    pub async fn open_postgres(url: &str, at: impl Into<BlobsAt>, configure: impl FnOnce(&mut Config)) -> Result<Self> {
         let store = PgStore::open(url).await?;
-        let mut config = Config::new(blob_dir.to_owned());
+        let mut config = Config::new(PathBuf::new());
+        config.blobs = at.into();
         configure(&mut config);
-        let state = Self::new(Database::Postgres(store.clone()), config)?;
-        store.spawn_listener(state.origin, state.events.clone());
+        let state = Self::connect(Database::Postgres(store.clone()), config, Arc::new(SystemClock)).await?;
+        store.spawn_listener(state.origin, state.events.clone()).await?;
         Ok(state)
     }
 
@@ -123,6 +154,16 @@ impl AppState {
     pub fn server_hlc(&self) -> Result<Hlc> {
         let mut clock = self.hlc.lock().map_err(|_| ServerError::Internal("hlc lock poisoned".into()))?;
         Ok(clock.tick(self.now()))
+    }
+
+    /// Marks this process as stopping: `/readyz` answers 503 from now on.
+    pub fn begin_draining(&self) {
+        self.draining.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether this process was told to stop.
+    pub fn is_draining(&self) -> bool {
+        self.draining.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Tells long-lived responses (event streams) to end: the server is shutting down.

@@ -114,7 +114,7 @@ fn stderr_of(out: &std::process::Output) -> String {
 }
 
 /// Every blob file in a data dir's store, by name (its hash).
-fn stored_blobs(data: &Path) -> Vec<String> {
+pub(super) fn stored_blobs(data: &Path) -> Vec<String> {
     let root = data.join("blobs");
     let mut out = Vec::new();
     for shard in std::fs::read_dir(&root).into_iter().flatten().flatten() {

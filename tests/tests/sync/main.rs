@@ -5,6 +5,7 @@
 //! More seeds: `HANDOFF_SIM_SEEDS=10000 cargo test -p handoff-tests --test sync sim -- --nocapture`.
 
 mod clocks;
+mod cluster;
 mod durability;
 mod export;
 mod files;
@@ -12,6 +13,7 @@ mod hours;
 mod http_e2e;
 mod members;
 mod net_errors;
+mod objectstore;
 mod process;
 mod procs;
 mod readiness;

@@ -10,14 +10,14 @@ use super::procs::{Cli, Server, binaries, free_port, wait_until};
 
 /// Comments committed in a client's store, read beside the running CLI (WAL readers do not
 /// block its writer).
-fn comment_rows(cli: &Cli) -> i64 {
+pub(super) fn comment_rows(cli: &Cli) -> i64 {
     rusqlite::Connection::open_with_flags(cli.data.join("store.db"), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
         .and_then(|c| c.query_row("SELECT COUNT(*) FROM comments", [], |r| r.get(0)))
         .unwrap_or(0)
 }
 
 /// What must be equal on both clients: specs with their fields, revisions, threads.
-fn view(cli: &Cli) -> serde_json::Value {
+pub(super) fn view(cli: &Cli) -> serde_json::Value {
     let mut specs = cli.json(&["spec", "list"]);
     let mut out = Vec::new();
     for s in specs.as_array_mut().into_iter().flatten() {

@@ -8,6 +8,7 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use handoff_core::protocol::{ApiErrorCode, BlobsMissingRequest, BlobsMissingResponse};
 use handoff_core::validate;
 
@@ -93,6 +94,7 @@ pub async fn upload(
     };
     let (user, now) = (caller.user(), state.now().as_millis());
     state.db.write(move |db| Box::pin(async move { queries::insert_blob(db, &sha256, size as i64, &user, now).await })).await?;
+    state.metrics.blob_bytes_in().inc_by(size);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -125,6 +127,13 @@ pub async fn download(
     }
     let from = headers.get(header::RANGE).and_then(|v| v.to_str().ok()).and_then(open_ended_range);
     let (len, body) = state.blobs.open_stream(&sha256, from.unwrap_or(0)).await?;
+    // Counted as sent, so a download that breaks off counts what left.
+    let served = state.metrics.blob_bytes_out();
+    let body = Body::from_stream(body.into_data_stream().inspect(move |chunk| {
+        if let Ok(bytes) = chunk {
+            served.inc_by(bytes.len() as u64);
+        }
+    }));
     let octets = (header::CONTENT_TYPE, "application/octet-stream".to_owned());
     let ranges = (header::ACCEPT_RANGES, "bytes".to_owned());
     match from {

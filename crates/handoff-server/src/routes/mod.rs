@@ -5,11 +5,12 @@ mod accounts;
 mod blobs;
 mod events;
 mod json_text;
+mod ops;
 mod sync;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, FromRequest, Request, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -27,6 +28,8 @@ pub const TIMEZONE_CHARS: usize = 64;
 /// Every route: method and path as the router and the OpenAPI document spell them.
 pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/healthz"),
+    ("get", "/readyz"),
+    ("get", "/metrics"),
     ("post", "/v1/auth/join"),
     ("post", "/v1/auth/login"),
     ("post", "/v1/auth/logout"),
@@ -86,6 +89,8 @@ pub fn router(state: AppState) -> Router {
     let v1 = timed.merge(long).layer(DefaultBodyLimit::max(json_limit)).layer(middleware::from_fn(require_protocol));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
         .merge(v1)
         .fallback(|| async { ServerError::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
@@ -98,7 +103,7 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(middleware::from_fn_with_state(state.clone(), concurrency_limit))
-        .layer(middleware::from_fn(trace_request))
+        .layer(middleware::from_fn_with_state(state.clone(), trace_request))
         .with_state(state)
 }
 
@@ -140,13 +145,18 @@ async fn require_protocol(req: Request, next: Next) -> Response {
     next.run(req).await
 }
 
-/// One span per request, with the outcome recorded on it.
-async fn trace_request(req: Request, next: Next) -> Response {
+/// One span per request, with the outcome recorded on it; counted and timed per route.
+async fn trace_request(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let span = tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), user = tracing::field::Empty, status = tracing::field::Empty);
+    // The router's pattern, not the path: hashes and ids would make a series per request.
+    let route = req.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str).to_owned();
+    let method = req.method().clone();
+    let started = std::time::Instant::now();
     async move {
         let resp = next.run(req).await;
         tracing::Span::current().record("status", resp.status().as_u16());
         tracing::debug!("answered");
+        state.metrics.request(method.as_str(), &route, resp.status().as_u16(), started.elapsed());
         resp
     }
     .instrument(span)

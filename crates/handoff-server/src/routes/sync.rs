@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use handoff_core::protocol::{PullRequest, PullResponse, PushRequest, PushResponse};
+use handoff_core::protocol::{Outcome, PullRequest, PullResponse, PushRequest, PushResponse};
 
 use super::ApiJson;
 use crate::auth::Caller;
@@ -32,6 +32,14 @@ pub async fn push(
         .await?;
     // Only after commit: a poke must never announce a version that could still roll back.
     state.publish(out.changes);
+    for r in &out.results {
+        state.metrics.push_outcome(match r.outcome {
+            Outcome::Applied => "applied",
+            Outcome::Merged => "merged",
+            Outcome::Conflict { .. } => "conflict",
+            Outcome::Rejected { .. } => "rejected",
+        });
+    }
     Ok(Json(PushResponse { results: out.results, server_hlc: state.server_hlc()?, history: Some(history) }))
 }
 
@@ -51,5 +59,6 @@ pub async fn pull(
             })
         })
         .await?;
+    state.metrics.pulled(pages.iter().map(|p| p.records.len()).sum());
     Ok(Json(PullResponse { pages, more, server_hlc: state.server_hlc()?, history: Some(history) }))
 }

@@ -184,6 +184,16 @@ impl Storage for Database {
     }
 }
 
+impl Database {
+    /// What the connections are doing now (`/metrics`).
+    pub fn pool_status(&self) -> crate::metrics::PoolStatus {
+        match self {
+            Database::Sqlite(s) => s.pool_status(),
+            Database::Postgres(p) => p.pool_status(),
+        }
+    }
+}
+
 /// `IN ($n, $n+1, …)` for `count` parameters starting at `$first`.
 pub fn placeholders(first: usize, count: usize) -> String {
     let mut s = String::from("(");

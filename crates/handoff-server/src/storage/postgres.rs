@@ -66,6 +66,13 @@ impl PgStore {
         Ok(store)
     }
 
+    /// Connections in a transaction, idle, and the most this process opens.
+    pub fn pool_status(&self) -> crate::metrics::PoolStatus {
+        let idle = self.inner.idle.lock().map(|v| v.len()).unwrap_or(0);
+        let in_use = MAX_CONNECTIONS.saturating_sub(self.inner.permits.available_permits());
+        crate::metrics::PoolStatus { in_use, idle, max: MAX_CONNECTIONS }
+    }
+
     fn take_idle(&self) -> Option<Conn> {
         let mut idle = self.inner.idle.lock().ok()?;
         while let Some(c) = idle.pop() {
@@ -104,21 +111,29 @@ impl PgStore {
     }
 
     /// Listens for other processes' changes and republishes them on `events`, reconnecting
-    /// after failures, for as long as the runtime runs.
-    pub fn spawn_listener(&self, origin: u64, events: Events) {
+    /// after failures, for as long as the runtime runs. Resolves once the first LISTEN is in
+    /// place: a process that served event streams before then could miss a change another
+    /// process committed meanwhile, and its clients would hear of it only at their next timer.
+    pub async fn spawn_listener(&self, origin: u64, events: Events) -> Result<()> {
         let url = self.inner.url.clone();
+        let (listening_tx, listening) = tokio::sync::oneshot::channel();
+        let mut listening_tx = Some(listening_tx);
         tokio::spawn(async move {
             loop {
-                if let Err(e) = listen(&url, origin, &events).await {
+                if let Err(e) = listen(&url, origin, &events, &mut listening_tx).await {
                     tracing::warn!(error = %e, "postgres change listener stopped; reconnecting");
                 }
                 tokio::time::sleep(std::time::Duration::from_secs(1)).await;
             }
         });
+        match tokio::time::timeout(std::time::Duration::from_secs(30), listening).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(ServerError::Internal("could not LISTEN for other server processes' changes within 30 s".into())),
+        }
     }
 }
 
-async fn listen(url: &str, origin: u64, events: &Events) -> Result<()> {
+async fn listen(url: &str, origin: u64, events: &Events, listening: &mut Option<tokio::sync::oneshot::Sender<()>>) -> Result<()> {
     use futures_util::StreamExt;
     use tokio_postgres::AsyncMessage;
     let (client, mut connection) = tokio_postgres::connect(url, NoTls).await?;
@@ -138,6 +153,9 @@ async fn listen(url: &str, origin: u64, events: &Events) -> Result<()> {
                 },
             }
         }
+    }
+    if let Some(tx) = listening.take() {
+        let _ = tx.send(());
     }
     while let Some(msg) = messages.next().await {
         if let AsyncMessage::Notification(n) = msg? {

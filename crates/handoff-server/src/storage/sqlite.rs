@@ -25,6 +25,8 @@ struct Inner {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    /// Transactions running now, or waiting for the writer (for `/metrics`).
+    busy: std::sync::atomic::AtomicUsize,
 }
 
 fn open_connection(path: &Path) -> Result<Connection> {
@@ -48,10 +50,34 @@ impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self> {
         let mut writer = open_connection(path)?;
         migrate::migrate_sqlite(&mut writer)?;
-        Ok(Self { inner: Arc::new(Inner { path: path.to_owned(), writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) }) })
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path: path.to_owned(),
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+                busy: Default::default(),
+            }),
+        })
+    }
+
+    /// Transactions running, idle pooled connections, and the most kept open (the writer and
+    /// the idle readers; more readers open while reads pile up).
+    pub fn pool_status(&self) -> crate::metrics::PoolStatus {
+        let idle_readers = self.inner.readers.lock().map(|r| r.len()).unwrap_or(0);
+        let in_use = self.inner.busy.load(std::sync::atomic::Ordering::Relaxed);
+        let writer_idle = usize::from(self.inner.writer.try_lock().is_ok());
+        crate::metrics::PoolStatus { in_use, idle: idle_readers + writer_idle, max: 1 + MAX_IDLE_READERS }
     }
 
     fn run_blocking<T>(&self, mode: Mode, job: impl Job<T>) -> Result<T> {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.inner.busy.fetch_add(1, Relaxed);
+        let out = self.run_counted(mode, job);
+        self.inner.busy.fetch_sub(1, Relaxed);
+        out
+    }
+
+    fn run_counted<T>(&self, mode: Mode, job: impl Job<T>) -> Result<T> {
         match mode {
             Mode::Write => {
                 let mut conn =

@@ -491,9 +491,10 @@ async fn every_endpoint_by_every_role_in_own_and_other_workspaces() {
         let (st, _) = w.app.call(Method::DELETE, &format!("/v1/auth/tokens/{}", w.other_owner.token_id), t, None).await;
         assert_eq!(st, StatusCode::NOT_FOUND, "{role:?} cannot revoke someone else's token");
     }
-    // Without a token, everything but join, login, healthz and the OpenAPI document is refused.
+    // Without a token, everything but join, login, the probes, the metrics and the OpenAPI
+    // document is refused.
     for (method, path) in handoff_server::routes::ROUTES {
-        let open = matches!(*path, "/healthz" | "/v1/auth/join" | "/v1/auth/login" | "/v1/openapi.json");
+        let open = matches!(*path, "/healthz" | "/readyz" | "/metrics" | "/v1/auth/join" | "/v1/auth/login" | "/v1/openapi.json");
         let path = path
             .replace("{id}", &w.ws.to_string())
             .replace("{user_id}", &w.owner.user_id.to_string())

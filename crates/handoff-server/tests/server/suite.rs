@@ -1,5 +1,6 @@
 //! Behaviour cases run on both storage backends: every case runs on SQLite as its own test, and
-//! all of them run on PostgreSQL in `postgres_runs_every_case`, each on a fresh database.
+//! all of them run on PostgreSQL in `postgres_runs_every_case`, each on a fresh database, and
+//! again with the blobs in an S3 bucket in `postgres_with_s3_runs_every_case`.
 
 use std::collections::BTreeMap;
 
@@ -11,29 +12,7 @@ use serde_json::{Value, json};
 use crate::support::pg::PgServer;
 use crate::support::*;
 
-macro_rules! cases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $name() {
-                    super::$name(crate::support::TestApp::sqlite()).await
-                }
-            )*
-        }
-
-        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-        async fn postgres_runs_every_case() {
-            let pg = PgServer::start();
-            $(
-                let url = pg.fresh_database(concat!("case_", stringify!($name))).await;
-                $name(TestApp::postgres(&url).await).await;
-            )*
-        }
-    };
-}
-
-cases!(
+on_every_store!(
     sync_round_trip,
     replayed_pushes_return_the_stored_outcomes,
     a_gap_is_refused_naming_the_expected_id,

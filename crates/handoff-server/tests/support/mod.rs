@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod pg;
+pub mod s3;
 
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use axum::http::{Method, Request, StatusCode};
 use handoff_core::protocol::*;
 use handoff_core::*;
 use handoff_server::AppState;
+use handoff_server::blobs::BlobsAt;
 use handoff_server::clock::ManualClock;
 use handoff_server::config::{Config, PasswordCost};
 use handoff_server::storage::Database;
@@ -20,6 +22,45 @@ use handoff_server::storage::postgres::PgStore;
 use handoff_server::storage::sqlite::SqliteStore;
 use serde_json::{Value, json};
 use tower::ServiceExt;
+
+/// Test cases on every storage combination that exists: each `async fn case(app: TestApp)` runs
+/// on SQLite with a blob folder as a test of its own (in `mod sqlite`), and all of them run in
+/// `postgres_runs_every_case` (PostgreSQL with a blob folder) and in
+/// `postgres_with_s3_runs_every_case` (PostgreSQL with the blobs in an `s3s-fs` bucket), each
+/// case on a fresh database and, on S3, under a key prefix of its own.
+macro_rules! on_every_store {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::support::TestApp::sqlite()).await
+                }
+            )*
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn postgres_runs_every_case() {
+            let pg = $crate::support::pg::PgServer::start();
+            $(
+                let url = pg.fresh_database(concat!("pg_", stringify!($name))).await;
+                $name($crate::support::TestApp::postgres(&url).await).await;
+            )*
+        }
+
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn postgres_with_s3_runs_every_case() {
+            let (pg, s3) = ($crate::support::pg::PgServer::start(), $crate::support::s3::S3Server::start());
+            s3.create_bucket("cases");
+            $(
+                let url = pg.fresh_database(concat!("s3_", stringify!($name))).await;
+                let at = s3.location("cases", stringify!($name));
+                $name($crate::support::TestApp::postgres_with_blobs(&url, at).await).await;
+            )*
+        }
+    };
+}
+pub(crate) use on_every_store;
 
 /// The manual clock's start: 2026-01-01.
 pub const T0: i64 = 1_767_225_600_000;
@@ -59,12 +100,17 @@ impl TestApp {
         Self::over(db, dir, |_| {})
     }
 
+    /// Over a PostgreSQL database with blobs `at` an object store (or a folder).
+    pub async fn postgres_with_blobs(url: &str, at: BlobsAt) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let db = Database::Postgres(PgStore::open(url).await.expect("open postgres"));
+        let (clock, config) = prepared(dir.path(), |c| c.blobs = at);
+        let state = AppState::connect(db, config, clock.clone()).await.expect("state");
+        Self { state, clock, dir }
+    }
+
     fn over(db: Database, dir: tempfile::TempDir, configure: impl FnOnce(&mut Config)) -> Self {
-        let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "error".into());
-        let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter(filter).try_init();
-        let clock = Arc::new(ManualClock::at(T0));
-        let mut config = test_config(dir.path());
-        configure(&mut config);
+        let (clock, config) = prepared(dir.path(), configure);
         let state = AppState::with_clock(db, config, clock.clone()).expect("state");
         Self { state, clock, dir }
     }
@@ -174,6 +220,15 @@ impl TestApp {
         }
         panic!("pull never finished");
     }
+}
+
+/// Logging for tests, a clock at [`T0`] and the test settings, adjusted by `configure`.
+fn prepared(dir: &std::path::Path, configure: impl FnOnce(&mut Config)) -> (Arc<ManualClock>, Config) {
+    let filter = std::env::var("RUST_LOG").unwrap_or_else(|_| "error".into());
+    let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter(filter).try_init();
+    let mut config = test_config(dir);
+    configure(&mut config);
+    (Arc::new(ManualClock::at(T0)), config)
 }
 
 /// One request through a router over `state` (usable from spawned tasks).
