@@ -1089,7 +1089,7 @@ mod tests {
     mod facade {
         use super::super::*;
         use crate::NewSpec;
-        use handoff_core::{SpecStatus, Verdict};
+        use handoff_core::Verdict;
         use std::path::Path;
 
         fn spec_with_revisions(c: &Client, folders: &[&Path]) -> SpecId {

@@ -202,7 +202,7 @@ fn clients_behind_a_load_balancer_converge_while_server_processes_are_killed_and
     let [owner, contractor, ben, dee] = [&clis[0], &clis[1], &clis[2], &clis[3]];
     let spec = owner.ok(&["spec", "new", "--title", "Balanced", "--criterion", "Survives a lost process"]).trim().to_owned();
     owner.ok(&["spec", "assign", &spec, "cole@lb.io"]);
-    owner.ok(&["spec", "status", &spec, "ready"]);
+    owner.ok(&["spec", "status", &spec, "ready", "--override", "handed off for the test"]);
     for cli in [owner, contractor, dee] {
         sync_through(cli);
     }

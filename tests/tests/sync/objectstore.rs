@@ -73,7 +73,7 @@ fn a_delivery_while_the_object_store_is_down_is_retried_whole_once_it_is_back() 
     contractor.ok(&["join", "--server", &url, "--invite", &contractor_code, "--email", "cole@bucket.io", "--name", "Cole"]);
     let spec = owner.ok(&["spec", "new", "--title", "Buckets", "--criterion", "Stores files"]).trim().to_owned();
     owner.ok(&["spec", "assign", &spec, "cole@bucket.io"]);
-    owner.ok(&["spec", "status", &spec, "ready"]);
+    owner.ok(&["spec", "status", &spec, "ready", "--override", "handed off for the test"]);
     owner.sync();
     contractor.sync();
 
