@@ -294,9 +294,10 @@ impl Printer {
                 let body = if c.redacted { "(deleted)" } else { c.body.as_str() };
                 writeln!(
                     o,
-                    "  {} · {}{}\n    {}",
+                    "  {} · {}{}{}\n    {}",
                     c.author,
                     shown(c.shown_at, c.created_at, c.author_clock_off),
+                    c.sender_time.as_ref().map(|t| format!(" ({t})")).unwrap_or_default(),
                     if c.edited_at.is_some() { " (edited)" } else { "" },
                     body.replace('\n', "\n    ")
                 )?;
@@ -489,12 +490,13 @@ fn write_revision(o: &mut dyn Write, r: &RevisionSummary) -> std::io::Result<()>
     let provisional = if r.number_confirmed { "" } else { " (provisional number, not yet sent)" };
     writeln!(
         o,
-        "  r{}  {} · {} files, {} bytes · {}{}",
+        "  r{}  {} · {} files, {} bytes · {}{}{}",
         r.number,
         r.created_by,
         r.files,
         r.bytes,
         shown(r.shown_at, r.created_at, r.author_clock_off),
+        r.sender_time.as_ref().map(|t| format!(" ({t})")).unwrap_or_default(),
         provisional
     )?;
     if !r.summary.trim().is_empty() {

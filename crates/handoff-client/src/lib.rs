@@ -586,6 +586,11 @@ impl Client {
         }
         readiness::mark_questions(&tx, spec.workspace_id, &mut threads)?;
         let spec_readiness = readiness::readiness_of(&spec, &threads);
+        // Every handoff's time also in its sender's zone, when it reads differently.
+        let clocks = profile::SenderClocks::of(&tx, &spec.workspace_id.to_string())?;
+        for c in threads.iter_mut().flat_map(|t| t.comments.iter_mut()) {
+            c.sender_time = clocks.text(&c.record.author, c.shown_at);
+        }
         let (ledger_revisions, reviews) = read::ledger_inputs(&tx, spec_id)?;
         let override_ = read::acceptance_override(&tx, spec_id)?;
         let ledger = handoff_core::ledger::ledger(&spec.criteria, &ledger_revisions, &reviews, override_.as_ref());
@@ -600,10 +605,24 @@ impl Client {
             },
             role,
             deliverables: read::deliverables(&tx, spec_id)?,
-            revisions: revisions.iter().map(RevisionSummary::from).collect(),
+            revisions: revisions
+                .iter()
+                .map(|r| {
+                    let mut summary = RevisionSummary::from(r);
+                    summary.sender_time = clocks.text(&summary.created_by, summary.shown_at);
+                    summary
+                })
+                .collect(),
             threads,
             reviews: {
-                let mut shown: Vec<crate::views::Shown<Review>> = reviews.into_iter().map(Into::into).collect();
+                let mut shown: Vec<crate::views::Shown<Review>> = reviews
+                    .into_iter()
+                    .map(|r| {
+                        let mut s = crate::views::Shown::from(r);
+                        s.sender_time = clocks.text(&s.record.reviewer, s.shown_at);
+                        s
+                    })
+                    .collect();
                 shown.sort_by_key(|r| std::cmp::Reverse(r.shown_at));
                 shown
             },

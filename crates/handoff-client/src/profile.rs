@@ -122,6 +122,40 @@ pub(crate) fn pending_profile(conn: &rusqlite::Connection) -> Result<Option<SetP
         .transpose()
 }
 
+/// How the time of a handoff reads in its sender's zone, for the person looking here.
+pub(crate) struct SenderClocks {
+    viewer: Zone,
+    senders: std::collections::HashMap<String, Zone>,
+}
+
+impl SenderClocks {
+    /// The zones of `workspace`'s members, and the viewer's own (the profile set here, else
+    /// their member row, else UTC).
+    pub(crate) fn of(conn: &rusqlite::Connection, workspace: &str) -> Result<SenderClocks> {
+        let mut stmt = conn.prepare_cached("SELECT email, timezone FROM members WHERE workspace_id = ?1")?;
+        let rows = stmt.query_map([workspace], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut senders = std::collections::HashMap::new();
+        for row in rows {
+            let (email, zone) = row?;
+            if let Ok(zone) = Zone::named(&zone) {
+                senders.insert(email, zone);
+            }
+        }
+        let viewer = match pending_profile(conn)? {
+            Some(p) => Zone::named(&p.timezone).ok(),
+            None => meta_get(conn, "identity")?.and_then(|me| senders.get(&me).cloned()),
+        };
+        Ok(SenderClocks { viewer: viewer.unwrap_or_else(Zone::utc), senders })
+    }
+
+    /// `18:05 Lisbon time · Sat 05:05 for you`, or none when the sender's zone is unknown or
+    /// reads the same as the viewer's.
+    pub(crate) fn text(&self, sender: &str, at: Timestamp) -> Option<String> {
+        let zone = self.senders.get(sender)?;
+        (zone.local(at) != self.viewer.local(at)).then(|| hours::handoff_time_text(at, zone, &self.viewer))
+    }
+}
+
 /// `(workspace, user id)` of each server workspace the signed-in person is a member of.
 pub(crate) fn my_memberships(conn: &rusqlite::Connection) -> Result<Vec<(String, String)>> {
     let mut stmt = conn.prepare(

@@ -154,6 +154,11 @@ pub struct Shown<T> {
     pub shown_at: Timestamp,
     /// `shown_at` is the server's time because the author's clock was far off.
     pub author_clock_off: bool,
+    /// The time in its author's zone too, when theirs reads differently from the viewer's:
+    /// `18:05 Lisbon time · Sat 05:05 for you`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub sender_time: Option<String>,
 }
 
 /// A record made on an author's machine: its author's time and the server's receive time.
@@ -185,7 +190,7 @@ impl Authored for Review {
 impl<T: Authored> From<T> for Shown<T> {
     fn from(record: T) -> Self {
         let (shown_at, author_clock_off) = handoff_core::time::shown_time(record.authored_at(), record.received_at());
-        Self { record, shown_at, author_clock_off }
+        Self { record, shown_at, author_clock_off, sender_time: None }
     }
 }
 
@@ -232,6 +237,10 @@ pub struct RevisionSummary {
     pub shown_at: Timestamp,
     /// `shown_at` is the server's time because the author's clock was far off.
     pub author_clock_off: bool,
+    /// The time in its author's zone too, when theirs reads differently from the viewer's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ts", ts(optional))]
+    pub sender_time: Option<String>,
 }
 
 impl From<&Revision> for RevisionSummary {
@@ -250,6 +259,7 @@ impl From<&Revision> for RevisionSummary {
             created_at: r.created_at,
             shown_at,
             author_clock_off,
+            sender_time: None,
         }
     }
 }

@@ -56,8 +56,24 @@ fn members_set_their_own_hours_in_their_zone_and_the_other_side_sees_them_offlin
     team.server.start();
     cole.sync();
     assert_eq!(cole.json(&["me"])["unsent"], Value::Bool(false));
+    // A handoff: the contractor asks on a spec assigned to them.
+    let spec = rita.ok(&["spec", "new", "--title", "Rounding"]).trim().to_owned();
+    rita.ok(&["spec", "assign", &spec, "cole@wedge.io"]);
+    rita.sync();
+    cole.sync();
+    let question = cole.ok(&["thread", "new", &spec, "--text", "Banker's rounding or half up?"]).trim().to_owned();
+    cole.sync();
     rita.sync();
     team.server.kill();
+
+    // The reviewer sees the question's time in Lisbon and in Melbourne.
+    let thread = rita.json(&["thread", "show", &question]);
+    let sent = thread["comments"][0]["sender_time"].as_str().unwrap_or("").to_owned();
+    let (lisbon, mine) = sent.split_once(" Lisbon time · ").unwrap_or(("", ""));
+    assert!(lisbon.len() == 5 && lisbon.as_bytes()[2] == b':' && mine.ends_with(" for you") && mine.len() == 17, "{sent:?}");
+    assert!(rita.ok(&["thread", "show", &question]).contains(&format!("({sent})")));
+    // Cole's own view of his question needs no second clock.
+    assert!(cole.json(&["thread", "show", &question])["comments"][0].get("sender_time").is_none());
 
     let members = rita.json(&["members"]);
     let list = members.as_array().expect("members");

@@ -24,6 +24,15 @@ const thread: ThreadView = {
 };
 
 describe("Threads", () => {
+  it("shows a handoff's time on its author's clock too, as Rust wrote it", () => {
+    mockIPC(() => null);
+    const [first] = thread.comments;
+    if (!first) throw new Error("the fixture thread has a comment");
+    const fromLisbon = { ...first, sender_time: "18:05 Lisbon time · Sat 05:05 for you" };
+    render(Threads, { specId: SPEC, threads: [{ ...thread, comments: [fromLisbon] }] });
+    expect(screen.getByTestId("sender-time")).toHaveTextContent("(18:05 Lisbon time · Sat 05:05 for you)");
+  });
+
   it("marks a contractor's question as waiting, and an answered one with who answered", () => {
     mockIPC(() => null);
     const waiting = { ...thread, question: { answer: null, open: true } };

@@ -56,4 +56,8 @@ shown_at: Timestamp,
 /**
  * `shown_at` is the server's time because the author's clock was far off.
  */
-author_clock_off: boolean, };
+author_clock_off: boolean, 
+/**
+ * The time in its author's zone too, when theirs reads differently from the viewer's.
+ */
+sender_time?: string, };

@@ -14,4 +14,9 @@ shown_at: Timestamp,
 /**
  * `shown_at` is the server's time because the author's clock was far off.
  */
-author_clock_off: boolean, } & T;
+author_clock_off: boolean, 
+/**
+ * The time in its author's zone too, when theirs reads differently from the viewer's:
+ * `18:05 Lisbon time · Sat 05:05 for you`.
+ */
+sender_time?: string, } & T;
