@@ -129,6 +129,9 @@ scenario("screenshots", async () => {
         cli(dir, ["join", "--server", server.url, "--invite", invite(serverDir, email, role), "--email", email, "--name", name]);
       joinWithCli(ana, "ana@example.com", "Ana", "owner");
       joinWithCli(cole, "cole@example.com", "Cole", "contractor");
+      // Two other time zones, so the member list shows three local clocks.
+      cli(ana, ["me", "--timezone", "Australia/Melbourne", "--hours", "08:30-16:30"]);
+      cli(cole, ["me", "--timezone", "Europe/Lisbon", "--hours", "09:00-17:30", "--days", "mon-fri"]);
       const spec = cli(ana, ["spec", "new", "--title", "Upgrade the HTML standard", "--criterion", "Every section renders"]).trim();
       cli(ana, ["spec", "assign", spec, "cole@example.com"]);
       cli(ana, ["spec", "status", spec, "ready", "--override", "handed off for the test"]);
@@ -168,6 +171,11 @@ scenario("screenshots", async () => {
     await createSpec(b, "Rate limits for the export API");
     await untilBar(b, (s) => s.online === "false" && s.pending >= 1, "offline with pending changes");
     await shot("08-sync-bar-offline-pending");
+    // The new draft's readiness checklist: thin, so most rules fail and say what to write.
+    const draft = await b.$('//ul[@aria-label="Specs"]//button[contains(., "Rate limits for the export API")]');
+    await draft.click();
+    await until(b, async () => (await b.$("[data-testid=readiness]")).isExisting(), "the readiness checklist");
+    await shot("23-readiness-failing");
     await (await b.$("[data-testid=attention-badge]")).click();
     await until(b, async () => (await b.$$("section.attention li")).length > 0, "the attention list");
     await shot("09-attention-list");

@@ -107,18 +107,8 @@ pub(super) async fn set_status(cx: &mut Ctx<'_, '_>, from: &SpecStatus, to: &Spe
 /// `spec.accept_override`: an owner accepts without a settling review; the override is
 /// recorded beside the spec, with the latest revision and the reason.
 pub(super) async fn accept_override(cx: &mut Ctx<'_, '_>, from: &SpecStatus, reason: &str) -> Result<Outcome> {
-    if cx.role != Role::Owner {
-        let e = CoreError::NotAllowed { role: cx.role, action: "accept a spec by override".into(), assigned: false };
-        return Ok(rejected_core(&e));
-    }
-    if cx.spec.status != *from {
-        return Ok(rejected(
-            ApiErrorCode::Invalid,
-            format!("the spec is {} now, not {from}: this acceptance was made on an outdated view", cx.spec.status),
-        ));
-    }
-    if let Err(e) = from.check_transition(SpecStatus::Accepted, cx.role) {
-        return Ok(rejected_core(&e));
+    if let Some(refused) = refuse_override(cx, *from, SpecStatus::Accepted) {
+        return Ok(refused);
     }
     let (revisions, _) = ledger_inputs(cx).await?;
     let record = AcceptanceOverride {
@@ -139,18 +129,8 @@ pub(super) async fn accept_override(cx: &mut Ctx<'_, '_>, from: &SpecStatus, rea
 /// `spec.ready_override`: an owner marks a draft ready although readiness rules fail; the
 /// override is recorded beside the spec with the rules that failed and the reason.
 pub(super) async fn ready_override(cx: &mut Ctx<'_, '_>, from: &SpecStatus, reason: &str) -> Result<Outcome> {
-    if cx.role != Role::Owner {
-        let e = CoreError::NotAllowed { role: cx.role, action: "mark a spec ready by override".into(), assigned: false };
-        return Ok(rejected_core(&e));
-    }
-    if cx.spec.status != *from {
-        return Ok(rejected(
-            ApiErrorCode::Invalid,
-            format!("the spec is {} now, not {from}: this change was made on an outdated view", cx.spec.status),
-        ));
-    }
-    if let Err(e) = from.check_transition(SpecStatus::Ready, cx.role) {
-        return Ok(rejected_core(&e));
+    if let Some(refused) = refuse_override(cx, *from, SpecStatus::Ready) {
+        return Ok(refused);
     }
     let record = ReadyOverride {
         spec_id: cx.spec_id,
@@ -165,6 +145,22 @@ pub(super) async fn ready_override(cx: &mut Ctx<'_, '_>, from: &SpecStatus, reas
     let key = cx.spec_id_s.clone();
     cx.tx.put(cx.db, "ready_override", &key, &cx.spec, &Record::ReadyOverride(record), &Meta::new()).await?;
     Ok(Outcome::Applied)
+}
+
+/// Why an override to `to` is refused: only owners override, from the status the spec is in
+/// now, along an edge the lifecycle has.
+fn refuse_override(cx: &Ctx<'_, '_>, from: SpecStatus, to: SpecStatus) -> Option<Outcome> {
+    if cx.role != Role::Owner {
+        let e = CoreError::NotAllowed { role: cx.role, action: format!("move a spec to {to} by override"), assigned: false };
+        return Some(rejected_core(&e));
+    }
+    if cx.spec.status != from {
+        return Some(rejected(
+            ApiErrorCode::Invalid,
+            format!("the spec is {} now, not {from}: this change was made on an outdated view", cx.spec.status),
+        ));
+    }
+    from.check_transition(to, cx.role).err().map(|e| rejected_core(&e))
 }
 
 /// The spec's readiness as stored now: its own fields, and its threads and comments for the

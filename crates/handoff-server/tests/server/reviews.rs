@@ -201,7 +201,7 @@ async fn acceptance_takes_a_settling_approval_or_an_owners_override() {
 
     let overrule = |from| Mutation::AcceptWithOverride { spec_id: c.spec, from, reason: "Signed off by the client".into() };
     let out = c.w.app.push_ok(&c.w.reviewer.token, rd.id, &[rd.env(overrule(SpecStatus::InReview))]).await;
-    rejected_with(&out[0], ApiErrorCode::Forbidden, "accept a spec by override");
+    rejected_with(&out[0], ApiErrorCode::Forbidden, "move a spec to accepted by override");
 
     let od = &mut c.owner;
     let out = c.w.app.push_ok(&c.w.owner.token, od.id, &[od.env(overrule(SpecStatus::InReview))]).await;
