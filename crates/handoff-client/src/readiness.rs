@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension};
 
-use handoff_core::readiness::{self, Readiness, ReadinessInput, ReplyRef, ThreadOfSpec};
+use handoff_core::readiness::{self, Readiness, ReadinessInput, ReplyRef};
 use handoff_core::*;
 
 use crate::error::Result;
@@ -70,16 +70,8 @@ pub(crate) fn mark_questions(conn: &Connection, workspace_id: WorkspaceId, threa
             .iter()
             .map(|c| ReplyRef { author: &c.record.author, at: c.shown_at, redacted: c.record.redacted })
             .collect();
-        let one = ThreadOfSpec {
-            anchor: &t.thread.anchor,
-            asker: &t.thread.created_by,
-            asker_role: role,
-            resolved: t.thread.resolved,
-            text: "",
-            comments: replies.clone(),
-        };
         let answer = readiness::answer_of(&t.thread.created_by, &replies);
-        let open = !readiness::open_questions(std::slice::from_ref(&one)).is_empty();
+        let open = readiness::question_is_open(answer.as_ref(), t.thread.resolved);
         t.question = Some(QuestionView { answer, open });
     }
     Ok(())

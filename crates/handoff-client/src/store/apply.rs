@@ -147,13 +147,12 @@ pub(crate) fn apply(tx: &Transaction<'_>, m: &Mutation, actor: &Actor, at: Times
                 &AcceptanceOverride { spec_id, revision_id: latest, by: actor.email.clone(), reason: reason.clone(), at },
             )
         }
-        ReadyWithOverride { from, .. } => {
+        ReadyWithOverride { from, reason, .. } => {
             let role = role_in(tx, spec.workspace_id, actor)?;
             check_override(role, spec.status, *from, SpecStatus::Ready)?;
             let failing = crate::readiness::readiness_in(tx, &spec)?.failing();
             apply_to_spec(&mut spec, m, at);
             save_spec(tx, &spec)?;
-            let Mutation::ReadyWithOverride { reason, .. } = m else { unreachable!("matched above") };
             upsert_ready_override(tx, &ReadyOverride { spec_id, by: actor.email.clone(), reason: reason.clone(), failing, at })
         }
         SetFileViewed { revision_id, path, sha256, viewed, .. } => {
