@@ -163,6 +163,10 @@ fn revision_folders(source: &Path, into: &Path) -> Result<(std::path::PathBuf, s
     for entry in entries {
         let path = entry.map_err(|e| io("read", source, e))?.path();
         let Some(name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else { continue };
+        // The top-level source files only: a module's folder of tests is not demo material.
+        if !path.is_file() {
+            continue;
+        }
         let text = std::fs::read_to_string(&path).map_err(|e| io("read", &path, e))?;
         std::fs::write(r1.join(&name), &text).map_err(|e| io("write", &r1, e))?;
         let (name2, text2) = match name.as_str() {
