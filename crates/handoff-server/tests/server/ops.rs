@@ -127,8 +127,18 @@ async fn a_stopping_server_answers_readyz_503_through_its_grace_then_stops() {
     assert_eq!((status("/readyz").await, status("/healthz").await), (200, 200));
     let LoopbackServer { stop, task, .. } = server;
     stop.send(()).expect("stop");
-    // Still serving, but no longer ready: a balancer moves requests elsewhere meanwhile.
-    assert_eq!((status("/readyz").await, status("/healthz").await), (503, 200));
+    // Still serving, but no longer ready: a balancer moves requests elsewhere meanwhile. The
+    // serving task sees the signal a moment after it is sent, so ask until it has (well
+    // within the 3 s grace); a server that never turns unready fails here.
+    let mut ready = status("/readyz").await;
+    for _ in 0..40 {
+        if ready == 503 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        ready = status("/readyz").await;
+    }
+    assert_eq!((ready, status("/healthz").await), (503, 200));
     task.await.expect("join").expect("serve");
     assert!(c.get(format!("{base}/healthz")).send().await.is_err(), "stopped after the grace");
 }
