@@ -207,10 +207,20 @@ pub(crate) fn deliverables(conn: &Connection, spec_id: SpecId) -> Result<Vec<Del
 
 /// The threads of a spec with their comments, oldest first.
 pub(crate) fn threads(conn: &Connection, spec_id: SpecId) -> Result<Vec<ThreadView>> {
-    let mut stmt = conn.prepare_cached(
+    threads_where(conn, spec_id, "")
+}
+
+/// A spec's threads about the spec itself or one of its sections (the only ones that can be
+/// questions), without reading the others' comments: what the spec list's readiness needs.
+pub(crate) fn threads_on_the_spec(conn: &Connection, spec_id: SpecId) -> Result<Vec<ThreadView>> {
+    threads_where(conn, spec_id, "AND json_extract(anchor, '$.kind') IN ('spec', 'spec_section')")
+}
+
+fn threads_where(conn: &Connection, spec_id: SpecId, filter: &'static str) -> Result<Vec<ThreadView>> {
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT id, anchor, resolved, events, created_by, created_at, history, received_at FROM threads WHERE spec_id = ?1
-         ORDER BY created_at, id",
-    )?;
+         {filter} ORDER BY created_at, id"
+    ))?;
     let rows = stmt
         .query_map([spec_id.to_string()], |r| {
             Ok((
