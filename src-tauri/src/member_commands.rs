@@ -3,7 +3,7 @@
 //! ending an engagement and exporting its record.
 
 use handoff_client::export::ExportReport;
-use handoff_client::{Code, EngagementEnd, MembersView, MyProfile, SyncEngine};
+use handoff_client::{Code, EngagementEnd, MembersView, MyProfile, ProfileChange, SyncEngine};
 use handoff_core::protocol::Invite;
 use handoff_core::{Role, SpecId};
 use std::path::PathBuf;
@@ -48,9 +48,7 @@ pub async fn set_my_profile(
     days: String,
 ) -> Result<MyProfile, IpcError> {
     let profile = call(&state, move |c| {
-        let (start_minute, end_minute) = handoff_core::hours::parse_hours(&hours)?;
-        let days = handoff_core::hours::parse_days(&days)?;
-        c.set_my_profile(&timezone, handoff_core::WorkingHours { start_minute, end_minute, days })
+        c.change_my_profile(ProfileChange { timezone: Some(&timezone), hours: Some(&hours), days: Some(&days) })
     })
     .await?;
     changed(&app, None);

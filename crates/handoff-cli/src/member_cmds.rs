@@ -69,15 +69,8 @@ pub fn me(
     if timezone.is_none() && hours.is_none() && days.is_none() {
         return out.profile(&client.my_profile()?);
     }
-    let now = client.my_profile()?;
-    let mut wh = now.working_hours;
-    if let Some(h) = hours {
-        (wh.start_minute, wh.end_minute) = handoff_core::hours::parse_hours(&h)?;
-    }
-    if let Some(d) = days {
-        wh.days = handoff_core::hours::parse_days(&d)?;
-    }
-    let mut profile = client.set_my_profile(timezone.as_deref().unwrap_or(&now.timezone), wh)?;
+    let change = handoff_client::ProfileChange { timezone: timezone.as_deref(), hours: hours.as_deref(), days: days.as_deref() };
+    let mut profile = client.change_my_profile(change)?;
     // Signed in: send it now, so the team's lists show it; offline it waits for the next sync.
     if client.status()?.server.is_some() {
         let engine = engine(client)?;

@@ -43,7 +43,7 @@ pub use credentials::{CredentialError, TokenStore};
 pub use error::{ClientError, ImportProblem, Result};
 pub use export::ExportReport;
 pub use import::{ImportCounts, ImportReport};
-pub use profile::MyProfile;
+pub use profile::{MyProfile, ProfileChange};
 pub use reviewing::{CriterionInput, DraftView, LineTarget, ViewedFiles};
 pub use sync::{JoinParams, Joined, Progress, SyncEngine, SyncError, SyncReport};
 pub use thread_places::{PlacedThread, Placement};

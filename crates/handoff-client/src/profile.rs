@@ -38,6 +38,18 @@ pub struct MyProfile {
 
 const PENDING: &str = "pending_profile";
 
+/// A change to one's profile as a person types it (`Europe/Lisbon`, `09:00-17:30`,
+/// `mon-fri`); a part left out stays as it is.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProfileChange<'a> {
+    /// IANA time zone name.
+    pub timezone: Option<&'a str>,
+    /// Working hours, `HH:MM-HH:MM`.
+    pub hours: Option<&'a str>,
+    /// Working days, `mon-fri`, `sun-thu`, `mon,wed,fri`.
+    pub days: Option<&'a str>,
+}
+
 impl Client {
     /// One's own profile: the unsent one set here, else the synced one of the current
     /// workspace, else UTC, 09:00–17:00, Monday to Friday.
@@ -50,6 +62,20 @@ impl Client {
             None => (synced_profile(&conn, ws.as_deref())?, false),
         };
         Ok(describe(&set, self.clock.now(), unsent))
+    }
+
+    /// Applies `change` to one's profile as it is now, read by handoff-core's rules, then
+    /// [`Client::set_my_profile`].
+    pub fn change_my_profile(&self, change: ProfileChange<'_>) -> Result<MyProfile> {
+        let now = self.my_profile()?;
+        let mut wh = now.working_hours;
+        if let Some(h) = change.hours {
+            (wh.start_minute, wh.end_minute) = hours::parse_hours(h)?;
+        }
+        if let Some(d) = change.days {
+            wh.days = hours::parse_days(d)?;
+        }
+        self.set_my_profile(change.timezone.unwrap_or(&now.timezone), wh)
     }
 
     /// Sets one's own time zone and working hours: checked here by the rules the server
