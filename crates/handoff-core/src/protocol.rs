@@ -307,6 +307,12 @@ pub struct PushResponse {
     /// client that has only pushed so far learns it here, so a later restore is seen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<String>,
+    /// The largest request body the server accepts, in bytes: a client sizes its pushes under
+    /// it, and sets aside a change too big to ever fit without sending it (a body over it is
+    /// refused, and the refusal can be lost when the server closes the connection before the
+    /// client has finished sending).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_request_bytes: Option<u64>,
 }
 
 /// A unit of authorization and of ordering: a workspace (its members) or one spec with
@@ -397,6 +403,9 @@ pub struct PullResponse<R = Record> {
     /// restored from a backup): a client that sees it change fetches every scope again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<String>,
+    /// The largest request body the server accepts, as in [`PushResponse::max_request_bytes`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_request_bytes: Option<u64>,
 }
 
 /// A thread with its derived state and how many resolve/reopen events it has had.

@@ -104,6 +104,10 @@ fn a_day_of_offline_saves_over_the_servers_body_limit_still_syncs_and_what_canno
     let waiting = attention(&ana);
     assert_eq!(waiting.len(), 1, "only the save that cannot be sent waits: {waiting:?}");
     assert_eq!(waiting[0]["outcome"]["code"], "too_large", "named as too large: {waiting:?}");
+    // Set aside by the limit the server announced, not by a refusal that can be lost when the
+    // server closes the connection before the body is sent.
+    let why = waiting[0]["entry"]["last_error"].as_str().unwrap_or_default();
+    assert!(why.contains(&format!("({limit} bytes)")), "names the server's limit: {why}");
     let listed = ana.ok(&["attention"]);
     assert!(listed.contains("Edit the notes of 'Mirror the HTML standard'"), "words for people: {listed}");
     assert!(!listed.contains("spec.edit_section"), "no wire names: {listed}");

@@ -49,11 +49,13 @@ impl SyncEngine {
         loop {
             // Any answer (a pull page or a push) may reveal a server restored from a backup.
             self.probe_restored(&token).await?;
-            let (local_state, batch_envs, client) = {
+            let (local_state, batch_envs, client, room) = {
                 let conn = self.client.conn();
                 let pending = local::pending(&conn)?;
-                let batch =
-                    planner::next_batch(&pending.entries, self.options.push_batch, self.push_bytes.load(Ordering::Relaxed));
+                // What fits in one request under the limit the server announced, if it has.
+                let room = local::request_limit(&conn)?.map(|limit| limit.saturating_sub(PUSH_REQUEST_OVERHEAD));
+                let budget = self.push_bytes.load(Ordering::Relaxed).min(room.unwrap_or(usize::MAX));
+                let batch = planner::next_batch(&pending.entries, self.options.push_batch, budget);
                 let client = pending.entries.first().map(|e| pending.clients[e.client]);
                 let mut envs = local::envelopes(&conn, &batch)?;
                 // A revision whose files are gone cannot be sent: the batch stops before it,
@@ -63,8 +65,23 @@ impl SyncEngine {
                 }
                 let ids = envs.iter().map(|e| e.mutation_id + client.map_or(0, |c| c.1)).collect();
                 let unchecked = local::blob_hashes(&envs).into_iter().filter(|h| !checked.contains(h)).collect();
-                (planner::LocalState { pending: ids, unchecked_blobs: unchecked }, envs, client)
+                (planner::LocalState { pending: ids, unchecked_blobs: unchecked }, envs, client, room)
             };
+            // A change bigger than the server ever accepts is set aside without sending it: a
+            // body over the limit is refused, and that answer can be lost when the server
+            // closes the connection while the client is still sending.
+            if !round.push_blocked
+                && let (Some(first), Some(client), Some(room)) = (batch_envs.first(), client, room)
+                && envelope_bytes(first) > room
+            {
+                let message = format!(
+                    "it is {} bytes, over what the server accepts in one request ({} bytes)",
+                    envelope_bytes(first),
+                    room + PUSH_REQUEST_OVERHEAD
+                );
+                self.withdraw_into(&token, client, first, ApiErrorCode::TooLarge, message, &mut report).await?;
+                continue;
+            }
             if !round.push_blocked
                 && let (Some(first), Some(client)) = (batch_envs.first(), client)
                 && references_any(first, &gone)
@@ -305,6 +322,7 @@ impl SyncEngine {
         let mut conn = self.client.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(ClientError::from)?;
         local::note_history(&tx, resp.history.as_deref())?;
+        local::note_request_limit(&tx, resp.max_request_bytes)?;
         let tally = local::record_push_results(&tx, client, &resp.results, resp.server_hlc, self.client.now())?;
         crate::store::commit(tx)?;
         Ok(tally)
@@ -316,6 +334,7 @@ impl SyncEngine {
         let resp: PullResponse<local::Pulled> = self.call(Method::Post, "/v1/pull", Some(token), json_body(&req)?).await?;
         let mut conn = self.client.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(ClientError::from)?;
+        local::note_request_limit(&tx, resp.max_request_bytes)?;
         if local::note_history(&tx, resp.history.as_deref())? {
             // What this page answered was asked with cursors of the old history: ask again.
             crate::store::commit(tx)?;
@@ -355,6 +374,10 @@ fn references_any(env: &MutationEnvelope, hashes: &BTreeSet<String>) -> bool {
 }
 
 /// An envelope's size on the wire, near enough to budget a batch.
+/// Room kept in a push body for what surrounds the mutations (the client id, the lists, a
+/// comma between mutations).
+const PUSH_REQUEST_OVERHEAD: usize = 8 * 1024;
+
 fn envelope_bytes(env: &MutationEnvelope) -> usize {
     serde_json::to_vec(env).map_or(0, |v| v.len())
 }

@@ -40,7 +40,12 @@ pub async fn push(
             Outcome::Rejected { .. } => "rejected",
         });
     }
-    Ok(Json(PushResponse { results: out.results, server_hlc: state.server_hlc()?, history: Some(history) }))
+    Ok(Json(PushResponse {
+        results: out.results,
+        server_hlc: state.server_hlc()?,
+        history: Some(history),
+        max_request_bytes: Some(state.config.max_json_bytes as u64),
+    }))
 }
 
 /// `POST /v1/pull`: one page of changes in the scopes the caller can see.
@@ -60,5 +65,11 @@ pub async fn pull(
         })
         .await?;
     state.metrics.pulled(pages.iter().map(|p| p.records.len()).sum());
-    Ok(Json(PullResponse { pages, more, server_hlc: state.server_hlc()?, history: Some(history) }))
+    Ok(Json(PullResponse {
+        pages,
+        more,
+        server_hlc: state.server_hlc()?,
+        history: Some(history),
+        max_request_bytes: Some(state.config.max_json_bytes as u64),
+    }))
 }

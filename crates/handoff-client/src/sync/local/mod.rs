@@ -38,6 +38,20 @@ pub(crate) use push::{blob_hashes, envelopes, note_push_failure, pending, record
 pub(crate) use rebase::rebuild_dirty;
 pub(crate) use restore::{note_history, probed, prune_sent, refetch_everything, resend, to_probe};
 
+/// Keeps the request body limit the server last answered with, inside the caller's
+/// transaction (a server that does not say leaves the known one).
+pub(crate) fn note_request_limit(tx: &Connection, limit: Option<u64>) -> Result<()> {
+    match limit {
+        Some(limit) => meta_set(tx, "server_max_request_bytes", &limit.to_string()),
+        None => Ok(()),
+    }
+}
+
+/// The request body limit the server last answered with, if it has said.
+pub(crate) fn request_limit(conn: &Connection) -> Result<Option<usize>> {
+    Ok(meta_get(conn, "server_max_request_bytes")?.and_then(|v| v.parse().ok()))
+}
+
 fn corrupt(e: impl std::fmt::Display) -> ClientError {
     ClientError::Corrupt(e.to_string())
 }

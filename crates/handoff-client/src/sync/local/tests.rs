@@ -42,6 +42,7 @@ fn page(spec: &Spec, version: u64) -> PullResponse<Pulled> {
         more: false,
         server_hlc: Hlc::ZERO,
         history: None,
+        max_request_bytes: None,
     }
 }
 
@@ -108,6 +109,7 @@ fn a_lost_scope_drops_its_rows_and_parks_unsent_work_without_a_gap() {
         more: false,
         server_hlc: Hlc::ZERO,
         history: None,
+        max_request_bytes: None,
     };
     let tally = with_tx(&client, |tx| apply_pull(tx, &lost, now));
     assert_eq!((tally.lost_scopes, tally.orphaned), (1, 1));
