@@ -2,6 +2,7 @@
 //! `handoff_client::Client`; this file only parses arguments and prints.
 
 mod diff_cmd;
+mod inbox_cmds;
 mod member_cmds;
 mod output;
 mod review_cmds;
@@ -155,6 +156,21 @@ enum Command {
     /// The current workspace's members: name, email, role, their local time now, whether they
     /// are working, time zone and hours (as last synced).
     Members,
+    /// What others did on your specs since you last looked, grouped by spec, newest first
+    /// (from the last sync; `handoff sync` brings news).
+    Inbox {
+        /// Read items too (the newest 300).
+        #[arg(long)]
+        all: bool,
+        #[command(subcommand)]
+        cmd: Option<inbox_cmds::InboxCommand>,
+    },
+    /// How long handoffs waited for their answer, in the receiver's working hours: question →
+    /// answer, delivery → review, review → next revision; for one spec or the whole workspace.
+    Turnaround {
+        /// The spec (id, id prefix or title); the whole workspace when left out.
+        spec: Option<String>,
+    },
     /// Your time zone and working hours; with options, change them (the team sees them after
     /// the next sync).
     Me {
@@ -529,6 +545,11 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Attention { cmd } => sync_cmds::attention(&client, &out, cmd),
         Command::Members => member_cmds::members(&client, &out),
+        Command::Inbox { all, cmd } => inbox_cmds::inbox(&client, &out, all, cmd),
+        Command::Turnaround { spec } => {
+            let spec = spec.map(|s| client.resolve_spec(&s)).transpose()?;
+            out.turnaround(&client.turnaround(spec)?)
+        }
         Command::Me { timezone, hours, days } => member_cmds::me(&client, &out, timezone, hours, days),
         Command::Invite { email, role } => member_cmds::invite(&client, &out, &email, role),
         Command::Member(cmd) => member_cmds::member(&client, &out, cmd),

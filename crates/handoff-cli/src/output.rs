@@ -140,6 +140,64 @@ impl Printer {
         })
     }
 
+    /// The inbox, grouped by spec.
+    pub fn inbox(&self, inbox: &handoff_client::Inbox) -> Result<()> {
+        self.emit(inbox, |o| {
+            if inbox.groups.is_empty() {
+                return writeln!(o, "nothing new since you last looked (as of the last sync)");
+            }
+            writeln!(o, "{} unread", inbox.unread)?;
+            for g in &inbox.groups {
+                writeln!(o)?;
+                writeln!(o, "{}  {} ({}) · {} unread", short(&g.spec_id), g.title, g.status.as_str(), g.unread)?;
+                for i in &g.items {
+                    let mark = match (i.unread, i.handoff) {
+                        (true, true) => "▶",
+                        (true, false) => "•",
+                        _ => " ",
+                    };
+                    write!(o, "  {mark} {:<9}  {}", i.local_time, i.text)?;
+                    if let Some(q) = &i.quote {
+                        write!(o, ": “{q}”")?;
+                    }
+                    writeln!(o)?;
+                    if let Some(t) = &i.sender_time {
+                        writeln!(o, "    {:<9}  {t}", "")?;
+                    }
+                }
+            }
+            writeln!(o)?;
+            writeln!(o, "▶ hands work to you · • unread · `handoff inbox read SPEC` marks a spec read")
+        })
+    }
+
+    /// Turnaround: per kind, then every turn.
+    pub fn turnaround(&self, t: &handoff_client::Turnaround) -> Result<()> {
+        self.emit(t, |o| {
+            if t.turns.is_empty() {
+                return writeln!(o, "no handoff has been answered yet");
+            }
+            writeln!(o, "{:<24}  {:>5}  {:>14}  {:>14}", "HANDOFF", "COUNT", "MEDIAN", "SLOWEST")?;
+            for s in &t.summary {
+                writeln!(o, "{:<24}  {:>5}  {:>14}  {:>14}", s.title, s.stats.count, s.median_text, s.max_text)?;
+            }
+            writeln!(o)?;
+            writeln!(o, "in the receiver's working hours:")?;
+            for turn in &t.turns {
+                writeln!(
+                    o,
+                    "  {:<24}  {:>14}  {} · {} · {}",
+                    turn.kind_title(),
+                    turn.text,
+                    turn.receiver_name,
+                    when(turn.from),
+                    turn.spec_title
+                )?;
+            }
+            Ok(())
+        })
+    }
+
     /// The specs list.
     pub fn spec_list(&self, specs: &[SpecSummary]) -> Result<()> {
         self.emit(specs, |o| {

@@ -16,6 +16,7 @@ mod engagement;
 pub mod error;
 pub mod export;
 pub mod import;
+pub mod inbox;
 mod members;
 mod outbox;
 pub mod place;
@@ -27,6 +28,7 @@ mod search;
 mod store;
 pub mod sync;
 pub mod thread_places;
+pub mod turnaround;
 pub mod views;
 
 use rusqlite::{Connection, Transaction, TransactionBehavior, params};
@@ -43,10 +45,12 @@ pub use credentials::{CredentialError, TokenStore};
 pub use error::{ClientError, ImportProblem, Result};
 pub use export::ExportReport;
 pub use import::{ImportCounts, ImportReport};
+pub use inbox::{Inbox, InboxGroup, InboxItem, Notice, NoticePlan};
 pub use profile::{MyProfile, ProfileChange};
 pub use reviewing::{CriterionInput, DraftView, LineTarget, ViewedFiles};
 pub use sync::{JoinParams, Joined, Progress, SyncEngine, SyncError, SyncReport};
 pub use thread_places::{PlacedThread, Placement};
+pub use turnaround::{TurnSummary, TurnView, Turnaround};
 pub use views::*;
 
 use store::apply::{self, Actor};

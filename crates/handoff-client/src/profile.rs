@@ -174,6 +174,11 @@ impl SenderClocks {
         Ok(SenderClocks { viewer: viewer.unwrap_or_else(Zone::utc), senders })
     }
 
+    /// `Sat 05:05`: when `at` was on the viewer's clock.
+    pub(crate) fn viewer_text(&self, at: Timestamp) -> String {
+        self.viewer.local(at).day_and_clock()
+    }
+
     /// `18:05 Lisbon time · Sat 05:05 for you`, or none when the sender's zone is unknown or
     /// reads the same as the viewer's.
     pub(crate) fn text(&self, sender: &str, at: Timestamp) -> Option<String> {

@@ -74,6 +74,7 @@ pub fn describe(m: &Mutation, spec_title: Option<&str>) -> String {
         Mutation::SetFileViewed { path, viewed: false, .. } => format!("Mark {path} not viewed in {spec}"),
         Mutation::AcceptWithOverride { .. } => format!("Accept {spec} by an owner's override"),
         Mutation::ReadyWithOverride { .. } => format!("Mark {spec} ready by an owner's override"),
+        Mutation::MarkRead { .. } => format!("Mark what happened on {spec} as read"),
     }
 }
 

@@ -3,6 +3,7 @@
 //! Architecture invariant: this crate is pure. No file or network IO, no SQL, no HTTP and no
 //! clock: time is always passed in (see [`time`]). Everything here is deterministic.
 
+pub mod activity;
 pub mod describe;
 pub mod error;
 pub mod hours;

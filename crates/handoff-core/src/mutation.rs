@@ -296,6 +296,14 @@ pub enum Mutation {
         /// Why the owner hands it off anyway.
         reason: String,
     },
+    /// The author has read the spec's activity up to `seq` (their read mark only grows).
+    #[serde(rename = "inbox.mark_read")]
+    MarkRead {
+        /// The spec.
+        spec_id: SpecId,
+        /// The highest activity version read.
+        seq: u64,
+    },
 }
 
 /// A mutation with its sequencing: `(client_id, mutation_id)` identifies it exactly once.
@@ -340,7 +348,8 @@ impl Mutation {
             | PublishReviewV2 { spec_id, .. }
             | SetFileViewed { spec_id, .. }
             | AcceptWithOverride { spec_id, .. }
-            | ReadyWithOverride { spec_id, .. } => *spec_id,
+            | ReadyWithOverride { spec_id, .. }
+            | MarkRead { spec_id, .. } => *spec_id,
         }
     }
 
@@ -371,6 +380,7 @@ impl Mutation {
             SetFileViewed { .. } => "file.set_viewed",
             AcceptWithOverride { .. } => "spec.accept_override",
             ReadyWithOverride { .. } => "spec.ready_override",
+            MarkRead { .. } => "inbox.mark_read",
         }
     }
 
@@ -500,6 +510,7 @@ impl Mutation {
                 let reason = validate::one_line("override reason", &reason, 2_000)?;
                 ReadyWithOverride { spec_id, from, reason }
             }
+            MarkRead { spec_id, seq } => MarkRead { spec_id, seq },
         })
     }
 }

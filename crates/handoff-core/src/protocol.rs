@@ -502,6 +502,10 @@ pub enum Record {
     AcceptanceOverride(AcceptanceOverride),
     /// An owner marked the spec ready by override.
     ReadyOverride(ReadyOverride),
+    /// Something others should hear about happened on the spec.
+    Activity(crate::activity::Activity),
+    /// How far a member has read the spec's activity.
+    ReadMark(crate::activity::ReadMark),
     /// A conflict record.
     Conflict(ConflictRecord),
 }

@@ -11,6 +11,7 @@ mod export;
 mod files;
 mod hours;
 mod http_e2e;
+mod inbox;
 mod members;
 mod net_errors;
 mod objectstore;

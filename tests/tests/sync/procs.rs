@@ -46,7 +46,26 @@ impl Server {
 
     /// Starts the server with more flags.
     pub fn start_with(&mut self, extra: &[&str]) {
-        let mut child = Command::new(&self.bin)
+        self.spawn(Command::new(&self.bin), extra);
+    }
+
+    /// Starts the server with its wall clock set to `when` (UTC, `2026-06-05 17:05:00`) and
+    /// running from there (libfaketime preloaded into the server itself, not the `faketime`
+    /// wrapper, whose child would outlive a kill; monotonic timers stay real).
+    pub fn start_at(&mut self, when: &str) {
+        let lib = std::fs::read_dir("/usr/lib")
+            .expect("/usr/lib")
+            .flatten()
+            .map(|d| d.path().join("faketime/libfaketimeMT.so.1"))
+            .find(|p| p.is_file())
+            .expect("libfaketime (Debian's faketime package)");
+        let mut c = Command::new(&self.bin);
+        c.env("LD_PRELOAD", lib).env("FAKETIME", format!("@{when}")).env("TZ", "UTC").env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+        self.spawn(c, &[]);
+    }
+
+    fn spawn(&mut self, mut command: Command, extra: &[&str]) {
+        let mut child = command
             .args([
                 "--data-dir",
                 &self.data.to_string_lossy(),
@@ -108,7 +127,7 @@ impl Cli {
         let mut c = match &self.clock {
             Some(offset) => {
                 let mut c = Command::new("faketime");
-                c.arg("-f").arg(offset).arg(&self.bin);
+                c.arg("-f").arg(offset).arg(&self.bin).env("TZ", "UTC").env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
                 c
             }
             None => Command::new(&self.bin),

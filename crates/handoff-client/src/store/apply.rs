@@ -155,6 +155,10 @@ pub(crate) fn apply(tx: &Transaction<'_>, m: &Mutation, actor: &Actor, at: Times
             save_spec(tx, &spec)?;
             upsert_ready_override(tx, &ReadyOverride { spec_id, by: actor.email.clone(), reason: reason.clone(), failing, at })
         }
+        MarkRead { seq, .. } => {
+            check_spec_action(tx, &spec, actor, Action::ReadSpec)?;
+            crate::inbox::raise_read_mark(tx, spec_id, &actor.email, *seq)
+        }
         SetFileViewed { revision_id, path, sha256, viewed, .. } => {
             check_spec_action(tx, &spec, actor, Action::ReadSpec)?;
             revision_file(tx, spec_id, *revision_id, path)?;

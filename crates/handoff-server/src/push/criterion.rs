@@ -6,6 +6,9 @@ use handoff_core::validate::limits;
 use handoff_core::*;
 use serde_json::json;
 
+use handoff_core::activity::{ActivityEvent, CriterionChange};
+
+use super::activity::note;
 use super::spec::lww_spec_field;
 use super::{Ctx, rejected};
 use crate::error::Result;
@@ -21,6 +24,7 @@ pub(super) async fn add(cx: &mut Ctx<'_, '_>, criterion_id: &CriterionId) -> Res
     apply_to_spec(&mut cx.spec, cx.m, cx.now);
     cx.meta.insert(format!("criterion:{criterion_id}"), cx.stamp);
     cx.tx.put(cx.db, "spec", &cx.spec_id_s, &cx.spec, &Record::Spec(cx.spec.clone()), &cx.meta).await?;
+    note(cx, ActivityEvent::CriteriaChanged { criterion_id: *criterion_id, change: CriterionChange::Added }).await?;
     Ok(Outcome::Applied)
 }
 
@@ -30,12 +34,27 @@ pub(super) async fn edit(cx: &mut Ctx<'_, '_>, criterion_id: &CriterionId, text:
         // Removed by someone else: nothing left to edit (the core's rule for criteria).
         return Ok(Outcome::Applied);
     };
-    lww_spec_field(cx, format!("criterion:{criterion_id}"), json!(old), json!(text)).await
+    let outcome = lww_spec_field(cx, format!("criterion:{criterion_id}"), json!(old), json!(text)).await?;
+    if cx.spec.criteria.iter().any(|c| c.id == *criterion_id && c.text != old) {
+        note(cx, ActivityEvent::CriteriaChanged { criterion_id: *criterion_id, change: CriterionChange::Edited }).await?;
+    }
+    Ok(outcome)
 }
 
 /// `criterion.move` and `criterion.remove`: applied as they come.
 pub(super) async fn move_or_remove(cx: &mut Ctx<'_, '_>) -> Result<Outcome> {
+    let before = cx.spec.criteria.clone();
     apply_to_spec(&mut cx.spec, cx.m, cx.now);
     cx.tx.put(cx.db, "spec", &cx.spec_id_s, &cx.spec, &Record::Spec(cx.spec.clone()), &cx.meta).await?;
+    let change = match cx.m {
+        Mutation::RemoveCriterion { criterion_id, .. } => Some((*criterion_id, CriterionChange::Removed)),
+        Mutation::MoveCriterion { criterion_id, .. } => Some((*criterion_id, CriterionChange::Moved)),
+        _ => None,
+    };
+    if let Some((criterion_id, change)) = change
+        && before != cx.spec.criteria
+    {
+        note(cx, ActivityEvent::CriteriaChanged { criterion_id, change }).await?;
+    }
     Ok(Outcome::Applied)
 }

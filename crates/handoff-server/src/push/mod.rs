@@ -45,6 +45,7 @@ use crate::events::ScopeChange;
 use crate::storage::{Sql, queries};
 use records::{Meta, Stamp, Tx, load};
 
+mod activity;
 mod criterion;
 mod records;
 mod review;
@@ -141,7 +142,8 @@ pub async fn push(db: &mut dyn Sql, input: &PushInput) -> Result<PushOutput> {
     if first > last + 1 {
         return Err(ServerError::MutationGap { recorded: last, got: first });
     }
-    let mut tx = Tx { input, user: user.clone(), versions: BTreeMap::new(), written: BTreeMap::new() };
+    let mut tx =
+        Tx { input, user: user.clone(), versions: BTreeMap::new(), written: BTreeMap::new(), activities: BTreeMap::new() };
     // Lock (bump) every existing scope this push writes and its pusher can see, in one order,
     // before reading any state: concurrent pushes then serialize per scope instead of
     // deadlocking or reading state that a commit ahead of them is about to change.
@@ -296,7 +298,10 @@ async fn apply(db: &mut dyn Sql, tx: &mut Tx<'_>, env: &MutationEnvelope) -> Res
         Mutation::PublishReview { .. } | Mutation::PublishReviewV2 { .. } => Some(Action::Review),
         // Anyone who reads the spec keeps their own viewed marks; an override is checked
         // inside (owners only).
-        Mutation::SetFileViewed { .. } | Mutation::AcceptWithOverride { .. } | Mutation::ReadyWithOverride { .. } => None,
+        Mutation::SetFileViewed { .. }
+        | Mutation::AcceptWithOverride { .. }
+        | Mutation::ReadyWithOverride { .. }
+        | Mutation::MarkRead { .. } => None,
         _ => Some(Action::EditSpec),
     };
     if let Some(action) = action
@@ -347,6 +352,7 @@ async fn apply(db: &mut dyn Sql, tx: &mut Tx<'_>, env: &MutationEnvelope) -> Res
         }
         Mutation::AcceptWithOverride { from, reason, .. } => spec::accept_override(cx, from, reason).await,
         Mutation::ReadyWithOverride { from, reason, .. } => spec::ready_override(cx, from, reason).await,
+        Mutation::MarkRead { seq, .. } => activity::mark_read(cx, *seq).await,
         Mutation::CreateSpec { .. } => Err(ServerError::Internal("spec.create reached the spec dispatcher".into())),
     }
 }

@@ -49,10 +49,19 @@ pub(super) struct Tx<'a> {
     pub(super) versions: BTreeMap<String, i64>,
     /// Scopes written, with their workspace.
     pub(super) written: BTreeMap<String, (Scope, WorkspaceId)>,
+    /// Scope → activities written in it so far by this transaction.
+    pub(super) activities: BTreeMap<String, u32>,
 }
 
 impl Tx<'_> {
-    async fn version(&mut self, db: &mut dyn Sql, scope: &str) -> Result<i64> {
+    /// The next activity's place among those this transaction writes at its version of `scope`.
+    pub(super) fn next_activity(&mut self, scope: &str) -> u32 {
+        let n = self.activities.entry(scope.to_owned()).or_insert(0);
+        *n += 1;
+        *n - 1
+    }
+
+    pub(super) async fn version(&mut self, db: &mut dyn Sql, scope: &str) -> Result<i64> {
         if let Some(v) = self.versions.get(scope) {
             return Ok(*v);
         }

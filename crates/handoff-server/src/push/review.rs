@@ -4,6 +4,9 @@
 use handoff_core::protocol::{ApiErrorCode, ConflictDetail, Outcome, Record};
 use handoff_core::*;
 
+use handoff_core::activity::ActivityEvent;
+
+use super::activity::note;
 use super::records::{Lww, Meta, load, lww, record_conflict};
 use super::{Ctx, rejected, thread};
 use crate::error::Result;
@@ -17,11 +20,39 @@ pub(super) async fn publish(
     summary: &str,
     criteria: &[CriterionCheck],
 ) -> Result<Outcome> {
-    if load(cx.db, "revision", &revision_id.to_string(), &cx.scope, |_| Some(())).await?.is_none() {
+    let Some(number) = revision_number(cx, revision_id).await? else {
         return Ok(rejected(ApiErrorCode::NotFound, format!("this spec has no revision {revision_id}")));
-    }
+    };
     let criteria = criteria.iter().cloned().map(CriterionVerdict::from).collect();
-    put_review(cx, review_of(cx, review_id, revision_id, verdict, summary, criteria, vec![], vec![])).await
+    let outcome = put_review(cx, review_of(cx, review_id, revision_id, verdict, summary, criteria, vec![], vec![])).await?;
+    note_review(cx, outcome, review_id, revision_id, number, verdict).await
+}
+
+/// The number of the spec's revision `revision_id`, if it has it.
+async fn revision_number(cx: &mut Ctx<'_, '_>, revision_id: &RevisionId) -> Result<Option<u32>> {
+    let found = load(cx.db, "revision", &revision_id.to_string(), &cx.scope, |r| match r {
+        Record::Revision(r) => Some(r.number),
+        _ => None,
+    })
+    .await?;
+    Ok(found.map(|(n, _)| n))
+}
+
+/// Records a published review for the inbox, unless an older stamp lost it to a conflict.
+async fn note_review(
+    cx: &mut Ctx<'_, '_>,
+    outcome: Outcome,
+    review_id: &ReviewId,
+    revision_id: &RevisionId,
+    number: u32,
+    verdict: &Verdict,
+) -> Result<Outcome> {
+    if matches!(outcome, Outcome::Applied | Outcome::Merged) {
+        let published =
+            ActivityEvent::ReviewPublished { review_id: *review_id, revision_id: *revision_id, number, verdict: *verdict };
+        note(cx, published).await?;
+    }
+    Ok(outcome)
 }
 
 /// `review.publish_v2`: everything is checked before anything is written, so a refused
@@ -39,9 +70,9 @@ pub(super) async fn publish_v2(
     threads: &[ReviewThread],
     replies: &[ReviewReply],
 ) -> Result<Outcome> {
-    if load(cx.db, "revision", &revision_id.to_string(), &cx.scope, |_| Some(())).await?.is_none() {
+    let Some(number) = revision_number(cx, revision_id).await? else {
         return Ok(rejected(ApiErrorCode::NotFound, format!("this spec has no revision {revision_id}")));
-    }
+    };
     let mut ids = std::collections::HashSet::new();
     let unique = threads.iter().all(|t| ids.insert(t.thread_id.to_string()) && ids.insert(t.comment_id.to_string()))
         && replies.iter().all(|r| ids.insert(r.comment_id.to_string()));
@@ -63,9 +94,13 @@ pub(super) async fn publish_v2(
     }
     for r in replies {
         thread::write_reply(cx, &r.comment_id, &r.thread_id, &r.body, r.seen_events).await?;
+        // A reply published with a review may answer a question: turnaround counts it.
+        thread::note_reply(cx, &r.comment_id, &r.thread_id).await?;
     }
     let (thread_ids, reply_ids) = (threads.iter().map(|t| t.thread_id).collect(), replies.iter().map(|r| r.comment_id).collect());
-    put_review(cx, review_of(cx, review_id, revision_id, verdict, summary, criteria.to_vec(), thread_ids, reply_ids)).await
+    let review = review_of(cx, review_id, revision_id, verdict, summary, criteria.to_vec(), thread_ids, reply_ids);
+    let outcome = put_review(cx, review).await?;
+    note_review(cx, outcome, review_id, revision_id, number, verdict).await
 }
 
 /// The review the mutation's author publishes.

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use handoff_core::activity::ActivityEvent;
 use handoff_core::protocol::{ApiErrorCode, Outcome, Record};
 use handoff_core::*;
 
@@ -82,7 +83,10 @@ pub(super) async fn create_revision(
         created_at: cx.env.created_at,
         received_at: Some(cx.now),
     };
+    let number = r.number;
     cx.tx.put(cx.db, "revision", &id, &cx.spec, &Record::Revision(r), &Meta::new()).await?;
+    let delivered = ActivityEvent::RevisionDelivered { deliverable_id: *deliverable_id, revision_id: *revision_id, number };
+    super::activity::note(cx, delivered).await?;
     // Each addressed thread records the claim, in server order with its resolves and reopens.
     for t in addresses {
         if let Some((mut tr, meta)) = super::thread::load_thread(cx, t).await? {

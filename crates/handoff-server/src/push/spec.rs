@@ -1,5 +1,6 @@
 //! The spec aggregate's own fields: creation, title, due date, status, sections, assignees.
 
+use handoff_core::activity::ActivityEvent;
 use handoff_core::lifecycle::{self, Action};
 use handoff_core::mutation::apply_to_spec;
 use handoff_core::protocol::{ApiErrorCode, ConflictDetail, Outcome, Record, Scope};
@@ -8,6 +9,7 @@ use handoff_core::validate::limits;
 use handoff_core::*;
 use serde_json::json;
 
+use super::activity::note;
 use super::records::{Lww, Meta, Stamp, Tx, exists, lww, record_conflict};
 use super::{Ctx, rejected, rejected_core};
 use crate::error::{Result, ServerError};
@@ -101,6 +103,7 @@ pub(super) async fn set_status(cx: &mut Ctx<'_, '_>, from: &SpecStatus, to: &Spe
     apply_to_spec(&mut cx.spec, cx.m, cx.now);
     cx.meta.insert("status".into(), cx.stamp);
     cx.tx.put(cx.db, "spec", &cx.spec_id_s, &cx.spec, &Record::Spec(cx.spec.clone()), &cx.meta).await?;
+    note(cx, ActivityEvent::StatusChanged { from: *from, to: *to, by_override: false }).await?;
     Ok(Outcome::Applied)
 }
 
@@ -123,6 +126,7 @@ pub(super) async fn accept_override(cx: &mut Ctx<'_, '_>, from: &SpecStatus, rea
     cx.tx.put(cx.db, "spec", &cx.spec_id_s, &cx.spec, &Record::Spec(cx.spec.clone()), &cx.meta).await?;
     let key = cx.spec_id_s.clone();
     cx.tx.put(cx.db, "acceptance_override", &key, &cx.spec, &Record::AcceptanceOverride(record), &Meta::new()).await?;
+    note(cx, ActivityEvent::StatusChanged { from: *from, to: SpecStatus::Accepted, by_override: true }).await?;
     Ok(Outcome::Applied)
 }
 
@@ -144,6 +148,7 @@ pub(super) async fn ready_override(cx: &mut Ctx<'_, '_>, from: &SpecStatus, reas
     cx.tx.put(cx.db, "spec", &cx.spec_id_s, &cx.spec, &Record::Spec(cx.spec.clone()), &cx.meta).await?;
     let key = cx.spec_id_s.clone();
     cx.tx.put(cx.db, "ready_override", &key, &cx.spec, &Record::ReadyOverride(record), &Meta::new()).await?;
+    note(cx, ActivityEvent::StatusChanged { from: *from, to: SpecStatus::Ready, by_override: true }).await?;
     Ok(Outcome::Applied)
 }
 
@@ -275,6 +280,7 @@ pub(super) async fn assign(cx: &mut Ctx<'_, '_>, who: &str) -> Result<Outcome> {
     apply_to_spec(&mut cx.spec, cx.m, cx.now);
     queries::set_assigned(cx.db, &cx.scope, who, true).await?;
     cx.tx.put(cx.db, "spec", &cx.spec_id_s, &cx.spec, &Record::Spec(cx.spec.clone()), &cx.meta).await?;
+    note(cx, ActivityEvent::Assigned { email: who.to_owned() }).await?;
     Ok(Outcome::Applied)
 }
 
@@ -289,6 +295,7 @@ pub(super) async fn unassign(cx: &mut Ctx<'_, '_>, who: &str) -> Result<Outcome>
         queries::forget_uploads_in_scope(cx.db, &member.user_id.to_string(), &cx.scope).await?;
     }
     cx.tx.put(cx.db, "spec", &cx.spec_id_s, &cx.spec, &Record::Spec(cx.spec.clone()), &cx.meta).await?;
+    note(cx, ActivityEvent::Unassigned { email: who.to_owned() }).await?;
     Ok(Outcome::Applied)
 }
 

@@ -1,6 +1,7 @@
 //! Discussion threads and their comments: created, replied to, edited (last writer wins),
 //! redacted, resolved and reopened.
 
+use handoff_core::activity::ActivityEvent;
 use handoff_core::lifecycle;
 use handoff_core::protocol::{ApiErrorCode, ConflictDetail, Outcome, Record, ThreadRecord};
 use handoff_core::*;
@@ -24,6 +25,8 @@ pub(super) async fn create(
         return Ok(refused);
     }
     write_new(cx, thread_id, anchor, comment_id, body).await?;
+    let question = super::activity::asks(cx, anchor, cx.email).await?;
+    super::activity::note(cx, ActivityEvent::ThreadOpened { thread_id: *thread_id, question }).await?;
     Ok(Outcome::Applied)
 }
 
@@ -131,7 +134,17 @@ pub(super) async fn add_comment(
         return Ok(refused);
     }
     write_reply(cx, comment_id, thread_id, body, seen_events).await?;
+    note_reply(cx, comment_id, thread_id).await?;
     Ok(Outcome::Applied)
+}
+
+/// Records a reply for the inbox, saying whether it is in a question and whose thread it is.
+pub(super) async fn note_reply(cx: &mut Ctx<'_, '_>, comment_id: &CommentId, thread_id: &ThreadId) -> Result<()> {
+    let Some((tr, _)) = load_thread(cx, thread_id).await? else { return Ok(()) };
+    let thread_author = tr.thread.created_by;
+    let question = super::activity::asks(cx, &tr.thread.anchor, &thread_author).await?;
+    let replied = ActivityEvent::Replied { thread_id: *thread_id, comment_id: *comment_id, question, thread_author };
+    super::activity::note(cx, replied).await
 }
 
 /// Why a reply cannot be added (no such thread here, the id is taken), or `None`.

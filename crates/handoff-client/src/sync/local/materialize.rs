@@ -23,7 +23,12 @@ pub(super) fn kind_rank(r: &Record) -> u8 {
         Record::Revision(_) => 4,
         Record::Thread(_) => 5,
         Record::Comment(_) => COMMENT_RANK,
-        Record::Review(_) | Record::ViewedFile(_) | Record::AcceptanceOverride(_) | Record::ReadyOverride(_) => 7,
+        Record::Review(_)
+        | Record::ViewedFile(_)
+        | Record::AcceptanceOverride(_)
+        | Record::ReadyOverride(_)
+        | Record::Activity(_)
+        | Record::ReadMark(_) => 7,
         Record::Conflict(_) => 8,
     }
 }
@@ -109,6 +114,8 @@ pub(super) fn materialize(tx: &Transaction<'_>, scope: &Scope, r: &Record) -> Re
         Record::ViewedFile(v) => apply::upsert_viewed(tx, v)?,
         Record::AcceptanceOverride(o) => apply::upsert_override(tx, o)?,
         Record::ReadyOverride(o) => apply::upsert_ready_override(tx, o)?,
+        Record::Activity(a) => crate::inbox::store_activity(tx, a)?,
+        Record::ReadMark(m) => crate::inbox::raise_read_mark(tx, m.spec_id, &m.email, m.seq)?,
         Record::Conflict(c) => {
             let json = serde_json::to_string(c).map_err(corrupt)?;
             tx.prepare_cached("INSERT OR REPLACE INTO conflicts (id, spec_id, record) VALUES (?1, ?2, ?3)")?.execute(params![

@@ -58,6 +58,8 @@ fn record_key(r: &Record) -> (&'static str, String) {
         Record::ViewedFile(v) => ("viewed_file", format!("{}/{}/{}", v.spec_id, v.reviewer, v.path)),
         Record::AcceptanceOverride(o) => ("acceptance_override", o.spec_id.to_string()),
         Record::ReadyOverride(o) => ("ready_override", o.spec_id.to_string()),
+        Record::Activity(a) => ("activity", a.key()),
+        Record::ReadMark(m) => ("read_mark", handoff_core::activity::ReadMark::key(m.spec_id, &m.email)),
         Record::Conflict(c) => ("conflict", c.id.to_string()),
     }
 }

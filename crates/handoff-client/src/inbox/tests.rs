@@ -1,0 +1,120 @@
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use handoff_core::activity::{Activity, ActivityEvent};
+
+use super::*;
+use crate::{Clock, LOCAL_IDENTITY, NewSpec};
+
+/// A clock the test sets.
+struct SetClock(AtomicI64);
+
+impl Clock for SetClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::from_millis(self.0.load(Ordering::SeqCst))
+    }
+}
+
+/// 2026-06-06 is a Saturday; 2026-06-08 a Monday (UTC, the profile's default zone).
+const SATURDAY_NOON: i64 = 1_780_747_200_000;
+const MONDAY_0900: i64 = 1_780_909_200_000;
+const HOUR: i64 = 3_600_000;
+
+fn id<T: From<uuid::Uuid>>(n: u128) -> T {
+    T::from(uuid::Uuid::from_u128(n))
+}
+
+fn put(c: &Client, spec_id: SpecId, seq: u64, at: i64, actor: &str, event: ActivityEvent) {
+    let mut conn = c.conn();
+    let tx = conn.transaction().expect("tx");
+    store_activity(&tx, &Activity { spec_id, seq, n: 0, at: Timestamp::from_millis(at), actor: actor.into(), event })
+        .expect("store");
+    tx.commit().expect("commit");
+}
+
+fn setup() -> (tempfile::TempDir, Client, Arc<SetClock>, SpecId, SpecId) {
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = Arc::new(SetClock(AtomicI64::new(SATURDAY_NOON - 2 * HOUR)));
+    let c = Client::open_with_clock(dir.path(), clock.clone()).expect("open");
+    let new = |title: &str| NewSpec { title: title.into(), ..Default::default() };
+    let (a, b) = (c.create_spec(new("CSV export")).expect("a"), c.create_spec(new("Rounding")).expect("b"));
+    (dir, c, clock, a, b)
+}
+
+#[test]
+fn the_inbox_groups_by_spec_keeps_the_servers_order_and_leaves_out_ones_own_doings() {
+    let (_dir, c, _clock, export, rounding) = setup();
+    let q: ThreadId = id(1);
+    let carlos = "carlos@contractor.example";
+    put(&c, export, 3, SATURDAY_NOON, carlos, ActivityEvent::ThreadOpened { thread_id: q, question: true });
+    put(&c, export, 4, SATURDAY_NOON + 60_000, LOCAL_IDENTITY, ActivityEvent::Assigned { email: carlos.into() });
+    // Recorded later by the server although its clock read earlier (a server clock moved back).
+    let delivered = ActivityEvent::RevisionDelivered { deliverable_id: id(2), revision_id: id(3), number: 1 };
+    put(&c, export, 5, SATURDAY_NOON - HOUR, carlos, delivered);
+    put(&c, rounding, 2, SATURDAY_NOON - 3 * HOUR, carlos, ActivityEvent::Assigned { email: carlos.into() });
+
+    let inbox = c.inbox(false).expect("inbox");
+    assert_eq!(inbox.unread, 3);
+    let titles: Vec<_> = inbox.groups.iter().map(|g| g.title.as_str()).collect();
+    assert_eq!(titles, ["CSV export", "Rounding"], "the spec with the newest item first");
+    let texts: Vec<_> = inbox.groups[0].items.iter().map(|i| (i.seq, i.text.as_str())).collect();
+    assert_eq!(texts, [(5, "carlos@contractor.example delivered r1"), (3, "carlos@contractor.example asked a question")]);
+    assert!(inbox.groups[0].items.iter().all(|i| i.handoff && i.unread), "an owner reviews deliveries and answers questions");
+    assert!(!inbox.groups[1].items[0].handoff, "someone else's assignment is news, not work");
+    assert_eq!(inbox.groups[0].items[0].local_time, "Sat 11:00");
+}
+
+#[test]
+fn read_marks_only_move_forward_and_queue_one_mutation_for_ones_other_devices() {
+    let (_dir, c, _clock, export, _) = setup();
+    let carlos = "carlos@contractor.example";
+    for seq in [3, 5, 8] {
+        put(&c, export, seq, SATURDAY_NOON + seq as i64, carlos, ActivityEvent::ThreadOpened { thread_id: id(seq as u128), question: false });
+    }
+    let queued = || c.outbox().expect("outbox").iter().filter(|e| e.kind == "inbox.mark_read").count();
+    assert!(c.mark_read(export, Some(5)).expect("mark"));
+    let left: Vec<u64> = c.inbox(false).expect("inbox").groups[0].items.iter().map(|i| i.seq).collect();
+    assert_eq!(left, [8]);
+    assert!(!c.mark_read(export, Some(3)).expect("older"), "a mark never moves back");
+    assert_eq!(queued(), 1, "nothing queued for a mark that changes nothing");
+    assert!(c.mark_read(export, Some(99)).expect("past the end"));
+    assert!(c.inbox(false).expect("inbox").groups.is_empty());
+    assert_eq!(c.inbox(true).expect("all").groups[0].items.len(), 3, "--all still lists read items");
+    // A mark pulled from another device that is behind this one's changes nothing here.
+    let mut conn = c.conn();
+    let tx = conn.transaction().expect("tx");
+    raise_read_mark(&tx, export, LOCAL_IDENTITY, 2).expect("raise");
+    tx.commit().expect("commit");
+    drop(conn);
+    assert!(c.inbox(false).expect("inbox").groups.is_empty());
+}
+
+#[test]
+fn notices_wait_for_working_hours_are_shown_once_and_nothing_older_floods_a_new_device() {
+    let (_dir, c, clock, export, _) = setup();
+    let carlos = "carlos@contractor.example";
+    put(&c, export, 2, SATURDAY_NOON - 3 * HOUR, carlos, ActivityEvent::ThreadOpened { thread_id: id(1), question: true });
+    // The first look starts notices on this machine: what came before is in the inbox only.
+    assert!(c.notices().expect("first").due.is_empty());
+    clock.0.store(SATURDAY_NOON, Ordering::SeqCst);
+    let delivered = ActivityEvent::RevisionDelivered { deliverable_id: id(2), revision_id: id(3), number: 1 };
+    put(&c, export, 4, SATURDAY_NOON - HOUR, carlos, delivered);
+    // Saturday noon, outside 09:00–17:00 Monday to Friday: held until Monday 09:00.
+    let plan = c.notices().expect("held");
+    assert_eq!((plan.due.len(), plan.held, plan.held_until), (0, 1, Some(Timestamp::from_millis(MONDAY_0900))));
+    clock.0.store(MONDAY_0900, Ordering::SeqCst);
+    let plan = c.notices().expect("due");
+    assert_eq!(plan.due.len(), 1);
+    assert_eq!((plan.due[0].title.as_str(), plan.due[0].body.as_str()), ("CSV export", "carlos@contractor.example delivered r1"));
+    c.notified(&[plan.due[0].item.clone()]).expect("notified");
+    assert!(c.notices().expect("again").due.is_empty(), "shown once");
+    // With holding off, a weekend handoff is shown at once.
+    clock.0.store(SATURDAY_NOON + 7 * 24 * HOUR, Ordering::SeqCst);
+    put(&c, export, 6, SATURDAY_NOON + 7 * 24 * HOUR, carlos, ActivityEvent::ThreadOpened { thread_id: id(9), question: true });
+    assert_eq!(c.notices().expect("held").held, 1);
+    c.set_holds_notices(false).expect("setting");
+    assert_eq!(c.notices().expect("now").due.len(), 1);
+    // Read on another device: no notice.
+    c.mark_read(export, None).expect("read");
+    assert!(c.notices().expect("read").due.is_empty());
+}
