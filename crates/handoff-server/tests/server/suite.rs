@@ -715,15 +715,15 @@ async fn pull_pages_end_on_commit_boundaries(app: TestApp) {
     assert_eq!(page.pages.len(), 1);
     assert_eq!(
         page.pages[0].records.len(),
-        13,
-        "the first commit (spec, thread, 11 comments) is bigger than the limit and comes whole"
+        24,
+        "the first commit (spec, thread, 11 comments, and the inbox activity of the thread and its 10 replies) is bigger than the limit and comes whole"
     );
     let (pages, _) = w.app.pull_from(&w.owner.token, cursors, 5).await;
     let spec_pages: Vec<_> = pages.iter().filter(|p| p.scope == Scope::Spec(spec)).collect();
     assert_eq!(
         spec_pages.iter().map(|p| p.records.len()).collect::<Vec<_>>(),
-        vec![13, 4, 4, 4],
-        "each later page is exactly one commit"
+        vec![24, 8, 8, 8],
+        "each later page is exactly one commit (4 replies and their activity)"
     );
     let mut last = 0;
     for p in &spec_pages {
