@@ -29,6 +29,10 @@ fn export_into(dir: &Path) -> Result<(), ts_rs::ExportError> {
     handoff_client::WorkspaceView::export_all(&cfg)?;
     handoff_client::MembersView::export_all(&cfg)?;
     handoff_client::MyProfile::export_all(&cfg)?;
+    handoff_client::Inbox::export_all(&cfg)?;
+    handoff_client::NoticePlan::export_all(&cfg)?;
+    handoff_client::Turnaround::export_all(&cfg)?;
+    crate::notices::NoticesShown::export_all(&cfg)?;
     handoff_client::EngagementEnd::export_all(&cfg)?;
     handoff_client::export::ExportReport::export_all(&cfg)?;
     handoff_core::protocol::Invite::export_all(&cfg)?;

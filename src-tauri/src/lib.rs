@@ -8,9 +8,11 @@ pub mod account;
 pub mod commands;
 pub mod diff_commands;
 pub mod error;
+pub mod inbox_commands;
 pub mod input;
 pub mod member_commands;
 pub mod navigation;
+pub mod notices;
 pub mod review_commands;
 pub mod store_watch;
 pub mod sync;
@@ -75,6 +77,8 @@ pub fn run() -> ExitCode {
     state.first_run = account::FirstRunInvite::from_args(std::env::args().skip(1));
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        // Desktop notices for handoffs (shown from Rust after a sync; the UI has no access).
+        .plugin(tauri_plugin_notification::init())
         // Links open in the system browser, from the UI, after the person saw the address.
         .plugin(tauri_plugin_opener::init())
         .plugin(navigation::guard())
@@ -82,6 +86,7 @@ pub fn run() -> ExitCode {
         .setup(|app| {
             sync::resume(app.handle());
             store_watch::start(app.handle());
+            notices::start(app.handle());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -119,6 +124,13 @@ pub fn run() -> ExitCode {
             account::edit_attention,
             account::change_server,
             account::export_attention,
+            inbox_commands::inbox,
+            inbox_commands::mark_read,
+            inbox_commands::mark_all_read,
+            inbox_commands::turnaround,
+            inbox_commands::holds_notices,
+            inbox_commands::notice_plan,
+            inbox_commands::set_holds_notices,
             member_commands::members,
             member_commands::my_profile,
             member_commands::set_my_profile,

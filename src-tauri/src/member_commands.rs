@@ -53,6 +53,8 @@ pub async fn set_my_profile(
     .await?;
     changed(&app, None);
     crate::sync::nudge(&app);
+    // New hours may release notices held until they start.
+    crate::notices::check(&app).await;
     Ok(profile)
 }
 

@@ -200,6 +200,9 @@ fn after_round(app: &AppHandle, engine: &Arc<SyncEngine>, result: &Result<SyncRe
             tracing::warn!(error = %e, "cannot emit store-changed");
         }
         publish(&app, online, error).await;
+        if changed {
+            crate::notices::check(&app).await;
+        }
     });
 }
 

@@ -165,6 +165,30 @@ scenario("screenshots", async () => {
       await until(b, async () => (await b.$("[data-testid=invite-code]")).isExisting(), "the invite code");
       await shot("21-invite-code");
       await (await b.$("button=Done")).click();
+
+      // The inbox and turnaround: the contractor asks, the other owner answers and requests
+      // changes, the contractor delivers again; the app syncs and shows what it missed.
+      const folders = revisionFolders();
+      const question = cli(cole, ["thread", "new", spec, "--text", "Should the old anchors keep working?"]).trim();
+      cli(cole, ["sync"]);
+      cli(ana, ["sync"]);
+      cli(ana, ["thread", "reply", question, "--text", "Yes: keep every old id as an alias."]);
+      cli(ana, ["review", spec, "1", "--verdict", "request-changes", "--summary", "Two anchors are gone"]);
+      cli(ana, ["sync"]);
+      cli(cole, ["sync"]);
+      cli(cole, ["deliver", spec, folders.r1, "--note", "old anchors kept as aliases"]);
+      cli(cole, ["sync"]);
+      cli(ana, ["sync"]);
+      cli(ana, ["review", spec, "2", "--verdict", "approve"]);
+      cli(ana, ["sync"]);
+      await (await b.$("button=Account")).click();
+      await (await b.$("button=Sync now")).click();
+      await (await b.$("[data-testid=inbox-open]")).click();
+      await until(b, async () => (await b.$$("[data-testid=inbox-item]")).length >= 4, "the inbox", 30_000);
+      await shot("24-inbox");
+      await (await b.$("[data-testid=turnaround-tab]")).click();
+      await until(b, async () => (await b.$$("[data-testid=turn]")).length >= 3, "the turnaround view", 20_000);
+      await shot("25-turnaround");
     } finally {
       await stopServer(server);
     }

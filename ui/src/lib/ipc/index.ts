@@ -23,9 +23,12 @@ import type {
   FileSide,
   FileView,
   GapExpansion,
+  Inbox,
   Invite,
   MembersView,
   MyProfile,
+  NoticePlan,
+  NoticesShown,
   Role,
   IpcError,
   JoinInput,
@@ -50,6 +53,7 @@ import type {
   ThreadEventKind,
   ThreadId,
   ThreadTargetInput,
+  Turnaround,
   Verdict,
   ViewedFiles,
   WorkspaceView,
@@ -147,6 +151,14 @@ export const api = {
     call<ReviewId>("publish_review", { spec_id, number, verdict, summary, criteria }),
   ledger: (spec_id: SpecId) => call<Ledger>("ledger", { spec_id }),
   myProfile: () => call<MyProfile>("my_profile"),
+  inbox: (all: boolean) => call<Inbox>("inbox", { all }),
+  /** Marks a spec's items read up to `seq` (all when null); true when anything changed. */
+  markRead: (spec_id: SpecId, seq: number | null) => call<boolean>("mark_read", { spec_id, seq }),
+  markAllRead: () => call<number>("mark_all_read"),
+  turnaround: (spec_id: SpecId | null) => call<Turnaround>("turnaround", { spec_id }),
+  holdsNotices: () => call<boolean>("holds_notices"),
+  noticePlan: () => call<NoticePlan>("notice_plan"),
+  setHoldsNotices: (hold: boolean) => call<null>("set_holds_notices", { hold }),
   setMyProfile: (timezone: string, hours: string, days: string) => call<MyProfile>("set_my_profile", { timezone, hours, days }),
   acceptWithOverride: (spec_id: SpecId, reason: string) => call<null>("accept_with_override", { spec_id, reason }),
   markReadyWithOverride: (spec_id: SpecId, reason: string) => call<null>("mark_ready_with_override", { spec_id, reason }),
@@ -210,6 +222,11 @@ export const api = {
  */
 export function onStoreChanged(handler: (change: StoreChanged) => void): () => void {
   return subscribe<StoreChanged>("store-changed", handler);
+}
+
+/** Calls `handler` after every check for desktop notices: what was shown and what waits. */
+export function onNotices(handler: (notices: NoticesShown) => void): () => void {
+  return subscribe<NoticesShown>("notices", handler);
 }
 
 /** Calls `handler` with the sync state after every sync round and sign-in change. */
