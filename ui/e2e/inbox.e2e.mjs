@@ -5,6 +5,7 @@
 // working hours and shown once her hours include now (the hours are what moves here, not the
 // clock); inbox items open where they happened; with the server stopped, the contractor's
 // inbox and the app's turnaround view hold what happened.
+import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { scenario, startApp, stop, texts, until } from "./lib.mjs";
@@ -89,6 +90,10 @@ scenario("a reviewer in Melbourne (app) and a contractor in Lisbon (CLI) hand wo
   const port = await freePort();
   let server = await startServer(serverDir, port);
   let b = null;
+  // The desktop notifications on the session bus, as the notification service receives them.
+  const bus = spawn("dbus-monitor", ["--session", "interface='org.freedesktop.Notifications',member='Notify'"], { stdio: ["ignore", "pipe", "ignore"] });
+  let notified = "";
+  bus.stdout.on("data", (d) => (notified += d.toString()));
   try {
     const owner = tempDir("owner");
     const carlos = tempDir("carlos");
@@ -127,6 +132,11 @@ scenario("a reviewer in Melbourne (app) and a contractor in Lisbon (CLI) hand wo
     // Her hours now include this moment: the held notice is shown.
     await setHours(b, "00:00-23:59");
     await until(b, async () => (await texts(b, "[data-testid=notice]")).some((t) => t.includes("Carlos asked a question")), "the notice shown");
+    await until(b, () => Promise.resolve(notified.includes('string "Carlos asked a question"')), "the desktop notification on the bus").catch((e) => {
+      throw new Error(`${e.message}; the bus saw: ${notified.slice(0, 2000)}`);
+    });
+    if (!notified.includes(`string "${TITLE}"`)) throw new Error(`the notification's title: ${notified.slice(0, 2000)}`);
+    if (notified.split("member=Notify").length !== 2) throw new Error(`one notification, not: ${notified.slice(0, 4000)}`);
 
     // The item opens on the spec at the thread; she answers there.
     await openInbox(b);
@@ -176,7 +186,13 @@ scenario("a reviewer in Melbourne (app) and a contractor in Lisbon (CLI) hand wo
     await until(b, async () => (await b.$$("[data-testid=turn]")).length === 4, "four turns in the workspace view");
     const rows = await texts(b, "[data-testid=turnaround-row]");
     if (rows.length !== 3 || !rows[0].startsWith("Question → answer1")) throw new Error(`turnaround rows: ${JSON.stringify(rows)}`);
+    // Each handoff to her at most once (a delivery she opened first needs none), none for her own doings.
+    const bodies = [...notified.matchAll(/string "((?:Carlos|Rita|Olga)[^"]*)"/g)].map((m) => m[1]);
+    const once = new Set(bodies);
+    if (once.size !== bodies.length || bodies.some((t) => t.startsWith("Rita")) || !bodies.every((t) => /^Carlos (asked a question|delivered r[12])$/.test(t)))
+      throw new Error(`the notifications: ${JSON.stringify(bodies)}`);
   } finally {
+    bus.kill();
     if (b) await stop(b);
     if (server) await stopServer(server);
   }
