@@ -8,6 +8,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
 
 use handoff_core::activity::{self, Activity, ActivityEvent, CriterionChange, Reader};
+use handoff_core::describe;
 use handoff_core::readiness::excerpt;
 use handoff_core::*;
 
@@ -304,7 +305,7 @@ fn inbox_in(conn: &Connection, all: bool) -> Result<Inbox> {
         let handoff = activity::is_handoff_to(&a, reader);
         let unread = a.seq > f.read_up_to;
         let actor_name = name_of(conn, &f.workspace, &a.actor)?;
-        let (text, quote) = describe(conn, &a, &actor_name, &me)?;
+        let (text, quote) = describe(conn, &f.workspace, &a, &actor_name, &me)?;
         let clock = clocks.get(&f.workspace);
         let sender_time = clock.and_then(|c| c.text(&a.actor, a.at));
         let local_time = clock.map(|c| c.viewer_text(a.at)).unwrap_or_default();
@@ -406,7 +407,7 @@ fn first_comment(conn: &Connection, thread_id: &str) -> Result<Option<String>> {
 }
 
 /// The item's sentence and what it quotes.
-fn describe(conn: &Connection, a: &Activity, who: &str, me: &str) -> Result<(String, Option<String>)> {
+fn describe(conn: &Connection, workspace: &str, a: &Activity, who: &str, me: &str) -> Result<(String, Option<String>)> {
     use ActivityEvent::*;
     Ok(match &a.event {
         RevisionDelivered { number, .. } => (format!("{who} delivered r{number}"), None),
@@ -440,12 +441,13 @@ fn describe(conn: &Connection, a: &Activity, who: &str, me: &str) -> Result<(Str
         }
         StatusChanged { from, to, by_override } => {
             let how = if *by_override { " by an owner's override" } else { "" };
+            let (from, to) = (describe::status_words(*from), describe::status_words(*to));
             (format!("{who} moved the spec from {from} to {to}{how}"), None)
         }
         Assigned { email } if email == me => (format!("{who} assigned you"), None),
-        Assigned { email } => (format!("{who} assigned {email}"), None),
+        Assigned { email } => (format!("{who} assigned {}", name_of(conn, workspace, email)?), None),
         Unassigned { email } if email == me => (format!("{who} unassigned you"), None),
-        Unassigned { email } => (format!("{who} unassigned {email}"), None),
+        Unassigned { email } => (format!("{who} unassigned {}", name_of(conn, workspace, email)?), None),
     })
 }
 

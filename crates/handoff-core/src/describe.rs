@@ -37,12 +37,17 @@ fn quote(text: &str) -> String {
     format!("“{cut}”")
 }
 
+/// A status in words: `in progress`.
+pub fn status_words(s: crate::SpecStatus) -> String {
+    s.as_str().replace('_', " ")
+}
+
 /// What `m` does, as a sentence without a final full stop. `spec_title` is the title of the
 /// spec it targets as this client knows it (`None`: "a spec"), so a rename reads
 /// "Rename 'Old' to 'New'".
 pub fn describe(m: &Mutation, spec_title: Option<&str>) -> String {
     let spec = spec_title.map_or_else(|| "a spec".to_owned(), |t| format!("'{t}'"));
-    let status = |s: crate::SpecStatus| s.as_str().replace('_', " ");
+    let status = status_words;
     match m {
         Mutation::CreateSpec { title, .. } => format!("Create the spec '{title}'"),
         Mutation::SetTitle { title, .. } => format!("Rename {spec} to '{title}'"),
