@@ -109,7 +109,8 @@ scenario("screenshots", async () => {
     // who are not members there, so the server refuses those changes: they need attention.
     // Then the server stops and work goes on: changes wait to sync.
     const serverDir = tempDir("server");
-    const server = await startServer(serverDir, await freePort());
+    const port = await freePort();
+    let server = await startServer(serverDir, port);
     try {
       await joinInApp(b, server.url, invite(serverDir, "owner@example.com"), "owner@example.com", "Olu");
       await untilBar(b, (s) => s.online === "true" && s.pending === 0, "the first sync");
@@ -167,17 +168,27 @@ scenario("screenshots", async () => {
       await (await b.$("button=Done")).click();
 
       // The inbox and turnaround: the contractor asks, the other owner answers and requests
-      // changes, the contractor delivers again; the app syncs and shows what it missed.
+      // changes, the contractor delivers again; each step on a server whose clock runs hours
+      // ahead, so the turnaround has something to count. The app syncs and shows what it missed.
       const folders = revisionFolders();
+      const at = async (hours) => {
+        await stopServer(server);
+        server = await startServer(serverDir, port, { ahead: `${hours}h` });
+      };
       const question = cli(cole, ["thread", "new", spec, "--text", "Should the old anchors keep working?"]).trim();
       cli(cole, ["sync"]);
+      await at(43);
       cli(ana, ["sync"]);
       cli(ana, ["thread", "reply", question, "--text", "Yes: keep every old id as an alias."]);
+      cli(ana, ["sync"]);
+      await at(45);
       cli(ana, ["review", spec, "1", "--verdict", "request-changes", "--summary", "Two anchors are gone"]);
       cli(ana, ["sync"]);
+      await at(54);
       cli(cole, ["sync"]);
       cli(cole, ["deliver", spec, folders.r1, "--note", "old anchors kept as aliases"]);
       cli(cole, ["sync"]);
+      await at(66);
       cli(ana, ["sync"]);
       cli(ana, ["review", spec, "2", "--verdict", "approve"]);
       cli(ana, ["sync"]);

@@ -1,7 +1,7 @@
 // A real handoff-server and handoff CLI for the sync scenarios (binaries from
 // HANDOFF_SERVER_BIN and HANDOFF_CLI_BIN, set by `cargo xtask e2e`).
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -30,9 +30,25 @@ export function freePort() {
   });
 }
 
-/** Starts handoff-server on `port` with `dataDir` and waits for /healthz. */
-export async function startServer(dataDir, port) {
-  const child = spawn(serverBin, ["--listen", `127.0.0.1:${port}`, "--data-dir", dataDir], { stdio: ["ignore", "ignore", "pipe"] });
+/** Debian's libfaketime (package faketime), preloaded to move a server's clock. */
+function libfaketime() {
+  const lib = readdirSync("/usr/lib")
+    .map((d) => join("/usr/lib", d, "faketime", "libfaketimeMT.so.1"))
+    .find((p) => existsSync(p));
+  if (!lib) throw new Error("libfaketime is not installed (Debian package faketime)");
+  return lib;
+}
+
+/**
+ * Starts handoff-server on `port` with `dataDir` and waits for /healthz. With `ahead`
+ * (`"14h"`), the server's wall clock runs that far ahead of the machine's (libfaketime), so a
+ * scenario can put its handoffs hours apart without waiting.
+ */
+export async function startServer(dataDir, port, { ahead } = {}) {
+  const env = ahead
+    ? { ...process.env, LD_PRELOAD: libfaketime(), FAKETIME: `+${ahead}`, FAKETIME_DONT_FAKE_MONOTONIC: "1" }
+    : process.env;
+  const child = spawn(serverBin, ["--listen", `127.0.0.1:${port}`, "--data-dir", dataDir], { stdio: ["ignore", "ignore", "pipe"], env });
   let log = "";
   child.stderr.on("data", (d) => (log = (log + d).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;

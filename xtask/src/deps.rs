@@ -51,6 +51,10 @@ impl Package {
 /// What `cargo xtask fuzz` needs: a C++ compiler for libFuzzer (built from `libfuzzer-sys`).
 pub const FUZZ_PACKAGES: &[Package] = &[Package { name: "g++", probe: Probe::Program("g++") }];
 
+/// What `cargo xtask screenshots` needs beyond the app's: libfaketime, to run the server's
+/// clock ahead so the turnaround screen has hours to show.
+pub const SCREENSHOT_PACKAGES: &[Package] = &[Package { name: "faketime", probe: Probe::Program("faketime") }];
+
 /// What `cargo xtask apifuzz` needs to install schemathesis into a venv (`ensurepip` is
 /// Debian's python3-venv).
 pub const APIFUZZ_PACKAGES: &[Package] = &[

@@ -203,6 +203,7 @@ fn revision_folders(source: &Path, into: &Path) -> Result<(std::path::PathBuf, s
 }
 
 pub fn screenshots(_args: &[String]) -> Result<(), String> {
+    crate::deps::ensure(crate::deps::SCREENSHOT_PACKAGES)?;
     let binary = app::build_app()?;
     let target = app::target_dir();
     let data = target.join("screenshots-data");

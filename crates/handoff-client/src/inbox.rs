@@ -283,10 +283,7 @@ fn inbox_in(conn: &Connection, all: bool) -> Result<Inbox> {
          ORDER BY a.at DESC, a.spec_id, a.seq DESC, a.n DESC LIMIT ?3",
     )?;
     let limit = if all { INBOX_ALL_LIMIT as i64 } else { -1 };
-    let activities = stmt
-        .query_map(params![me, all, limit], activity_row)?
-        .map(|r| r?)
-        .collect::<Result<Vec<_>>>()?;
+    let activities = stmt.query_map(params![me, all, limit], activity_row)?.map(|r| r?).collect::<Result<Vec<_>>>()?;
     let mut facts: HashMap<SpecId, SpecFacts> = HashMap::new();
     let mut clocks: HashMap<String, SenderClocks> = HashMap::new();
     let mut groups: Vec<InboxGroup> = Vec::new();

@@ -69,7 +69,14 @@ fn read_marks_only_move_forward_and_queue_one_mutation_for_ones_other_devices() 
     let (_dir, c, _clock, export, _) = setup();
     let carlos = "carlos@contractor.example";
     for seq in [3, 5, 8] {
-        put(&c, export, seq, SATURDAY_NOON + seq as i64, carlos, ActivityEvent::ThreadOpened { thread_id: id(seq as u128), question: false });
+        put(
+            &c,
+            export,
+            seq,
+            SATURDAY_NOON + seq as i64,
+            carlos,
+            ActivityEvent::ThreadOpened { thread_id: id(seq as u128), question: false },
+        );
     }
     let queued = || c.outbox().expect("outbox").iter().filter(|e| e.kind == "inbox.mark_read").count();
     assert!(c.mark_read(export, Some(5)).expect("mark"));
