@@ -156,8 +156,12 @@ scenario("a reviewer in Melbourne (app) and a contractor in Lisbon (CLI) hand wo
     cli(carlos, ["deliver", spec, folder("r1", "fn export() { /* a month as CSV */ }\n"), "--note", "first cut"]);
     cli(carlos, ["sync"]);
 
-    // Melbourne: the delivery opens its changes; changes requested.
-    await openInbox(b);
+    // Melbourne: the app, started again with r1 unread, opens on the inbox; the delivery
+    // opens its changes; changes requested.
+    await until(b, async () => (await texts(b, "[data-testid=inbox-unread]")).some((t) => Number(t) >= 1), "r1 arriving", 45_000);
+    await stop(b);
+    b = await startApp();
+    await until(b, () => b.$("[data-testid=inbox]").isExisting(), "the app opening on its inbox", 20_000);
     await (await inboxItem(b, "Carlos delivered r1", "r1 in the inbox")).$("button").click();
     await until(b, () => b.$("[data-testid=viewer-review]").isExisting(), "the diff viewer on r1", 30_000);
     await review(b, "request_changes", "not_met");
