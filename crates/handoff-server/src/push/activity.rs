@@ -43,7 +43,7 @@ pub(super) async fn asks(cx: &mut Ctx<'_, '_>, anchor: &Anchor, author: &str) ->
 /// `inbox.mark_read`: the author's read mark on the spec moves up to `seq`, never back.
 pub(super) async fn mark_read(cx: &mut Ctx<'_, '_>, seq: u64) -> Result<Outcome> {
     let key = ReadMark::key(cx.spec_id, cx.email);
-    let known = load(cx.db, "read_mark", &key, &cx.scope, |r| match r {
+    let known = load(cx.tx, cx.db, "read_mark", &key, &cx.scope, |r| match r {
         Record::ReadMark(m) => Some(m.seq),
         _ => None,
     })

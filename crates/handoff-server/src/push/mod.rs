@@ -31,7 +31,7 @@
 //! clocks; `spec.rs`, `criterion.rs`, `revision.rs` (with deliverables), `thread.rs` (with
 //! comments) and `review.rs` one function per mutation kind.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 use handoff_core::lifecycle::{self, Action};
@@ -42,6 +42,7 @@ use tracing::Instrument;
 
 use crate::error::{Result, ServerError, core_code};
 use crate::events::ScopeChange;
+use crate::storage::queries::OutcomeRow;
 use crate::storage::{Sql, queries};
 use records::{Meta, Stamp, Tx, load};
 
@@ -142,8 +143,7 @@ pub async fn push(db: &mut dyn Sql, input: &PushInput) -> Result<PushOutput> {
     if first > last + 1 {
         return Err(ServerError::MutationGap { recorded: last, got: first });
     }
-    let mut tx =
-        Tx { input, user: user.clone(), versions: BTreeMap::new(), written: BTreeMap::new(), activities: BTreeMap::new() };
+    let mut tx = Tx::new(input, user.clone());
     // Lock (bump) every existing scope this push writes and its pusher can see, in one order,
     // before reading any state: concurrent pushes then serialize per scope instead of
     // deadlocking or reading state that a commit ahead of them is about to change.
@@ -169,7 +169,13 @@ pub async fn push(db: &mut dyn Sql, input: &PushInput) -> Result<PushOutput> {
                 let outcome = rejected(w.code, format!("not sent by its client: {message}"));
                 let stored = serde_json::to_string(&outcome)?;
                 let kind: String = w.kind.chars().take(40).collect();
-                queries::insert_outcome(db, &cid, w.mutation_id as i64, &kind, &stored, input.now.as_millis()).await?;
+                tx.keep_outcome(OutcomeRow {
+                    client_id: cid.clone(),
+                    mutation_id: w.mutation_id as i64,
+                    kind,
+                    outcome: stored,
+                    at: input.now.as_millis(),
+                });
                 new_last = w.mutation_id;
                 outcome
             }
@@ -188,10 +194,17 @@ pub async fn push(db: &mut dyn Sql, input: &PushInput) -> Result<PushOutput> {
         let outcome = apply(db, &mut tx, env).instrument(span.clone()).await?;
         span.record("outcome", outcome_name(&outcome));
         let stored = serde_json::to_string(&outcome)?;
-        queries::insert_outcome(db, &cid, env.mutation_id as i64, env.mutation.kind(), &stored, input.now.as_millis()).await?;
+        tx.keep_outcome(OutcomeRow {
+            client_id: cid.clone(),
+            mutation_id: env.mutation_id as i64,
+            kind: env.mutation.kind().to_owned(),
+            outcome: stored,
+            at: input.now.as_millis(),
+        });
         results.push(PushResult { mutation_id: env.mutation_id, outcome });
         new_last = env.mutation_id;
     }
+    tx.flush(db).await?;
     if new_last != last {
         queries::set_client_last(db, &cid, &user, new_last as i64).await?;
     }
@@ -270,7 +283,7 @@ async fn apply(db: &mut dyn Sql, tx: &mut Tx<'_>, env: &MutationEnvelope) -> Res
     let spec_id = m.spec_id();
     let scope = Scope::Spec(spec_id).to_string();
     let unknown = || rejected(ApiErrorCode::NotFound, format!("there is no spec {spec_id}"));
-    let Some((spec, meta)) = load(db, "spec", &spec_id.to_string(), &scope, |r| match r {
+    let Some((spec, meta)) = load(tx, db, "spec", &spec_id.to_string(), &scope, |r| match r {
         Record::Spec(s) => Some(s),
         _ => None,
     })
@@ -279,7 +292,8 @@ async fn apply(db: &mut dyn Sql, tx: &mut Tx<'_>, env: &MutationEnvelope) -> Res
         return Ok(unknown());
     };
     // Not a member of the spec's workspace: the spec does not exist as far as they can tell.
-    let Some(member) = queries::member(db, &spec.workspace_id.to_string(), &tx.user).await? else { return Ok(unknown()) };
+    let user = tx.user.clone();
+    let Some(member) = tx.member(db, &spec.workspace_id.to_string(), &user).await? else { return Ok(unknown()) };
     let email = tx.input.email.as_str();
     let assigned = spec.assignees.iter().any(|a| a == email);
     let role = member.role;

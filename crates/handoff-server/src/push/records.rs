@@ -1,7 +1,7 @@
 //! The push transaction's bookkeeping (scope versions, scopes written), reading and writing
 //! records in it, and the field clocks that decide last writer wins.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use handoff_core::protocol::{ConflictDetail, ConflictRecord, Record, Scope};
 use handoff_core::*;
@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{Ctx, PushInput};
 use crate::auth::new_id;
 use crate::error::{Result, ServerError};
+use crate::storage::queries::StoredRecord;
 use crate::storage::{Sql, queries};
 
 /// The last write of one last-writer-wins field.
@@ -41,7 +42,13 @@ pub(super) fn lww(meta: &Meta, field: &str, stamp: &Stamp) -> Lww {
     }
 }
 
-/// Per-transaction bookkeeping.
+/// Per-transaction bookkeeping, and the push's view of the records it touches.
+///
+/// Every scope a push writes is locked (bumped) before anything is read, so within the push
+/// nobody else changes those records: a record read once is kept here, and writes gather here
+/// and go to the database in a few multi-row statements ([`Tx::flush`]) instead of one round
+/// trip each. Anything that reads records by query rather than by key calls
+/// [`Tx::records_of_kind`], which flushes first.
 pub(super) struct Tx<'a> {
     pub(super) input: &'a PushInput,
     pub(super) user: String,
@@ -51,9 +58,92 @@ pub(super) struct Tx<'a> {
     pub(super) written: BTreeMap<String, (Scope, WorkspaceId)>,
     /// Scope → activities written in it so far by this transaction.
     pub(super) activities: BTreeMap<String, u32>,
+    /// `(kind, id)` → the record as this push sees it (`None`: there is none).
+    cache: HashMap<(String, String), Option<StoredRecord>>,
+    /// Keys written since the last flush, in order, and as a set.
+    dirty: Vec<(String, String)>,
+    dirty_set: HashSet<(String, String)>,
+    /// Outcomes of this push's mutations, written at the end.
+    outcomes: Vec<queries::OutcomeRow>,
+    /// `(workspace, user)` → their membership, read once per push.
+    members: HashMap<(String, String), Option<Member>>,
+}
+
+impl<'a> Tx<'a> {
+    /// A push's bookkeeping for `user`.
+    pub(super) fn new(input: &'a PushInput, user: String) -> Self {
+        Self {
+            input,
+            user,
+            versions: BTreeMap::new(),
+            written: BTreeMap::new(),
+            activities: BTreeMap::new(),
+            cache: HashMap::new(),
+            dirty: Vec::new(),
+            dirty_set: HashSet::new(),
+            outcomes: Vec::new(),
+            members: HashMap::new(),
+        }
+    }
 }
 
 impl Tx<'_> {
+    /// The record `(kind, id)` as this push sees it.
+    pub(super) async fn get(&mut self, db: &mut dyn Sql, kind: &str, id: &str) -> Result<Option<StoredRecord>> {
+        let key = (kind.to_owned(), id.to_owned());
+        if let Some(known) = self.cache.get(&key) {
+            return Ok(known.clone());
+        }
+        let found = queries::get_record(db, kind, id).await?;
+        self.cache.insert(key, found.clone());
+        Ok(found)
+    }
+
+    /// The JSON of every record of `kind` in `scope`, this push's writes included.
+    pub(super) async fn records_of_kind(&mut self, db: &mut dyn Sql, scope: &str, kind: &str) -> Result<Vec<String>> {
+        self.flush(db).await?;
+        queries::records_of_kind(db, scope, kind).await
+    }
+
+    /// A workspace membership, read once per push.
+    pub(super) async fn member(
+        &mut self,
+        db: &mut dyn Sql,
+        workspace: &str,
+        user: &str,
+    ) -> Result<Option<Member>> {
+        let key = (workspace.to_owned(), user.to_owned());
+        if let Some(known) = self.members.get(&key) {
+            return Ok(known.clone());
+        }
+        let found = queries::member(db, workspace, user).await?;
+        self.members.insert(key, found.clone());
+        Ok(found)
+    }
+
+    /// Keeps a mutation's outcome, written with the others at the end of the push.
+    pub(super) fn keep_outcome(&mut self, row: queries::OutcomeRow) {
+        self.outcomes.push(row);
+    }
+
+    /// Writes the records and outcomes gathered so far.
+    pub(super) async fn flush(&mut self, db: &mut dyn Sql) -> Result<()> {
+        if !self.dirty.is_empty() {
+            let rows: Vec<(&str, &str, &StoredRecord)> = self
+                .dirty
+                .iter()
+                .filter_map(|k| self.cache.get(k).and_then(|r| r.as_ref()).map(|r| (k.0.as_str(), k.1.as_str(), r)))
+                .collect();
+            queries::put_records(db, &rows).await?;
+            self.dirty.clear();
+            self.dirty_set.clear();
+        }
+        if !self.outcomes.is_empty() {
+            queries::insert_outcomes(db, &self.outcomes).await?;
+            self.outcomes.clear();
+        }
+        Ok(())
+    }
     /// The next activity's place among those this transaction writes at its version of `scope`.
     pub(super) fn next_activity(&mut self, scope: &str) -> u32 {
         let n = self.activities.entry(scope.to_owned()).or_insert(0);
@@ -86,20 +176,25 @@ impl Tx<'_> {
         let version = self.version(db, &scope_s).await?;
         let data = serde_json::to_string(record)?;
         let meta = serde_json::to_string(meta)?;
-        queries::put_record(db, kind, id, &scope_s, version, &data, &meta).await?;
+        let key = (kind.to_owned(), id.to_owned());
+        if self.dirty_set.insert(key.clone()) {
+            self.dirty.push(key.clone());
+        }
+        self.cache.insert(key, Some(StoredRecord { scope: scope_s.clone(), version, data, meta }));
         self.written.insert(scope_s, (scope, spec.workspace_id));
         Ok(())
     }
 }
 
 pub(super) async fn load<T>(
+    tx: &mut Tx<'_>,
     db: &mut dyn Sql,
     kind: &str,
     id: &str,
     scope: &str,
     pick: impl Fn(Record) -> Option<T>,
 ) -> Result<Option<(T, Meta)>> {
-    let Some(rec) = queries::get_record(db, kind, id).await? else { return Ok(None) };
+    let Some(rec) = tx.get(db, kind, id).await? else { return Ok(None) };
     if rec.scope != scope {
         // Another spec's entity: for this mutation it does not exist.
         return Ok(None);
@@ -109,8 +204,8 @@ pub(super) async fn load<T>(
     Ok(pick(record).map(|v| (v, meta)))
 }
 
-pub(super) async fn exists(db: &mut dyn Sql, kind: &str, id: &str) -> Result<bool> {
-    Ok(queries::get_record(db, kind, id).await?.is_some())
+pub(super) async fn exists(tx: &mut Tx<'_>, db: &mut dyn Sql, kind: &str, id: &str) -> Result<bool> {
+    Ok(tx.get(db, kind, id).await?.is_some())
 }
 
 /// Records a conflict of the mutation in `cx` on its spec.

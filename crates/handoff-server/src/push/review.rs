@@ -30,7 +30,7 @@ pub(super) async fn publish(
 
 /// The number of the spec's revision `revision_id`, if it has it.
 async fn revision_number(cx: &mut Ctx<'_, '_>, revision_id: &RevisionId) -> Result<Option<u32>> {
-    let found = load(cx.db, "revision", &revision_id.to_string(), &cx.scope, |r| match r {
+    let found = load(cx.tx, cx.db, "revision", &revision_id.to_string(), &cx.scope, |r| match r {
         Record::Revision(r) => Some(r.number),
         _ => None,
     })
@@ -135,7 +135,7 @@ async fn put_review(cx: &mut Ctx<'_, '_>, review: Review) -> Result<Outcome> {
     let revision_id = review.revision_id;
     // One review per (revision, reviewer): the key is the pair, the newest wins.
     let key = format!("{revision_id}/{}", cx.email);
-    let (old, mut rmeta) = match load(cx.db, "review", &key, &cx.scope, |r| match r {
+    let (old, mut rmeta) = match load(cx.tx, cx.db, "review", &key, &cx.scope, |r| match r {
         Record::Review(r) => Some(r),
         _ => None,
     })
@@ -174,7 +174,7 @@ pub(super) async fn set_viewed(
     sha256: &str,
     viewed: bool,
 ) -> Result<Outcome> {
-    let revision = load(cx.db, "revision", &revision_id.to_string(), &cx.scope, |r| match r {
+    let revision = load(cx.tx, cx.db, "revision", &revision_id.to_string(), &cx.scope, |r| match r {
         Record::Revision(r) => Some(r),
         _ => None,
     })
@@ -189,7 +189,7 @@ pub(super) async fn set_viewed(
         ));
     }
     let key = format!("{}/{}/{path}", cx.spec_id, cx.email);
-    let mut meta = match load(cx.db, "viewed_file", &key, &cx.scope, |_| Some(())).await? {
+    let mut meta = match load(cx.tx, cx.db, "viewed_file", &key, &cx.scope, |_| Some(())).await? {
         Some(((), m)) => m,
         None => Meta::new(),
     };

@@ -15,7 +15,7 @@ use crate::storage::queries;
 /// `deliverable.create`.
 pub(super) async fn create_deliverable(cx: &mut Ctx<'_, '_>, deliverable_id: &DeliverableId) -> Result<Outcome> {
     let id = deliverable_id.to_string();
-    if exists(cx.db, "deliverable", &id).await? {
+    if exists(cx.tx, cx.db, "deliverable", &id).await? {
         return Ok(rejected(ApiErrorCode::AlreadyExists, format!("deliverable {id} already exists")));
     }
     let d =
@@ -33,15 +33,15 @@ pub(super) async fn create_revision(
     summary: &str,
     addresses: &[ThreadId],
 ) -> Result<Outcome> {
-    if load(cx.db, "deliverable", &deliverable_id.to_string(), &cx.scope, |_| Some(())).await?.is_none() {
+    if load(cx.tx, cx.db, "deliverable", &deliverable_id.to_string(), &cx.scope, |_| Some(())).await?.is_none() {
         return Ok(rejected(ApiErrorCode::NotFound, format!("this spec has no deliverable {deliverable_id}")));
     }
     let id = revision_id.to_string();
-    if exists(cx.db, "revision", &id).await? {
+    if exists(cx.tx, cx.db, "revision", &id).await? {
         return Ok(rejected(ApiErrorCode::AlreadyExists, format!("revision {id} already exists")));
     }
     for t in addresses {
-        if load(cx.db, "thread", &t.to_string(), &cx.scope, |_| Some(())).await?.is_none() {
+        if load(cx.tx, cx.db, "thread", &t.to_string(), &cx.scope, |_| Some(())).await?.is_none() {
             return Ok(rejected(ApiErrorCode::NotFound, format!("this spec has no thread {t} for the revision to address")));
         }
     }

@@ -36,7 +36,7 @@ pub(super) async fn create(
     }
     let id = spec_id.to_string();
     let scope = Scope::Spec(spec_id).to_string();
-    if exists(db, "spec", &id).await? || queries::scope_version(db, &scope).await?.is_some() {
+    if exists(tx, db, "spec", &id).await? || queries::scope_version(db, &scope).await?.is_some() {
         return Ok(rejected(ApiErrorCode::AlreadyExists, format!("spec {id} already exists")));
     }
     let version = queries::create_scope(db, &scope, &ws, "spec", tx.input.now).await?;
@@ -172,13 +172,13 @@ fn refuse_override(cx: &Ctx<'_, '_>, from: SpecStatus, to: SpecStatus) -> Option
 /// open questions (a thread's opener's role is looked up in the workspace).
 async fn readiness_now(cx: &mut Ctx<'_, '_>) -> Result<readiness::Readiness> {
     let mut threads = Vec::new();
-    for data in queries::records_of_kind(cx.db, &cx.scope, "thread").await? {
+    for data in cx.tx.records_of_kind(cx.db, &cx.scope, "thread").await? {
         if let Record::Thread(t) = serde_json::from_str(&data)? {
             threads.push(t.thread);
         }
     }
     let mut comments: Vec<Comment> = Vec::new();
-    for data in queries::records_of_kind(cx.db, &cx.scope, "comment").await? {
+    for data in cx.tx.records_of_kind(cx.db, &cx.scope, "comment").await? {
         if let Record::Comment(c) = serde_json::from_str(&data)? {
             comments.push(c);
         }
@@ -223,13 +223,13 @@ async fn readiness_now(cx: &mut Ctx<'_, '_>) -> Result<readiness::Readiness> {
 /// The spec's revisions and reviews, as the acceptance rule reads them.
 async fn ledger_inputs(cx: &mut Ctx<'_, '_>) -> Result<(Vec<ledger::LedgerRevision>, Vec<Review>)> {
     let mut revisions = Vec::new();
-    for data in queries::records_of_kind(cx.db, &cx.scope, "revision").await? {
+    for data in cx.tx.records_of_kind(cx.db, &cx.scope, "revision").await? {
         if let Record::Revision(r) = serde_json::from_str(&data)? {
             revisions.push(ledger::LedgerRevision { id: r.id, number: r.number });
         }
     }
     let mut reviews = Vec::new();
-    for data in queries::records_of_kind(cx.db, &cx.scope, "review").await? {
+    for data in cx.tx.records_of_kind(cx.db, &cx.scope, "review").await? {
         if let Record::Review(r) = serde_json::from_str(&data)? {
             reviews.push(r);
         }

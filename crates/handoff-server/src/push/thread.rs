@@ -7,7 +7,7 @@ use handoff_core::protocol::{ApiErrorCode, ConflictDetail, Outcome, Record, Thre
 use handoff_core::*;
 use serde_json::json;
 
-use super::records::{Lww, Meta, exists, load, lww, record_conflict};
+use super::records::{Lww, Meta, Tx, exists, load, lww, record_conflict};
 use super::{Ctx, rejected, rejected_core};
 use crate::auth::new_id;
 use crate::error::{Result, ServerError};
@@ -39,15 +39,15 @@ pub(super) async fn check_new(
     comment_id: &CommentId,
 ) -> Result<Option<Outcome>> {
     let (tid, cid) = (thread_id.to_string(), comment_id.to_string());
-    if exists(cx.db, "thread", &tid).await? {
+    if exists(cx.tx, cx.db, "thread", &tid).await? {
         return Ok(Some(rejected(ApiErrorCode::AlreadyExists, format!("thread {tid} already exists"))));
     }
-    if exists(cx.db, "comment", &cid).await? {
+    if exists(cx.tx, cx.db, "comment", &cid).await? {
         return Ok(Some(rejected(ApiErrorCode::AlreadyExists, format!("comment {cid} already exists"))));
     }
     match anchor {
         Anchor::RevisionLines { revision_id, path, .. } => {
-            let revision = load(cx.db, "revision", &revision_id.to_string(), &cx.scope, |r| match r {
+            let revision = load(cx.tx, cx.db, "revision", &revision_id.to_string(), &cx.scope, |r| match r {
                 Record::Revision(r) => Some(r),
                 _ => None,
             })
@@ -61,7 +61,7 @@ pub(super) async fn check_new(
             }
         }
         Anchor::Deliverable { deliverable_id }
-            if load(cx.db, "deliverable", &deliverable_id.to_string(), &cx.scope, |_| Some(())).await?.is_none() =>
+            if load(cx.tx, cx.db, "deliverable", &deliverable_id.to_string(), &cx.scope, |_| Some(())).await?.is_none() =>
         {
             return Ok(Some(rejected(ApiErrorCode::NotFound, format!("this spec has no deliverable {deliverable_id}"))));
         }
@@ -110,7 +110,7 @@ fn new_comment(cx: &Ctx<'_, '_>, comment_id: &CommentId, thread_id: &ThreadId, b
 
 /// A thread of this spec with its field clocks.
 pub(super) async fn load_thread(cx: &mut Ctx<'_, '_>, thread_id: &ThreadId) -> Result<Option<(ThreadRecord, Meta)>> {
-    load(cx.db, "thread", &thread_id.to_string(), &cx.scope, |r| match r {
+    load(cx.tx, cx.db, "thread", &thread_id.to_string(), &cx.scope, |r| match r {
         Record::Thread(t) => Some(t),
         _ => None,
     })
@@ -153,7 +153,7 @@ pub(super) async fn check_reply(cx: &mut Ctx<'_, '_>, comment_id: &CommentId, th
         return Ok(Some(rejected(ApiErrorCode::NotFound, format!("this spec has no thread {thread_id}"))));
     }
     let cid = comment_id.to_string();
-    if exists(cx.db, "comment", &cid).await? {
+    if exists(cx.tx, cx.db, "comment", &cid).await? {
         return Ok(Some(rejected(ApiErrorCode::AlreadyExists, format!("comment {cid} already exists"))));
     }
     Ok(None)
@@ -194,7 +194,7 @@ pub(super) async fn edit_comment(
     body: &str,
 ) -> Result<Outcome> {
     let cid = comment_id.to_string();
-    let Some((mut c, mut cmeta)) = load_comment(cx.db, &cid, thread_id, &cx.scope).await? else {
+    let Some((mut c, mut cmeta)) = load_comment(cx.tx, cx.db, &cid, thread_id, &cx.scope).await? else {
         return Ok(rejected(ApiErrorCode::NotFound, format!("thread {thread_id} has no comment {cid}")));
     };
     if c.author != cx.email {
@@ -227,7 +227,7 @@ pub(super) async fn edit_comment(
 /// `comment.redact`: by its author only; the body is cleared, the comment stays as a marker.
 pub(super) async fn redact_comment(cx: &mut Ctx<'_, '_>, comment_id: &CommentId, thread_id: &ThreadId) -> Result<Outcome> {
     let cid = comment_id.to_string();
-    let Some((mut c, cmeta)) = load_comment(cx.db, &cid, thread_id, &cx.scope).await? else {
+    let Some((mut c, cmeta)) = load_comment(cx.tx, cx.db, &cid, thread_id, &cx.scope).await? else {
         return Ok(rejected(ApiErrorCode::NotFound, format!("thread {thread_id} has no comment {cid}")));
     };
     if c.author != cx.email {
@@ -251,7 +251,7 @@ pub(super) async fn set_state(
     event: &ThreadEventKind,
 ) -> Result<Outcome> {
     let tid = thread_id.to_string();
-    let Some((mut tr, tmeta)) = load(cx.db, "thread", &tid, &cx.scope, |r| match r {
+    let Some((mut tr, tmeta)) = load(cx.tx, cx.db, "thread", &tid, &cx.scope, |r| match r {
         Record::Thread(t) => Some(t),
         _ => None,
     })
@@ -279,8 +279,14 @@ pub(super) async fn set_state(
     Ok(Outcome::Applied)
 }
 
-async fn load_comment(db: &mut dyn Sql, cid: &str, thread_id: &ThreadId, scope: &str) -> Result<Option<(Comment, Meta)>> {
-    Ok(load(db, "comment", cid, scope, |r| match r {
+async fn load_comment(
+    tx: &mut Tx<'_>,
+    db: &mut dyn Sql,
+    cid: &str,
+    thread_id: &ThreadId,
+    scope: &str,
+) -> Result<Option<(Comment, Meta)>> {
+    Ok(load(tx, db, "comment", cid, scope, |r| match r {
         Record::Comment(c) => Some(c),
         _ => None,
     })

@@ -134,6 +134,29 @@ pub async fn put_record(db: &mut dyn Sql, kind: &str, id: &str, scope: &str, ver
     Ok(())
 }
 
+/// Writes many entities' current state (each `(kind, id, record)`), a few statements in all.
+pub async fn put_records(db: &mut dyn Sql, rows: &[(&str, &str, &StoredRecord)]) -> Result<()> {
+    // 6 parameters a row; SQLite allows 32,766 per statement and PostgreSQL 65,535.
+    for chunk in rows.chunks(500) {
+        let mut sql = String::from("INSERT INTO records (kind, id, scope, version, data, meta) VALUES ");
+        let mut params: Vec<P<'_>> = Vec::with_capacity(chunk.len() * 6);
+        for (i, (kind, id, r)) in chunk.iter().enumerate() {
+            let b = i * 6;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6));
+            params.extend([P::Text(kind), P::Text(id), P::Text(&r.scope), P::Int(r.version), P::Text(&r.data), P::Text(&r.meta)]);
+        }
+        sql.push_str(
+            " ON CONFLICT (kind, id) DO UPDATE SET scope = excluded.scope, version = excluded.version,
+              data = excluded.data, meta = excluded.meta",
+        );
+        db.exec(&sql, &params).await?;
+    }
+    Ok(())
+}
+
 /// Up to `limit` records of a scope written after `after`, in version order.
 pub async fn records_after(db: &mut dyn Sql, scope: &str, after: i64, limit: i64) -> Result<Vec<(i64, String)>> {
     let rows = db
@@ -256,20 +279,36 @@ pub async fn outcome(db: &mut dyn Sql, client_id: &str, mutation_id: i64) -> Res
     rows.first().map(|r| r.text(0)).transpose()
 }
 
-/// Records one mutation's outcome.
-pub async fn insert_outcome(
-    db: &mut dyn Sql,
-    client_id: &str,
-    mutation_id: i64,
-    kind: &str,
-    outcome: &str,
-    at: i64,
-) -> Result<()> {
-    db.exec(
-        "INSERT INTO mutation_outcomes (client_id, mutation_id, kind, outcome, recorded_at) VALUES ($1, $2, $3, $4, $5)",
-        &[P::Text(client_id), P::Int(mutation_id), P::Text(kind), P::Text(outcome), P::Int(at)],
-    )
-    .await?;
+/// A mutation's outcome as recorded for its replays.
+#[derive(Clone, Debug)]
+pub struct OutcomeRow {
+    /// The client id.
+    pub client_id: String,
+    /// The mutation id.
+    pub mutation_id: i64,
+    /// Its kind.
+    pub kind: String,
+    /// The outcome's JSON.
+    pub outcome: String,
+    /// When it was recorded.
+    pub at: i64,
+}
+
+/// Records many outcomes, a few statements in all.
+pub async fn insert_outcomes(db: &mut dyn Sql, rows: &[OutcomeRow]) -> Result<()> {
+    for chunk in rows.chunks(500) {
+        let mut sql = String::from("INSERT INTO mutation_outcomes (client_id, mutation_id, kind, outcome, recorded_at) VALUES ");
+        let mut params: Vec<P<'_>> = Vec::with_capacity(chunk.len() * 5);
+        for (i, r) in chunk.iter().enumerate() {
+            let b = i * 5;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5));
+            params.extend([P::Text(&r.client_id), P::Int(r.mutation_id), P::Text(&r.kind), P::Text(&r.outcome), P::Int(r.at)]);
+        }
+        db.exec(&sql, &params).await?;
+    }
     Ok(())
 }
 
