@@ -312,6 +312,6 @@ fn main() {
         );
     }
     println!(
-        "(rates: mutations/s for pushes, records/s for pulls; goals on 2 cores: ≥5,000 mutations/s batched on SQLite, ≥50,000 records/s initial pull)"
+        "(rates: mutations/s for pushes, records/s for pulls; goals on 2 cores: ≥5,000 mutations/s batched on SQLite, ≥15,000 on PostgreSQL with 50 clients, ≥50,000 records/s initial pull)"
     );
 }

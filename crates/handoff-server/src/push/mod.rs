@@ -159,6 +159,7 @@ pub async fn push(db: &mut dyn Sql, input: &PushInput) -> Result<PushOutput> {
             tx.versions.insert(scope, v);
         }
     }
+    tx.prefetch(db, req.mutations.iter().filter(|e| e.mutation_id > last).flat_map(|e| looked_up(&e.mutation)).collect()).await?;
     let mut results = Vec::with_capacity(req.mutations.len() + req.withdrawn.len());
     let mut new_last = last;
     for w in &req.withdrawn {
@@ -216,6 +217,20 @@ pub async fn push(db: &mut dyn Sql, input: &PushInput) -> Result<PushOutput> {
         })
         .collect();
     Ok(PushOutput { results, changes })
+}
+
+/// The records applying `m` looks up by key: its spec, and the thread and comment a
+/// discussion mutation names (the common bulk of a push; others are read when needed).
+fn looked_up(m: &Mutation) -> Vec<(&'static str, String)> {
+    let mut keys = vec![("spec", m.spec_id().to_string())];
+    match m {
+        Mutation::CreateThread { thread_id, comment_id, .. } | Mutation::AddComment { thread_id, comment_id, .. } => {
+            keys.push(("thread", thread_id.to_string()));
+            keys.push(("comment", comment_id.to_string()));
+        }
+        _ => {}
+    }
+    keys
 }
 
 fn outcome_name(o: &Outcome) -> &'static str {

@@ -99,6 +99,27 @@ impl Tx<'_> {
         Ok(found)
     }
 
+    /// Reads the records `(kind, id)` this push will look up, in one query per kind, so each
+    /// mutation's existence checks and loads need no round trip of their own.
+    pub(super) async fn prefetch(&mut self, db: &mut dyn Sql, keys: Vec<(&'static str, String)>) -> Result<()> {
+        let mut by_kind: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+        for (kind, id) in keys {
+            if !self.cache.contains_key(&(kind.to_owned(), id.clone())) {
+                by_kind.entry(kind).or_default().push(id);
+            }
+        }
+        for (kind, mut ids) in by_kind {
+            ids.sort_unstable();
+            ids.dedup();
+            let found: HashMap<String, StoredRecord> = queries::get_records(db, kind, &ids).await?.into_iter().collect();
+            for id in ids {
+                let record = found.get(&id).cloned();
+                self.cache.insert((kind.to_owned(), id), record);
+            }
+        }
+        Ok(())
+    }
+
     /// The JSON of every record of `kind` in `scope`, this push's writes included.
     pub(super) async fn records_of_kind(&mut self, db: &mut dyn Sql, scope: &str, kind: &str) -> Result<Vec<String>> {
         self.flush(db).await?;
@@ -106,12 +127,7 @@ impl Tx<'_> {
     }
 
     /// A workspace membership, read once per push.
-    pub(super) async fn member(
-        &mut self,
-        db: &mut dyn Sql,
-        workspace: &str,
-        user: &str,
-    ) -> Result<Option<Member>> {
+    pub(super) async fn member(&mut self, db: &mut dyn Sql, workspace: &str, user: &str) -> Result<Option<Member>> {
         let key = (workspace.to_owned(), user.to_owned());
         if let Some(known) = self.members.get(&key) {
             return Ok(known.clone());

@@ -134,6 +134,22 @@ pub async fn put_record(db: &mut dyn Sql, kind: &str, id: &str, scope: &str, ver
     Ok(())
 }
 
+/// The records of `kind` among `ids` (the missing ones are left out), a few statements in all.
+pub async fn get_records(db: &mut dyn Sql, kind: &str, ids: &[String]) -> Result<Vec<(String, StoredRecord)>> {
+    let mut out = Vec::new();
+    for chunk in ids.chunks(500) {
+        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!("SELECT id, scope, version, data, meta FROM records WHERE kind = $1 AND id IN ({})", marks.join(", "));
+        let mut params: Vec<P<'_>> = Vec::with_capacity(chunk.len() + 1);
+        params.push(P::Text(kind));
+        params.extend(chunk.iter().map(|id| P::Text(id)));
+        for r in db.query(&sql, &params).await? {
+            out.push((r.text(0)?, StoredRecord { scope: r.text(1)?, version: r.int(2)?, data: r.text(3)?, meta: r.text(4)? }));
+        }
+    }
+    Ok(out)
+}
+
 /// Writes many entities' current state (each `(kind, id, record)`), a few statements in all.
 pub async fn put_records(db: &mut dyn Sql, rows: &[(&str, &str, &StoredRecord)]) -> Result<()> {
     // 6 parameters a row; SQLite allows 32,766 per statement and PostgreSQL 65,535.

@@ -39,6 +39,7 @@ on_every_store!(
     members_set_their_own_time_zone_and_hours_and_nobody_elses,
     two_owners_demoting_each_other_at_once_leave_one,
     uploaders_read_what_they_delivered_only_while_they_have_access,
+    one_push_reads_its_own_writes,
 );
 
 fn outcome_kind(o: &Outcome) -> &'static str {
@@ -55,6 +56,54 @@ fn rejected_code(o: &Outcome) -> Option<ApiErrorCode> {
         Outcome::Rejected { code, .. } => Some(*code),
         _ => None,
     }
+}
+
+/// A push keeps its writes until its end (one statement for many records): what it wrote must
+/// still be what it reads, by key and by scan.
+async fn one_push_reads_its_own_writes(app: TestApp) {
+    let w = World::on(app).await;
+    let mut o = Device::new(1);
+    let spec: SpecId = id(1);
+    spec_with_contractor(&w, &mut o, spec).await;
+    let mut c = Device::new(2);
+    let question: ThreadId = id(30);
+    let ask = c.env(Mutation::CreateThread {
+        thread_id: question,
+        spec_id: spec,
+        anchor: Anchor::Spec,
+        comment_id: id(31),
+        body: "Negative rows for refunds?".into(),
+    });
+    w.app.push_ok(&w.contractor.token, c.id, &[ask]).await;
+    let reply = |o: &mut Device, body: &str| {
+        o.env(Mutation::AddComment { comment_id: id(32), thread_id: question, spec_id: spec, body: body.into(), seen_events: 0 })
+    };
+    let envs = vec![
+        reply(&mut o, "Yes: one negative row per refund."),
+        reply(&mut o, "The same id again"),
+        o.env(Mutation::SetStatus { spec_id: spec, from: SpecStatus::Draft, to: SpecStatus::Ready }),
+        o.env(Mutation::SetTitle { spec_id: spec, title: "Importer v2".into() }),
+    ];
+    let out = w.app.push_ok(&w.owner.token, o.id, &envs).await;
+    assert_eq!(out[0], Outcome::Applied);
+    assert_eq!(
+        rejected_code(&out[1]),
+        Some(ApiErrorCode::AlreadyExists),
+        "a comment written earlier in the push exists: {out:?}"
+    );
+    assert_eq!(out[2], Outcome::Applied, "readiness (a scan) saw the answer written earlier in the push: {out:?}");
+    assert_eq!(out[3], Outcome::Applied);
+    let all = w.app.pull_all(&w.contractor.token).await;
+    let spec_now = find_spec(&all, spec).expect("the spec");
+    assert_eq!((spec_now.title.as_str(), spec_now.status), ("Importer v2", SpecStatus::Ready), "both writes to the spec kept");
+    let bodies: Vec<String> = records(&all)
+        .into_iter()
+        .filter_map(|r| match r {
+            Record::Comment(c) => Some(c.body.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(bodies.len(), 2, "the question and one answer: {bodies:?}");
 }
 
 async fn spec_with_contractor(w: &World, owner: &mut Device, spec: SpecId) {
