@@ -15,6 +15,10 @@ pub fn bench(args: &[String]) -> Result<(), String> {
         _ => return Err("usage: cargo xtask bench diff|server|sync|ui".into()),
     };
     deps::ensure(deps::TEST_PACKAGES)?;
+    if target == "server" {
+        // Its PostgreSQL + S3 rows run against s3s-fs, as the storage suite does.
+        deps::ensure_s3s_fs()?;
+    }
     sh::run(Command::new("cargo").current_dir(sh::root()).args(["bench", "-p", package, "--bench", target]))
 }
 

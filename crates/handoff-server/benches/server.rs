@@ -2,7 +2,10 @@
 //!
 //! - batched pushes (100 mutations each) from 1 client and from 50 concurrent clients:
 //!   mutations/s and push latency p50/p99;
-//! - an initial sync of 100k comments: records/s.
+//! - an initial sync of 100k comments: records/s;
+//!
+//! on SQLite, PostgreSQL, and PostgreSQL with blobs in an S3-compatible store (`s3s-fs`), plus
+//! the 50-client push spread over 3 `handoff-server` processes on one PostgreSQL and one bucket.
 //!
 //! `cargo bench -p handoff-server --bench server` (the lead wires `cargo xtask bench server`).
 //! Environment: `HANDOFF_BENCH_SCALE` (default 1.0) scales the amounts; PostgreSQL comes from
@@ -11,6 +14,9 @@
 #[path = "../tests/support/pg.rs"]
 #[allow(missing_docs)]
 mod pg;
+#[path = "../tests/support/s3.rs"]
+#[allow(missing_docs)]
+mod s3;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -53,14 +59,17 @@ fn http() -> reqwest::Client {
     reqwest::Client::builder().default_headers(headers).pool_max_idle_per_host(64).build().expect("client")
 }
 
-async fn start(pg_url: Option<&str>) -> Bench {
+async fn start(pg_url: Option<&str>, blobs: Option<handoff_server::blobs::BlobsAt>) -> Bench {
     let dir = tempfile::tempdir().expect("tempdir");
     let configure = |c: &mut handoff_server::config::Config| {
         c.rate_limit = None;
         c.password_cost = PasswordCost::TestsOnly;
     };
     let state = match pg_url {
-        Some(url) => AppState::open_postgres(url, dir.path().join("blobs"), configure).await.expect("postgres"),
+        Some(url) => {
+            let at = blobs.unwrap_or_else(|| handoff_server::blobs::BlobsAt::Dir(dir.path().join("blobs")));
+            AppState::open_postgres(url, at, configure).await.expect("postgres")
+        }
         None => AppState::open_sqlite(dir.path(), configure).expect("sqlite"),
     };
     let code = handoff_server::auth::new_invite_code().expect("code");
@@ -190,16 +199,16 @@ struct Row {
     p99: Option<Duration>,
 }
 
-async fn scenario_pushes(b: &Conn, clients: usize, batches_each: usize, backend: &'static str, rows: &mut Vec<Row>) {
+async fn scenario_pushes(servers: &[Conn], clients: usize, batches_each: usize, backend: &'static str, rows: &mut Vec<Row>) {
     let mut pushers = Vec::new();
     for i in 0..clients {
-        pushers.push(new_pusher(b, 1_000 * clients as u64 + i as u64).await);
+        // Client i talks to server i mod n, as a round-robin load balancer would place them.
+        let b = &servers[i % servers.len()];
+        pushers.push((new_pusher(b, 1_000 * clients as u64 + i as u64).await, Arc::new(b.clone())));
     }
-    let b = Arc::new(b.clone());
     let started = Instant::now();
     let mut tasks = Vec::new();
-    for mut p in pushers {
-        let b = b.clone();
+    for (mut p, b) in pushers {
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::with_capacity(batches_each);
             for _ in 0..batches_each {
@@ -271,12 +280,64 @@ async fn scenario_initial_pull(b: &Conn, comments: usize, backend: &'static str,
     });
 }
 
-async fn run_backend(backend: &'static str, pg_url: Option<&str>, scale: f64, rows: &mut Vec<Row>) {
-    let mut b = start(pg_url).await;
+async fn run_backend(
+    backend: &'static str,
+    pg_url: Option<&str>,
+    blobs: Option<handoff_server::blobs::BlobsAt>,
+    scale: f64,
+    rows: &mut Vec<Row>,
+) {
+    let mut b = start(pg_url, blobs).await;
     let s = |n: f64| ((n * scale).round() as usize).max(1);
-    scenario_pushes(&b.conn, 1, s(100.0), backend, rows).await;
-    scenario_pushes(&b.conn, CONCURRENT, s(10.0), backend, rows).await;
+    scenario_pushes(std::slice::from_ref(&b.conn), 1, s(100.0), backend, rows).await;
+    scenario_pushes(std::slice::from_ref(&b.conn), CONCURRENT, s(10.0), backend, rows).await;
     scenario_initial_pull(&b.conn, s(100_000.0), backend, rows).await;
+    if let Some(stop) = b.stop.take() {
+        let _ = stop.send(());
+    }
+    let _ = (&mut b.server).await;
+}
+
+/// A `handoff-server` process of this build, on PostgreSQL and the bucket; stopped on drop.
+struct Process(std::process::Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The 50-client push spread over 3 server processes on one PostgreSQL database and one bucket.
+async fn three_processes(url: &str, store: &s3::S3Server, scale: f64, rows: &mut Vec<Row>) {
+    use std::io::BufRead;
+    // The account and token are made through an in-process server on the same database.
+    let mut b = start(Some(url), Some(store.location("bench-procs", ""))).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut processes = Vec::new();
+    let mut servers = Vec::new();
+    for i in 0..3 {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_handoff-server"))
+            .args(["--database-url", url, "--blobs", "s3://bench-procs", "--listen", "127.0.0.1:0", "--rate-limit", "0"])
+            .envs(store.env())
+            .env("RUST_LOG", "warn")
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn handoff-server");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("announce");
+        let base = line.trim().rsplit(' ').next().unwrap_or_default().to_owned();
+        assert!(base.starts_with("http://127.0.0.1:"), "process {i} said {line:?}");
+        processes.push(Process(child));
+        servers.push(Conn { base, ..b.conn.clone() });
+    }
+    let s = |n: f64| ((n * scale).round() as usize).max(1);
+    scenario_pushes(&servers, CONCURRENT, s(10.0), "pg+s3 ×3", rows).await;
+    let last = rows.len() - 1;
+    rows[last].scenario = format!("push, {CONCURRENT} clients on 3 processes, batches of {BATCH}");
+    drop(processes);
     if let Some(stop) = b.stop.take() {
         let _ = stop.send(());
     }
@@ -292,10 +353,17 @@ fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
     let mut rows = Vec::new();
     rt.block_on(async {
-        run_backend("sqlite", None, scale, &mut rows).await;
+        run_backend("sqlite", None, None, scale, &mut rows).await;
         let pg = pg::PgServer::start();
         let url = pg.fresh_database("handoff_bench").await;
-        run_backend("postgres", Some(&url), scale, &mut rows).await;
+        run_backend("postgres", Some(&url), None, scale, &mut rows).await;
+        let store = s3::S3Server::start();
+        store.create_bucket("bench");
+        store.create_bucket("bench-procs");
+        let url = pg.fresh_database("handoff_bench_s3").await;
+        run_backend("pg+s3", Some(&url), Some(store.location("bench", "")), scale, &mut rows).await;
+        let url = pg.fresh_database("handoff_bench_procs").await;
+        three_processes(&url, &store, scale, &mut rows).await;
     });
     println!();
     println!("{:<9} | {:<48} | {:>14} | {:>9} | {:>9}", "backend", "scenario", "rate", "p50", "p99");
