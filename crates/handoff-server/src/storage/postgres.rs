@@ -120,7 +120,9 @@ impl PgStore {
         let mut listening_tx = Some(listening_tx);
         tokio::spawn(async move {
             loop {
-                if let Err(e) = listen(&url, origin, &events, &mut listening_tx).await {
+                // Once it has listened, a new connection follows a gap in which notices were lost.
+                let again = listening_tx.is_none();
+                if let Err(e) = listen(&url, origin, &events, &mut listening_tx, again).await {
                     tracing::warn!(error = %e, "postgres change listener stopped; reconnecting");
                 }
                 tokio::time::sleep(std::time::Duration::from_secs(1)).await;
@@ -133,7 +135,17 @@ impl PgStore {
     }
 }
 
-async fn listen(url: &str, origin: u64, events: &Events, listening: &mut Option<tokio::sync::oneshot::Sender<()>>) -> Result<()> {
+/// Listens on one connection until it fails. After a reconnect (`again`), every workspace
+/// scope is published as a change: the notices other processes sent while nobody here was
+/// listening are lost, and a poke for its workspace makes every client of this process pull
+/// whatever it missed (one pull each, once per reconnect).
+async fn listen(
+    url: &str,
+    origin: u64,
+    events: &Events,
+    listening: &mut Option<tokio::sync::oneshot::Sender<()>>,
+    again: bool,
+) -> Result<()> {
     use futures_util::StreamExt;
     use tokio_postgres::AsyncMessage;
     let (client, mut connection) = tokio_postgres::connect(url, NoTls).await?;
@@ -157,6 +169,35 @@ async fn listen(url: &str, origin: u64, events: &Events, listening: &mut Option<
     if let Some(tx) = listening.take() {
         let _ = tx.send(());
     }
+    if again {
+        let missed = client.query("SELECT scope, version, workspace_id FROM scopes WHERE kind = 'workspace'", &[]);
+        tokio::pin!(missed);
+        let rows = loop {
+            tokio::select! {
+                r = &mut missed => break r?,
+                m = messages.next() => match m {
+                    Some(Ok(_)) => {}
+                    Some(Err(e)) => return Err(e.into()),
+                    None => return Ok(()),
+                },
+            }
+        };
+        let changes: Vec<ScopeChange> = rows
+            .iter()
+            .filter_map(|r| {
+                let scope: String = r.try_get(0).ok()?;
+                let version: i64 = r.try_get(1).ok()?;
+                let workspace: String = r.try_get(2).ok()?;
+                Some(ScopeChange {
+                    scope: scope.parse().ok()?,
+                    version: u64::try_from(version).ok()?,
+                    workspace_id: workspace.parse().ok()?,
+                })
+            })
+            .collect();
+        tracing::info!(workspaces = changes.len(), "listening again; poking every stream for what changed meanwhile");
+        events.publish(changes);
+    }
     while let Some(msg) = messages.next().await {
         if let AsyncMessage::Notification(n) = msg? {
             match parse_notice(n.payload()) {
@@ -168,6 +209,12 @@ async fn listen(url: &str, origin: u64, events: &Events, listening: &mut Option<
     }
     drop(client);
     Ok(())
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 fn parse_notice(payload: &str) -> Option<(u64, ScopeChange)> {

@@ -1283,3 +1283,44 @@ async fn postgres_processes_hear_each_others_changes() {
     }
     panic!("the second process never heard of the first one's commits");
 }
+
+/// A process whose listening connection is cut pokes its streams for every workspace once it
+/// listens again: what another process committed in the gap (its notice went nowhere) is then
+/// pulled by every client of the workspace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_postgres_process_that_lost_its_listener_hears_what_changed_meanwhile() {
+    let pg = PgServer::start();
+    let url = pg.fresh_database("listener_gap").await;
+    let w = World::on(TestApp::postgres(&url).await).await;
+    let blobs = tempfile::tempdir().expect("tempdir");
+    let other = handoff_server::AppState::open_postgres(&url, blobs.path(), |_| {}).await.expect("second process");
+    let mut rx = other.events.subscribe();
+    let mut dev = Device::new(1);
+    let spec: SpecId = id(1);
+    let e = dev.env(create_spec(spec, w.ws, "Shared"));
+    w.app.push_ok(&w.owner.token, dev.id, &[e]).await;
+    // Cut every LISTEN connection (both processes'), then commit while they reconnect.
+    let (admin, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(conn);
+    admin
+        .batch_execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()",
+        )
+        .await
+        .expect("terminate the listeners");
+    while rx.try_recv().is_ok() {}
+    let e = dev.env(Mutation::SetTitle { spec_id: spec, title: "Changed in the gap".into() });
+    w.app.push_ok(&w.owner.token, dev.id, &[e]).await;
+    let heard = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        loop {
+            match rx.recv().await {
+                Ok(change) if change.scope == Scope::Workspace(w.ws) => return change,
+                Ok(_) => {}
+                Err(e) => panic!("the event channel: {e}"),
+            }
+        }
+    })
+    .await
+    .expect("the second process poked its streams after listening again");
+    assert_eq!(heard.workspace_id, w.ws);
+}
