@@ -211,12 +211,6 @@ async fn listen(
     Ok(())
 }
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 fn parse_notice(payload: &str) -> Option<(u64, ScopeChange)> {
     let mut parts = payload.split(' ');
     let origin = parts.next()?.parse().ok()?;
