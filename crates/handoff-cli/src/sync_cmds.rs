@@ -202,9 +202,17 @@ pub fn logout(client: &Arc<Client>, out: &Printer) -> Result<()> {
     out.done("signed out")
 }
 
+/// The longest pause between failed rounds of `sync --watch`.
+const WATCH_BACKOFF_CAP: Duration = Duration::from_secs(10);
+
 /// `handoff sync [--watch]`: a round, then (unless `download` is false) the revision files
 /// the data dir's download limit allows.
 pub fn sync(client: &Arc<Client>, out: &Printer, watch: bool, options: SyncOptions, download: bool) -> Result<()> {
+    // A watcher is someone waiting for news: after failed rounds (a server process restarting)
+    // it tries again within seconds, as the app does, not after a minute of backoff during
+    // which no poke can reach it.
+    let options =
+        if watch { SyncOptions { backoff_cap: WATCH_BACKOFF_CAP.min(options.backoff_cap), ..options } } else { options };
     let engine = Arc::new(engine(client)?.with_options(options));
     let rt = runtime()?;
     if !watch {

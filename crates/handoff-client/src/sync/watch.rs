@@ -7,6 +7,11 @@ use handoff_core::protocol::*;
 
 use super::{SyncEngine, SyncReport, SyncResult, jitter_seed, planner};
 
+/// The first wait before opening the event stream again after it could not be opened.
+const STREAM_RETRY_BASE: Duration = Duration::from_millis(500);
+/// The longest such wait.
+const STREAM_RETRY_CAP: Duration = Duration::from_secs(15);
+
 impl SyncEngine {
     /// Syncs now, then whenever the server pokes (`/v1/events`, SSE) or `every` passes,
     /// until `stop` turns true. The event stream is opened before each catch-up sync and kept
@@ -23,6 +28,10 @@ impl SyncEngine {
         on_round: impl Fn(&SyncResult<SyncReport>) + Send + Sync,
     ) {
         let mut failures = 0u32;
+        // Event streams that could not be opened in a row: without one, the loop tries again
+        // soon (backing off) rather than at the timer, so a client whose server process went
+        // away hears pokes again as soon as another process takes its stream.
+        let mut stream_failures = 0u32;
         let mut events: Option<tokio::sync::mpsc::Receiver<Poke>> = None;
         loop {
             if *stop.borrow() {
@@ -32,6 +41,7 @@ impl SyncEngine {
                 && let Ok(t) = self.token()
             {
                 events = self.transport.events(t).await.ok();
+                stream_failures = if events.is_some() { 0 } else { stream_failures.saturating_add(1) };
             }
             let result = self.sync_once().await;
             on_round(&result);
@@ -65,8 +75,9 @@ impl SyncEngine {
                     }
                 }
                 None => {
+                    let retry = planner::backoff(stream_failures, STREAM_RETRY_BASE, STREAM_RETRY_CAP, jitter_seed());
                     tokio::select! {
-                        _ = tokio::time::sleep(every.min(self.options.backoff_cap)) => {}
+                        _ = tokio::time::sleep(every.min(self.options.backoff_cap).min(retry)) => {}
                         _ = stop.changed() => return,
                     }
                 }
