@@ -27,6 +27,20 @@ pub fn binaries() -> (PathBuf, PathBuf) {
     (cli, server)
 }
 
+/// Runs `c` with its wall clock moved by libfaketime (`FAKETIME` syntax: `-400d`, `@2026-06-05
+/// 17:05:00`), preloaded directly: the `faketime` wrapper's named semaphore collides between
+/// wrappers started at once ("sem_open: File exists"), and its child outlives a kill.
+/// Monotonic timers stay real.
+pub fn faked(c: &mut Command, clock: &str) {
+    let lib = std::fs::read_dir("/usr/lib")
+        .expect("/usr/lib")
+        .flatten()
+        .map(|d| d.path().join("faketime/libfaketimeMT.so.1"))
+        .find(|p| p.is_file())
+        .expect("libfaketime (Debian's faketime package)");
+    c.env("LD_PRELOAD", lib).env("FAKETIME", clock).env("TZ", "UTC").env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+}
+
 pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()
@@ -50,17 +64,10 @@ impl Server {
     }
 
     /// Starts the server with its wall clock set to `when` (UTC, `2026-06-05 17:05:00`) and
-    /// running from there (libfaketime preloaded into the server itself, not the `faketime`
-    /// wrapper, whose child would outlive a kill; monotonic timers stay real).
+    /// running from there ([`faked`]).
     pub fn start_at(&mut self, when: &str) {
-        let lib = std::fs::read_dir("/usr/lib")
-            .expect("/usr/lib")
-            .flatten()
-            .map(|d| d.path().join("faketime/libfaketimeMT.so.1"))
-            .find(|p| p.is_file())
-            .expect("libfaketime (Debian's faketime package)");
         let mut c = Command::new(&self.bin);
-        c.env("LD_PRELOAD", lib).env("FAKETIME", format!("@{when}")).env("TZ", "UTC").env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+        faked(&mut c, &format!("@{when}"));
         self.spawn(c, &[]);
     }
 
@@ -124,14 +131,10 @@ impl Cli {
     }
 
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = match &self.clock {
-            Some(offset) => {
-                let mut c = Command::new("faketime");
-                c.arg("-f").arg(offset).arg(&self.bin).env("TZ", "UTC").env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
-                c
-            }
-            None => Command::new(&self.bin),
-        };
+        let mut c = Command::new(&self.bin);
+        if let Some(clock) = &self.clock {
+            faked(&mut c, clock);
+        }
         c.arg("--data-dir").arg(&self.data).args(args);
         c.env("HANDOFF_PASSWORD", "password123").env("HANDOFF_INSECURE_TOKEN_FILE", "1").stdin(Stdio::null());
         c
