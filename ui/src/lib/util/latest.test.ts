@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { latestOnly } from "./latest";
+import { coalesced, latestOnly } from "./latest";
 
 describe("latestOnly", () => {
   it("drops an older request's late answer once a newer one started", async () => {
@@ -17,5 +17,40 @@ describe("latestOnly", () => {
     release();
     await older;
     expect(shown).toEqual(["abc"]);
+  });
+});
+
+describe("coalesced", () => {
+  it("runs a burst of calls made during a run as one more run, which sees the newest state", async () => {
+    let state = 0;
+    const seen: number[] = [];
+    let release!: () => void;
+    let gate = new Promise<void>((r) => (release = r));
+    const reload = coalesced(async () => {
+      const s = state;
+      await gate;
+      seen.push(s);
+    });
+    const first = reload();
+    const burst = [];
+    for (let i = 0; i < 200; i++) {
+      state++;
+      burst.push(reload());
+    }
+    release();
+    gate = Promise.resolve();
+    await Promise.all([first, ...burst]);
+    expect(seen).toEqual([0, 200]);
+  });
+
+  it("keeps going after a run that throws", async () => {
+    let runs = 0;
+    const reload = coalesced(async () => {
+      runs++;
+      if (runs === 1) throw new Error("the store is busy");
+    });
+    await reload();
+    await reload();
+    expect(runs).toBe(2);
   });
 });
