@@ -3,6 +3,7 @@
 //! the desktop notices for handoffs to oneself, held outside one's working hours.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::{Deserialize, Serialize};
@@ -49,7 +50,8 @@ pub struct InboxItem {
     pub handoff: bool,
 }
 
-/// One spec's items, newest first.
+/// One spec's items, newest first: the newest [`INBOX_GROUP_ITEMS`] unread in the inbox,
+/// up to [`INBOX_SPEC_LIMIT`] from [`Client::inbox_spec`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct InboxGroup {
@@ -59,20 +61,27 @@ pub struct InboxGroup {
     pub title: String,
     /// Its status.
     pub status: SpecStatus,
-    /// How many of its items are unread.
+    /// How many of its items are unread, listed or not.
     pub unread: u32,
+    /// How many of its unread items are older than those listed and left out
+    /// ([`Client::inbox_spec`] lists them).
+    pub more: u32,
     /// The items, newest first.
     pub items: Vec<InboxItem>,
 }
 
-/// The inbox: groups by spec, the spec with the newest item first.
+/// The inbox: groups by spec, the spec with the newest item first, at most
+/// [`INBOX_GROUPS`] of them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Inbox {
-    /// Unread items in all.
+    /// Unread items in all, listed or not.
     pub unread: u32,
     /// The groups.
     pub groups: Vec<InboxGroup>,
+    /// How many specs with unread items have no group here (their newest items are older
+    /// than those of the specs listed).
+    pub more_specs: u32,
 }
 
 /// A desktop notice to show for a handoff.
@@ -102,6 +111,19 @@ pub struct NoticePlan {
 /// How many items `inbox(all: true)` lists at most (the newest).
 pub const INBOX_ALL_LIMIT: usize = 300;
 
+/// How many unread items one spec's group lists at most in the inbox (the newest): a reader
+/// back from leave, or new to a busy workspace, has thousands on a spec, and one screen of
+/// them says what happened; the group's `more` counts the rest.
+pub const INBOX_GROUP_ITEMS: usize = 20;
+
+/// How many specs the inbox lists at most (those with the newest items), so its answer stays
+/// small whatever the workspace: 200 groups of at most 20 items; `more_specs` counts the rest.
+pub const INBOX_GROUPS: usize = 200;
+
+/// How many items [`Client::inbox_spec`] lists at most (the newest): every unread item of
+/// all but the busiest specs, and still one answer the screen can draw.
+pub const INBOX_SPEC_LIMIT: usize = 1000;
+
 /// How far before the first look a handoff may have been recorded and still be notified:
 /// the server's clock and this machine's may differ by this much.
 const NOTICE_SLACK_MS: i64 = 10 * 60_000;
@@ -110,11 +132,43 @@ const HOLD_KEY: &str = "notify_hold_outside_hours";
 const SINCE_KEY: &str = "notify_since";
 
 impl Client {
-    /// What others did on the specs here: unread only, or with `all` the newest
-    /// [`INBOX_ALL_LIMIT`] read and unread.
+    /// What others did on the specs here: unread only (the [`INBOX_GROUPS`] specs with the
+    /// newest items, each with its newest [`INBOX_GROUP_ITEMS`]), or with `all` the newest
+    /// [`INBOX_ALL_LIMIT`] read and unread. Counts are exact either way, and say what was
+    /// left out.
     pub fn inbox(&self, all: bool) -> Result<Inbox> {
         let conn = self.conn();
         inbox_in(&conn, all)
+    }
+
+    /// How many items are unread: what [`Client::inbox`] counts, without building it (the
+    /// header's badge asks after every change).
+    pub fn inbox_unread(&self) -> Result<u32> {
+        let conn = self.conn();
+        let me = crate::Client::actor(&conn)?.email;
+        let n: i64 = conn.prepare_cached(concat!("SELECT count(*) ", unread_activity!()))?.query_row([&me], |r| r.get(0))?;
+        Ok(count(n))
+    }
+
+    /// One spec's items, newest first: unread only, or with `all` read ones too, at most
+    /// [`INBOX_SPEC_LIMIT`]; what the inbox's group left out (its `more`).
+    pub fn inbox_spec(&self, spec_id: SpecId, all: bool) -> Result<InboxGroup> {
+        let conn = self.conn();
+        // One snapshot: the count and the items agree even while a sync writes.
+        let tx = conn.unchecked_transaction()?;
+        let mut items = Items::new(&tx)?;
+        let Some(mut group) = items.group(spec_id)? else {
+            return Err(ClientError::NotFound { what: "spec", id: spec_id.to_string() });
+        };
+        let read_up_to = items.read_up_to(spec_id)?;
+        let unread: i64 = tx
+            .prepare_cached("SELECT count(*) FROM activity WHERE spec_id = ?1 AND actor <> ?2 AND seq > ?3")?
+            .query_row(params![spec_id.to_string(), items.me, read_up_to], |r| r.get(0))?;
+        let after = if all { i64::MIN } else { read_up_to };
+        group.items = items.of_spec(spec_id, after, INBOX_SPEC_LIMIT)?;
+        group.unread = count(unread);
+        group.more = group.unread.saturating_sub(listed_unread(&group.items));
+        Ok(group)
     }
 
     /// Marks `spec_id`'s items read up to `seq` (everything on it when `None`); synced so one's
@@ -136,15 +190,29 @@ impl Client {
         Ok(wrote)
     }
 
-    /// Marks everything read; returns how many specs it marked.
+    /// Marks everything read, listed in the inbox or not; returns how many specs it marked.
     pub fn mark_all_read(&self) -> Result<u32> {
-        let specs: Vec<SpecId> = self.inbox(false)?.groups.into_iter().map(|g| g.spec_id).collect();
         let mut marked = 0;
-        for spec_id in specs {
-            if self.mark_read(spec_id, None)? {
-                marked += 1;
+        // One transaction for every spec: a thousand specs are one commit, not a thousand.
+        self.write_deciding(|tx| {
+            let me = crate::Client::actor(tx)?.email;
+            // Each spec with unread items, marked up to its newest item (as `mark_read` with
+            // no seq), one's own included.
+            let mut stmt = tx.prepare_cached(concat!(
+                "SELECT a.spec_id, (SELECT max(b.seq) FROM activity b WHERE b.spec_id = a.spec_id) ",
+                unread_activity!(),
+                " GROUP BY a.spec_id"
+            ))?;
+            let rows = stmt.query_map([&me], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            let mut mutations = Vec::new();
+            for row in rows {
+                let (spec_id, seq) = row?;
+                let spec_id = spec_id.parse().map_err(|_| ClientError::Corrupt(format!("activity of spec {spec_id:?}")))?;
+                mutations.push(Mutation::MarkRead { spec_id, seq: seq as u64 });
             }
-        }
+            marked = u32::try_from(mutations.len()).unwrap_or(u32::MAX);
+            Ok(mutations)
+        })?;
         Ok(marked)
     }
 
@@ -176,18 +244,27 @@ impl Client {
                 since
             }
         };
-        let inbox = inbox_in(&conn, false)?;
-        let mut shown =
-            conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM notified WHERE spec_id = ?1 AND seq = ?2 AND n = ?3)")?;
+        // Only the unread items recorded since then and not notified, not the whole inbox:
+        // the unread ones of a workspace one just joined are all older than `since`.
+        let mut stmt = conn.prepare_cached(concat!(
+            "SELECT a.spec_id, a.seq, a.n, a.at, a.actor, a.event ",
+            unread_activity!(),
+            " AND a.at >= ?2
+              AND NOT EXISTS (SELECT 1 FROM notified x WHERE x.spec_id = a.spec_id AND x.seq = a.seq AND x.n = a.n)
+             ORDER BY a.at, a.spec_id, a.seq, a.n"
+        ))?;
+        let mut items = Items::new(&conn)?;
+        let recent = stmt.query_map(params![items.me, since], activity_row)?.map(|r| r?).collect::<Result<Vec<_>>>()?;
         let mut due = Vec::new();
-        for g in &inbox.groups {
-            for item in g.items.iter().rev().filter(|i| i.handoff && i.at.as_millis() >= since) {
-                if !shown.query_row(params![item.spec_id.to_string(), item.seq as i64, item.n], |r| r.get::<_, bool>(0))? {
-                    due.push(Notice { title: g.title.clone(), body: item.text.clone(), item: item.clone() });
-                }
+        for a in recent {
+            // Only handoffs are described: the rest are news for the inbox, not notices.
+            if items.is_handoff(&a)? != Some(true) {
+                continue;
             }
+            let spec_id = a.spec_id;
+            let (Some(item), Some(title)) = (items.item(a)?, items.title(spec_id)) else { continue };
+            due.push(Notice { title, body: item.text.clone(), item });
         }
-        due.sort_by_key(|n| n.item.at);
         let zone = hours::Zone::named(&profile.timezone).unwrap_or_else(|_| hours::Zone::utc());
         if hold && !due.is_empty() && !zone.is_working(&profile.working_hours, now) {
             let held = u32::try_from(due.len()).unwrap_or(u32::MAX);
@@ -274,39 +351,143 @@ struct SpecFacts {
     read_up_to: u64,
 }
 
-fn inbox_in(conn: &Connection, all: bool) -> Result<Inbox> {
-    let me = crate::Client::actor(conn)?.email;
-    let mut stmt = conn.prepare_cached(
-        "SELECT a.spec_id, a.seq, a.n, a.at, a.actor, a.event FROM activity a
-         WHERE a.actor <> ?1
-           AND (?2 OR a.seq > COALESCE((SELECT r.seq FROM read_marks r WHERE r.spec_id = a.spec_id AND r.email = ?1), 0))
-         ORDER BY a.at DESC, a.spec_id, a.seq DESC, a.n DESC LIMIT ?3",
-    )?;
-    let limit = if all { INBOX_ALL_LIMIT as i64 } else { -1 };
-    let activities = stmt.query_map(params![me, all, limit], activity_row)?.map(|r| r?).collect::<Result<Vec<_>>>()?;
-    let mut facts: HashMap<SpecId, SpecFacts> = HashMap::new();
-    let mut clocks: HashMap<String, SenderClocks> = HashMap::new();
-    let mut groups: Vec<InboxGroup> = Vec::new();
-    for a in activities {
-        let f = match facts.entry(a.spec_id) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(v) => match spec_facts(conn, a.spec_id, &me)? {
-                Some(f) => v.insert(f),
-                None => continue,
-            },
+/// The FROM and WHERE of the reader's unread activity (`?1` is the reader's email): others'
+/// doings above the reader's read mark, on specs stored here. One definition for the count,
+/// the groups, mark-all and notices, so they cannot disagree; a macro so it can be `concat!`ed
+/// into literal SQL for `prepare_cached`. Read per spec along `activity`'s primary key.
+macro_rules! unread_activity {
+    () => {
+        "FROM specs s
+         LEFT JOIN read_marks r ON r.spec_id = s.id AND r.email = ?1
+         JOIN activity a ON a.spec_id = s.id AND a.seq > COALESCE(r.seq, 0)
+         WHERE a.actor <> ?1"
+    };
+}
+use unread_activity;
+
+/// A count from SQL as the u32 the inbox carries.
+fn count(n: i64) -> u32 {
+    u32::try_from(n).unwrap_or(if n < 0 { 0 } else { u32::MAX })
+}
+
+/// How many of `items` are unread.
+fn listed_unread(items: &[InboxItem]) -> u32 {
+    count(items.iter().filter(|i| i.unread).count() as i64)
+}
+
+/// A spec with unread items, and the totals over all of them.
+struct UnreadSpec {
+    spec_id: SpecId,
+    unread: u32,
+    /// Specs with unread items, in all.
+    specs: u32,
+    /// Unread items, in all.
+    total: u32,
+}
+
+/// The specs with unread items, the one with the newest item first, at most `limit`, each
+/// with its exact count and the totals over every spec (so what `limit` leaves out is
+/// counted, not lost).
+fn unread_specs(conn: &Connection, me: &str, limit: Option<usize>) -> Result<Vec<UnreadSpec>> {
+    let mut stmt = conn.prepare_cached(concat!(
+        "SELECT a.spec_id, count(*), count(*) OVER (), sum(count(*)) OVER () ",
+        unread_activity!(),
+        " GROUP BY a.spec_id ORDER BY max(a.at) DESC, a.spec_id LIMIT ?2"
+    ))?;
+    let limit = limit.map_or(-1, |l| l as i64);
+    let rows = stmt.query_map(params![me, limit], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
+    })?;
+    let mut specs = Vec::new();
+    for row in rows {
+        let (spec_id, unread, all_specs, total) = row?;
+        specs.push(UnreadSpec {
+            spec_id: spec_id.parse().map_err(|_| ClientError::Corrupt(format!("activity of spec {spec_id:?}")))?,
+            unread: count(unread),
+            specs: count(all_specs),
+            total: count(total),
+        });
+    }
+    Ok(specs)
+}
+
+/// Turns activity into inbox items for one reader, keeping what it looked up (a spec's
+/// facts, a workspace's clocks) for the next item.
+struct Items<'c> {
+    conn: &'c Connection,
+    me: String,
+    facts: HashMap<SpecId, Option<SpecFacts>>,
+    clocks: HashMap<String, SenderClocks>,
+}
+
+impl<'c> Items<'c> {
+    fn new(conn: &'c Connection) -> Result<Self> {
+        Ok(Items { conn, me: crate::Client::actor(conn)?.email, facts: HashMap::new(), clocks: HashMap::new() })
+    }
+
+    /// The spec's facts; `None` when it is not stored here.
+    fn facts(&mut self, spec_id: SpecId) -> Result<Option<&SpecFacts>> {
+        Self::facts_in(&mut self.facts, self.conn, spec_id, &self.me)
+    }
+
+    /// [`Items::facts`] borrowing only the cache, so the clocks can be borrowed beside it.
+    fn facts_in<'m>(
+        facts: &'m mut HashMap<SpecId, Option<SpecFacts>>,
+        conn: &Connection,
+        spec_id: SpecId,
+        me: &str,
+    ) -> Result<Option<&'m SpecFacts>> {
+        let facts = match facts.entry(spec_id) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(v) => v.insert(spec_facts(conn, spec_id, me)?),
         };
-        if !clocks.contains_key(&f.workspace) {
-            clocks.insert(f.workspace.clone(), SenderClocks::of(conn, &f.workspace)?);
-        }
-        let reader = Reader { email: &me, role: f.role, assigned: f.assigned };
-        let handoff = activity::is_handoff_to(&a, reader);
+        Ok(facts.as_ref())
+    }
+
+    /// The spec's title, once its facts were looked up.
+    fn title(&self, spec_id: SpecId) -> Option<String> {
+        self.facts.get(&spec_id).and_then(Option::as_ref).map(|f| f.title.clone())
+    }
+
+    /// The reader's read mark on the spec (0 when none or the spec is not here).
+    fn read_up_to(&mut self, spec_id: SpecId) -> Result<i64> {
+        Ok(self.facts(spec_id)?.map_or(0, |f| f.read_up_to as i64))
+    }
+
+    /// An empty group for the spec; `None` when it is not stored here.
+    fn group(&mut self, spec_id: SpecId) -> Result<Option<InboxGroup>> {
+        Ok(self.facts(spec_id)?.map(|f| InboxGroup {
+            spec_id,
+            title: f.title.clone(),
+            status: f.status,
+            unread: 0,
+            more: 0,
+            items: Vec::new(),
+        }))
+    }
+
+    /// Whether the activity hands work to the reader; `None` when its spec is not here.
+    fn is_handoff(&mut self, a: &Activity) -> Result<Option<bool>> {
+        let me = self.me.clone();
+        Ok(self.facts(a.spec_id)?.map(|f| activity::is_handoff_to(a, Reader { email: &me, role: f.role, assigned: f.assigned })))
+    }
+
+    /// The item for the activity, described; `None` when its spec is not here.
+    fn item(&mut self, a: Activity) -> Result<Option<InboxItem>> {
+        let conn = self.conn;
+        let Some(f) = Self::facts_in(&mut self.facts, conn, a.spec_id, &self.me)? else { return Ok(None) };
+        let clock = match self.clocks.entry(f.workspace.clone()) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(v) => v.insert(SenderClocks::of(conn, &f.workspace)?),
+        };
+        let me = self.me.as_str();
+        let handoff = activity::is_handoff_to(&a, Reader { email: me, role: f.role, assigned: f.assigned });
         let unread = a.seq > f.read_up_to;
         let actor_name = name_of(conn, &f.workspace, &a.actor)?;
-        let (text, quote) = describe(conn, &f.workspace, &a, &actor_name, &me)?;
-        let clock = clocks.get(&f.workspace);
-        let sender_time = clock.and_then(|c| c.text(&a.actor, a.at));
-        let local_time = clock.map(|c| c.viewer_text(a.at)).unwrap_or_default();
-        let item = InboxItem {
+        let (text, quote) = describe(conn, &f.workspace, &a, &actor_name, me)?;
+        let sender_time = clock.text(&a.actor, a.at);
+        let local_time = clock.viewer_text(a.at);
+        Ok(Some(InboxItem {
             spec_id: a.spec_id,
             seq: a.seq,
             n: a.n,
@@ -320,27 +501,87 @@ fn inbox_in(conn: &Connection, all: bool) -> Result<Inbox> {
             sender_time,
             unread,
             handoff,
+        }))
+    }
+
+    /// The spec's items by others above `after`, newest `limit` in the server's order.
+    /// Read along the primary key, so a spec with 100,000 items costs `limit` rows.
+    fn of_spec(&mut self, spec_id: SpecId, after: i64, limit: usize) -> Result<Vec<InboxItem>> {
+        let conn = self.conn;
+        let mut stmt = conn.prepare_cached(
+            "SELECT spec_id, seq, n, at, actor, event FROM activity
+             WHERE spec_id = ?1 AND actor <> ?2 AND seq > ?3 ORDER BY seq DESC, n DESC LIMIT ?4",
+        )?;
+        let rows = stmt
+            .query_map(params![spec_id.to_string(), self.me, after, limit as i64], activity_row)?
+            .map(|r| r?)
+            .collect::<Result<Vec<_>>>()?;
+        let mut items = Vec::with_capacity(rows.len());
+        for a in rows {
+            items.extend(self.item(a)?);
+        }
+        Ok(items)
+    }
+}
+
+fn inbox_in(conn: &Connection, all: bool) -> Result<Inbox> {
+    // One snapshot: the counts and the items agree even while a sync writes.
+    let tx = conn.unchecked_transaction()?;
+    let mut items = Items::new(&tx)?;
+    let me = items.me.clone();
+    let mut groups: Vec<InboxGroup> = Vec::new();
+    if !all {
+        // The groups and their exact counts in one GROUP BY; then each group's newest items
+        // by the primary key (a window numbering every unread row of 200 specs would read
+        // all of them to keep 20 of each).
+        let specs = unread_specs(&tx, &me, Some(INBOX_GROUPS))?;
+        let (total_specs, total) = specs.first().map_or((0, 0), |s| (s.specs, s.total));
+        for s in &specs {
+            let Some(mut group) = items.group(s.spec_id)? else { continue };
+            let read_up_to = items.read_up_to(s.spec_id)?;
+            group.items = items.of_spec(s.spec_id, read_up_to, INBOX_GROUP_ITEMS)?;
+            group.unread = s.unread;
+            group.more = s.unread.saturating_sub(listed_unread(&group.items));
+            groups.push(group);
+        }
+        let more_specs = total_specs.saturating_sub(count(groups.len() as i64));
+        return Ok(Inbox { unread: total, groups, more_specs });
+    }
+    let mut stmt = tx.prepare_cached(
+        "SELECT a.spec_id, a.seq, a.n, a.at, a.actor, a.event FROM activity a
+         WHERE a.actor <> ?1
+         ORDER BY a.at DESC, a.spec_id, a.seq DESC, a.n DESC LIMIT ?2",
+    )?;
+    let activities =
+        stmt.query_map(params![me, INBOX_ALL_LIMIT as i64], activity_row)?.map(|r| r?).collect::<Result<Vec<_>>>()?;
+    let mut index: HashMap<SpecId, usize> = HashMap::new();
+    for a in activities {
+        let at = match index.entry(a.spec_id) {
+            Entry::Occupied(e) => *e.get(),
+            Entry::Vacant(v) => match items.group(a.spec_id)? {
+                Some(g) => {
+                    groups.push(g);
+                    *v.insert(groups.len() - 1)
+                }
+                None => continue,
+            },
         };
-        match groups.iter_mut().find(|g| g.spec_id == item.spec_id) {
-            Some(g) => {
-                g.unread += u32::from(unread);
-                g.items.push(item);
-            }
-            None => groups.push(InboxGroup {
-                spec_id: item.spec_id,
-                title: f.title.clone(),
-                status: f.status,
-                unread: u32::from(unread),
-                items: vec![item],
-            }),
+        if let Some(item) = items.item(a)? {
+            groups[at].items.push(item);
         }
     }
-    // Within a spec the server's order decides, whatever the clocks said.
+    // Counts are exact whatever the newest 300 held: one row per spec with unread items.
+    let specs = unread_specs(&tx, &me, None)?;
+    let unread: HashMap<SpecId, u32> = specs.iter().map(|s| (s.spec_id, s.unread)).collect();
     for g in &mut groups {
+        // Within a spec the server's order decides, whatever the clocks said.
         g.items.sort_by_key(|i| std::cmp::Reverse((i.seq, i.n)));
+        g.unread = unread.get(&g.spec_id).copied().unwrap_or(0);
+        g.more = g.unread.saturating_sub(listed_unread(&g.items));
     }
-    let unread = groups.iter().map(|g| g.unread).sum();
-    Ok(Inbox { unread, groups })
+    let listed = groups.iter().filter(|g| g.unread > 0).count();
+    let (total_specs, total) = specs.first().map_or((0, 0), |s| (s.specs, s.total));
+    Ok(Inbox { unread: total, groups, more_specs: total_specs.saturating_sub(count(listed as i64)) })
 }
 
 fn spec_facts(conn: &Connection, spec_id: SpecId, me: &str) -> Result<Option<SpecFacts>> {

@@ -125,3 +125,70 @@ fn notices_wait_for_working_hours_are_shown_once_and_nothing_older_floods_a_new_
     c.mark_read(export, None).expect("read");
     assert!(c.notices().expect("read").due.is_empty());
 }
+
+#[test]
+fn a_big_inbox_lists_the_newest_of_each_spec_counts_the_rest_exactly_and_mark_all_reaches_every_spec() {
+    let (_dir, c, _clock, busy, quiet) = setup();
+    let carlos = "carlos@contractor.example";
+    let thread = |n: u128| ActivityEvent::ThreadOpened { thread_id: id(n), question: false };
+    // The busy spec has the newest items: more than one group lists, and one of one's own.
+    let busy_items = INBOX_GROUP_ITEMS as u64 + 5;
+    for seq in 1..=busy_items {
+        put(&c, busy, seq, SATURDAY_NOON + seq as i64 * 1000, carlos, thread(seq as u128));
+    }
+    put(&c, busy, busy_items + 1, SATURDAY_NOON + HOUR, LOCAL_IDENTITY, thread(999));
+    // One item on each of more specs than the inbox lists, each older than the one before.
+    let mut others = vec![quiet];
+    for i in 0..INBOX_GROUPS {
+        others.push(c.create_spec(NewSpec { title: format!("Spec {i}"), ..Default::default() }).expect("spec"));
+    }
+    for (i, spec) in others.iter().enumerate() {
+        put(&c, *spec, 1, SATURDAY_NOON - (i as i64 + 1) * 1000, carlos, thread(10_000 + i as u128));
+    }
+    // The quiet spec's first item is read; a second, newer one is not.
+    c.mark_read(quiet, Some(1)).expect("mark");
+    put(&c, quiet, 2, SATURDAY_NOON - 500, carlos, thread(20_000));
+    let total = busy_items as u32 + others.len() as u32;
+
+    let inbox = c.inbox(false).expect("inbox");
+    assert_eq!(inbox.unread, total, "every unread item counted, listed or not");
+    assert_eq!(c.inbox_unread().expect("count"), total);
+    assert_eq!(inbox.groups.len(), INBOX_GROUPS);
+    // The busy spec, the quiet one, then Spec 0, 1, …: two specs with older items left out.
+    assert_eq!(inbox.more_specs, 2, "{} + 2 specs have unread items", INBOX_GROUPS);
+    let order: Vec<SpecId> = inbox.groups.iter().map(|g| g.spec_id).collect();
+    assert_eq!(order[..3], [busy, quiet, others[1]], "the spec with the newest item first");
+    assert_eq!(order[2..], others[1..INBOX_GROUPS - 1]);
+    let first = &inbox.groups[0];
+    assert_eq!((first.unread, first.more, first.items.len()), (busy_items as u32, 5, INBOX_GROUP_ITEMS));
+    let seqs: Vec<u64> = first.items.iter().map(|i| i.seq).collect();
+    assert_eq!(seqs, (6..=busy_items).rev().collect::<Vec<_>>(), "the newest, newest first; one's own left out");
+    let quiet_group = &inbox.groups[1];
+    assert_eq!((quiet_group.unread, quiet_group.more, quiet_group.items.len()), (1, 0, 1), "above the read mark only");
+    let listed: u32 = inbox.groups.iter().map(|g| g.unread).sum();
+    assert_eq!(listed + 2, total, "the specs left out have one unread item each");
+
+    // The older items of a group, and a spec left out, on demand.
+    let whole = c.inbox_spec(busy, false).expect("busy spec");
+    assert_eq!((whole.unread, whole.more), (busy_items as u32, 0));
+    assert_eq!(whole.items.iter().map(|i| i.seq).collect::<Vec<_>>(), (1..=busy_items).rev().collect::<Vec<_>>());
+    let left_out = others[INBOX_GROUPS];
+    assert!(!order.contains(&left_out));
+    let group = c.inbox_spec(left_out, false).expect("left out");
+    assert_eq!((group.title.as_str(), group.unread, group.items.len()), (format!("Spec {}", INBOX_GROUPS - 1).as_str(), 1, 1));
+    assert_eq!(c.inbox_spec(quiet, true).expect("with read").items.len(), 2, "all: read items too");
+    assert!(matches!(c.inbox_spec(id(77), false), Err(ClientError::NotFound { .. })));
+
+    // --all: the newest 300 read and unread, with the same exact counts.
+    let all = c.inbox(true).expect("all");
+    assert_eq!((all.unread, all.more_specs), (total, 0));
+    assert_eq!(all.groups.iter().map(|g| g.items.len()).sum::<usize>(), busy_items as usize + others.len() + 1);
+
+    // Mark all read reaches the specs the inbox left out too, in one write.
+    assert_eq!(c.mark_all_read().expect("mark all"), INBOX_GROUPS as u32 + 2);
+    assert_eq!(c.inbox_unread().expect("count"), 0);
+    let inbox = c.inbox(false).expect("inbox");
+    assert!(inbox.groups.is_empty() && inbox.more_specs == 0 && inbox.unread == 0, "{inbox:?}");
+    assert_eq!(c.inbox_spec(left_out, false).expect("left out").unread, 0);
+    assert_eq!(c.mark_all_read().expect("again"), 0, "nothing left to mark");
+}
