@@ -20,10 +20,16 @@ pub enum InboxCommand {
     },
 }
 
-/// `handoff inbox [--all]` and `handoff inbox read SPEC|--all`.
-pub fn inbox(client: &Client, out: &Printer, all: bool, cmd: Option<InboxCommand>) -> Result<()> {
+/// `handoff inbox [--all] [--spec SPEC]` and `handoff inbox read SPEC|--all`.
+pub fn inbox(client: &Client, out: &Printer, all: bool, spec: Option<String>, cmd: Option<InboxCommand>) -> Result<()> {
+    if spec.is_some() && cmd.is_some() {
+        anyhow::bail!("--spec lists one spec's items; to mark it read: handoff inbox read SPEC");
+    }
     match cmd {
-        None => out.inbox(&client.inbox(all)?),
+        None => match spec {
+            Some(spec) => out.inbox_spec(&client.inbox_spec(client.resolve_spec(&spec)?, all)?, all),
+            None => out.inbox(&client.inbox(all)?),
+        },
         Some(InboxCommand::Read { spec: Some(spec), .. }) => {
             let spec = client.resolve_spec(&spec)?;
             let marked = client.mark_read(spec, None)?;

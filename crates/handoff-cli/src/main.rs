@@ -157,11 +157,15 @@ enum Command {
     /// are working, time zone and hours (as last synced).
     Members,
     /// What others did on your specs since you last looked, grouped by spec, newest first
-    /// (from the last sync; `handoff sync` brings news).
+    /// (from the last sync; `handoff sync` brings news): the 200 specs with the newest items,
+    /// each with its newest 20; what is left out is counted.
     Inbox {
         /// Read items too (the newest 300).
         #[arg(long)]
         all: bool,
+        /// One spec's items only, all of them (the newest 1,000): id, id prefix or title.
+        #[arg(long)]
+        spec: Option<String>,
         #[command(subcommand)]
         cmd: Option<inbox_cmds::InboxCommand>,
     },
@@ -545,7 +549,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Attention { cmd } => sync_cmds::attention(&client, &out, cmd),
         Command::Members => member_cmds::members(&client, &out),
-        Command::Inbox { all, cmd } => inbox_cmds::inbox(&client, &out, all, cmd),
+        Command::Inbox { all, spec, cmd } => inbox_cmds::inbox(&client, &out, all, spec, cmd),
         Command::Turnaround { spec } => {
             let spec = spec.map(|s| client.resolve_spec(&s)).transpose()?;
             out.turnaround(&client.turnaround(spec)?)

@@ -88,6 +88,27 @@ fn when(t: Timestamp) -> String {
     format!("{y:04}-{m:02}-{d:02} {h:02}:{mi:02} UTC")
 }
 
+/// A spec's line and its items, as the inbox prints them.
+fn inbox_group(o: &mut dyn Write, g: &handoff_client::InboxGroup) -> std::io::Result<()> {
+    writeln!(o, "{}  {} ({}) · {} unread", short(&g.spec_id), g.title, g.status.as_str(), g.unread)?;
+    for i in &g.items {
+        let mark = match (i.unread, i.handoff) {
+            (true, true) => "▶",
+            (true, false) => "•",
+            _ => " ",
+        };
+        write!(o, "  {mark} {:<9}  {}", i.local_time, i.text)?;
+        if let Some(q) = &i.quote {
+            write!(o, ": “{q}”")?;
+        }
+        writeln!(o)?;
+        if let Some(t) = &i.sender_time {
+            writeln!(o, "    {:<9}  {t}", "")?;
+        }
+    }
+    Ok(())
+}
+
 /// An id shortened for reading, still long enough to resolve: ids made in the same
 /// millisecond (a review's threads) share their first 13 characters, so the version and
 /// 12 random bits are kept too.
@@ -140,7 +161,7 @@ impl Printer {
         })
     }
 
-    /// The inbox, grouped by spec.
+    /// The inbox, grouped by spec, saying what it left out and how to see it.
     pub fn inbox(&self, inbox: &handoff_client::Inbox) -> Result<()> {
         self.emit(inbox, |o| {
             if inbox.groups.is_empty() {
@@ -149,25 +170,40 @@ impl Printer {
             writeln!(o, "{} unread", inbox.unread)?;
             for g in &inbox.groups {
                 writeln!(o)?;
-                writeln!(o, "{}  {} ({}) · {} unread", short(&g.spec_id), g.title, g.status.as_str(), g.unread)?;
-                for i in &g.items {
-                    let mark = match (i.unread, i.handoff) {
-                        (true, true) => "▶",
-                        (true, false) => "•",
-                        _ => " ",
-                    };
-                    write!(o, "  {mark} {:<9}  {}", i.local_time, i.text)?;
-                    if let Some(q) = &i.quote {
-                        write!(o, ": “{q}”")?;
-                    }
-                    writeln!(o)?;
-                    if let Some(t) = &i.sender_time {
-                        writeln!(o, "    {:<9}  {t}", "")?;
-                    }
+                inbox_group(o, g)?;
+                if g.more > 0 {
+                    let items = if g.more == 1 { "item" } else { "items" };
+                    writeln!(o, "    … {} earlier unread {items}: handoff inbox --spec {}", g.more, short(&g.spec_id))?;
                 }
+            }
+            if inbox.more_specs > 0 {
+                let specs = if inbox.more_specs == 1 { "spec" } else { "specs" };
+                writeln!(o)?;
+                writeln!(
+                    o,
+                    "{} more {specs} with older unread items not listed: `handoff inbox read --all` marks everything read, `handoff inbox --spec SPEC` lists one",
+                    inbox.more_specs
+                )?;
             }
             writeln!(o)?;
             writeln!(o, "▶ hands work to you · • unread · `handoff inbox read SPEC` marks a spec read")
+        })
+    }
+
+    /// One spec's inbox items (`handoff inbox --spec`).
+    pub fn inbox_spec(&self, group: &handoff_client::InboxGroup, all: bool) -> Result<()> {
+        self.emit(group, |o| {
+            if group.items.is_empty() {
+                let what = if all { "nothing by others" } else { "nothing new since you last looked" };
+                return writeln!(o, "{}  {}: {what} (as of the last sync)", short(&group.spec_id), group.title);
+            }
+            inbox_group(o, group)?;
+            if group.more > 0 {
+                let items = if group.more == 1 { "item" } else { "items" };
+                writeln!(o, "    … {} older unread {items} not listed (the newest {} are)", group.more, group.items.len())?;
+            }
+            writeln!(o)?;
+            writeln!(o, "▶ hands work to you · • unread · `handoff inbox read {}` marks it read", short(&group.spec_id))
         })
     }
 
