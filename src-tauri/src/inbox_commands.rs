@@ -1,7 +1,7 @@
 //! The inbox, read marks, turnaround and the desktop notices' setting, each one call to
 //! handoff-client.
 
-use handoff_client::{Inbox, NoticePlan, Turnaround};
+use handoff_client::{Inbox, InboxGroup, NoticePlan, Turnaround};
 use handoff_core::SpecId;
 use tauri::{AppHandle, State};
 
@@ -14,6 +14,20 @@ use crate::error::IpcError;
 #[tracing::instrument(skip(state))]
 pub async fn inbox(state: State<'_, AppState>, all: bool) -> Result<Inbox, IpcError> {
     call(&state, move |c| c.inbox(all)).await
+}
+
+/// How many items are unread, for the header's badge (counted, not listed).
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state))]
+pub async fn inbox_unread(state: State<'_, AppState>) -> Result<u32, IpcError> {
+    call(&state, |c| c.inbox_unread()).await
+}
+
+/// One spec's items (with `all`, read ones too), the newest 1,000: what its inbox group left out.
+#[tauri::command(rename_all = "snake_case")]
+#[tracing::instrument(skip(state))]
+pub async fn inbox_spec(state: State<'_, AppState>, spec_id: SpecId, all: bool) -> Result<InboxGroup, IpcError> {
+    call(&state, move |c| c.inbox_spec(spec_id, all)).await
 }
 
 /// Marks a spec's items read up to `seq` (all of them when `None`); synced to one's other

@@ -125,6 +125,8 @@ pub fn run() -> ExitCode {
             account::change_server,
             account::export_attention,
             inbox_commands::inbox,
+            inbox_commands::inbox_unread,
+            inbox_commands::inbox_spec,
             inbox_commands::mark_read,
             inbox_commands::mark_all_read,
             inbox_commands::turnaround,

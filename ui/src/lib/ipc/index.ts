@@ -24,6 +24,7 @@ import type {
   FileView,
   GapExpansion,
   Inbox,
+  InboxGroup,
   Invite,
   MembersView,
   MyProfile,
@@ -151,7 +152,12 @@ export const api = {
     call<ReviewId>("publish_review", { spec_id, number, verdict, summary, criteria }),
   ledger: (spec_id: SpecId) => call<Ledger>("ledger", { spec_id }),
   myProfile: () => call<MyProfile>("my_profile"),
+  /** The inbox: at most 200 specs, each with its newest 20 unread items; `more` and `more_specs` count what is left out. */
   inbox: (all: boolean) => call<Inbox>("inbox", { all }),
+  /** How many inbox items are unread, counted without building the inbox (the header's badge). */
+  inboxUnread: () => call<number>("inbox_unread"),
+  /** One spec's inbox items (with `all`, read ones too), the newest 1,000: what its group left out. */
+  inboxSpec: (spec_id: SpecId, all: boolean) => call<InboxGroup>("inbox_spec", { spec_id, all }),
   /** Marks a spec's items read up to `seq` (all when null); true when anything changed. */
   markRead: (spec_id: SpecId, seq: number | null) => call<boolean>("mark_read", { spec_id, seq }),
   markAllRead: () => call<number>("mark_all_read"),

@@ -2,14 +2,20 @@
 import type { InboxGroup } from "./InboxGroup";
 
 /**
- * The inbox: groups by spec, the spec with the newest item first.
+ * The inbox: groups by spec, the spec with the newest item first, at most
+ * [`INBOX_GROUPS`] of them.
  */
 export type Inbox = { 
 /**
- * Unread items in all.
+ * Unread items in all, listed or not.
  */
 unread: number, 
 /**
  * The groups.
  */
-groups: Array<InboxGroup>, };
+groups: Array<InboxGroup>, 
+/**
+ * How many specs with unread items have no group here (their newest items are older
+ * than those of the specs listed).
+ */
+more_specs: number, };

@@ -4,7 +4,8 @@ import type { SpecId } from "./SpecId";
 import type { SpecStatus } from "./SpecStatus";
 
 /**
- * One spec's items, newest first.
+ * One spec's items, newest first: the newest [`INBOX_GROUP_ITEMS`] unread in the inbox,
+ * up to [`INBOX_SPEC_LIMIT`] from [`Client::inbox_spec`].
  */
 export type InboxGroup = { 
 /**
@@ -20,9 +21,14 @@ title: string,
  */
 status: SpecStatus, 
 /**
- * How many of its items are unread.
+ * How many of its items are unread, listed or not.
  */
 unread: number, 
+/**
+ * How many of its unread items are older than those listed and left out
+ * ([`Client::inbox_spec`] lists them).
+ */
+more: number, 
 /**
  * The items, newest first.
  */
