@@ -144,7 +144,7 @@ impl Client {
     /// How many items are unread: what [`Client::inbox`] counts, without building it (the
     /// header's badge asks after every change).
     pub fn inbox_unread(&self) -> Result<u32> {
-        let conn = self.conn();
+        let conn = self.reader();
         let me = crate::Client::actor(&conn)?.email;
         let n: i64 = conn.prepare_cached(concat!("SELECT count(*) ", unread_activity!()))?.query_row([&me], |r| r.get(0))?;
         Ok(count(n))

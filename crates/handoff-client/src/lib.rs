@@ -120,6 +120,8 @@ pub enum ThreadTarget {
 pub struct Client {
     data_dir: PathBuf,
     conn: Mutex<Connection>,
+    /// The screens' reads (lists, a spec, counts), beside the writer: see [`store::open_reader`].
+    reader: Mutex<Connection>,
     blobs: BlobStore,
     clock: Arc<dyn Clock>,
     /// Revision pairs the diff viewer has computed (bounded).
@@ -151,11 +153,20 @@ impl Client {
     pub fn open_with_clock(data_dir: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<Self> {
         let data_dir = data_dir.as_ref().to_owned();
         std::fs::create_dir_all(&data_dir).map_err(ClientError::io("cannot create the data folder", &data_dir))?;
-        let mut conn = store::open(&data_dir.join("store.db"))?;
+        let path = data_dir.join("store.db");
+        let mut conn = store::open(&path)?;
         let blobs = BlobStore::open(data_dir.join("blobs"))?;
         Self::initialize(&mut conn, clock.now())?;
         Self::sweep_unwanted_downloads(&conn, &blobs);
-        Ok(Self { data_dir, conn: Mutex::new(conn), blobs, clock, review_diffs: review_diff::DiffCache::default() })
+        let reader = store::open_reader(&path)?;
+        Ok(Self {
+            data_dir,
+            conn: Mutex::new(conn),
+            reader: Mutex::new(reader),
+            blobs,
+            clock,
+            review_diffs: review_diff::DiffCache::default(),
+        })
     }
 
     /// First-open setup: a client id, and a local workspace to work in before joining a
@@ -189,6 +200,12 @@ impl Client {
         // A panic while holding the lock cannot leave a transaction open (rusqlite rolls back
         // on drop), so the connection is still sound.
         self.conn.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The read connection, for what the screens reload after every change (a read that
+    /// needs one snapshot opens a transaction on it).
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        self.reader.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// SQLite's `data_version` for this client's connection: it changes when another
@@ -564,12 +581,15 @@ impl Client {
 
     /// Summaries of the specs in a workspace (all workspaces when `None`).
     pub fn list_specs(&self, workspace: Option<WorkspaceId>) -> Result<Vec<SpecSummary>> {
-        read::spec_summaries(&self.conn(), workspace)
+        let conn = self.reader();
+        // One snapshot for the whole list, as spec_detail has.
+        let tx = conn.unchecked_transaction()?;
+        read::spec_summaries(&tx, workspace)
     }
 
     /// Everything about one spec.
     pub fn spec_detail(&self, spec_id: SpecId) -> Result<SpecDetail> {
-        let mut conn = self.conn();
+        let mut conn = self.reader();
         // One read transaction, so the screen never shows half of a concurrent write.
         let tx = conn.transaction()?;
         let spec = read::spec(&tx, spec_id)?.ok_or_else(|| ClientError::NotFound { what: "spec", id: spec_id.to_string() })?;
@@ -706,7 +726,9 @@ impl Client {
 
     /// The store at a glance.
     pub fn status(&self) -> Result<StoreStatus> {
-        let conn = self.conn();
+        let reader = self.reader();
+        // One snapshot: the pending and attention counts add up while a sync writes.
+        let conn = reader.unchecked_transaction()?;
         let count = |sql: &str| -> Result<i64> { Ok(conn.query_row(sql, [], |r| r.get(0))?) };
         Ok(StoreStatus {
             data_dir: self.data_dir.display().to_string(),

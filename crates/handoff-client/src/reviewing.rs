@@ -213,8 +213,8 @@ impl Client {
     /// Drafts of one spec (every spec when `None`), oldest first.
     pub fn drafts(&self, spec_id: Option<SpecId>) -> Result<Vec<DraftView>> {
         match spec_id {
-            Some(s) => read_drafts(&self.conn(), Drafts::OfSpec(s)),
-            None => read_drafts(&self.conn(), Drafts::All),
+            Some(s) => read_drafts(&self.reader(), Drafts::OfSpec(s)),
+            None => read_drafts(&self.reader(), Drafts::All),
         }
     }
 

@@ -2,6 +2,7 @@
 
 use super::*;
 use std::fs;
+use std::time::Duration;
 use std::sync::atomic::{AtomicI64, Ordering};
 
 /// A clock tests move by hand.
@@ -547,4 +548,36 @@ fn ones_own_hours_are_set_offline_checked_by_the_core_and_refusals_write_nothing
     }
     assert_eq!(c.my_profile().expect("profile"), Client::my_profile(&client(dir.path())).expect("another connection"));
     assert_eq!(c.my_profile().expect("profile").timezone, "Asia/Kathmandu", "the refusals changed nothing");
+}
+
+#[test]
+fn the_screens_read_while_a_write_is_open_and_see_only_what_is_committed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let c = Arc::new(client(dir.path()));
+    let id = spec(&c);
+    let (inside_tx, inside) = std::sync::mpsc::channel();
+    let (read_tx, read) = std::sync::mpsc::channel::<()>();
+    let writer = {
+        let c = c.clone();
+        std::thread::spawn(move || {
+            c.write_with(vec![Mutation::SetTitle { spec_id: id, title: "Committed later".into() }], move |_| {
+                inside_tx.send(()).expect("signal");
+                // Held open until the screens have read (or long enough to prove they could not).
+                let read_meanwhile = read.recv_timeout(Duration::from_secs(10)).is_ok();
+                assert!(read_meanwhile, "the screens' reads waited for the write");
+                Ok(())
+            })
+        })
+    };
+    inside.recv_timeout(Duration::from_secs(10)).expect("the write started");
+    // Each of these waited for the writer's lock before the screens had their own connection.
+    assert_eq!(c.spec_detail(id).expect("detail").spec.title, "CSV importer");
+    assert_eq!(c.list_specs(None).expect("list")[0].title, "CSV importer");
+    assert_eq!(c.status().expect("status").pending, 1);
+    c.inbox_unread().expect("unread");
+    c.drafts(Some(id)).expect("drafts");
+    read_tx.send(()).expect("release");
+    writer.join().expect("writer thread").expect("write");
+    assert_eq!(c.spec_detail(id).expect("detail").spec.title, "Committed later");
+    assert_eq!(c.status().expect("status").pending, 2);
 }

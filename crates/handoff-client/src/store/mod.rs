@@ -61,6 +61,25 @@ pub(crate) fn open(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
+/// How much page cache the screens' read connection keeps (KiB, as SQLite's negative
+/// `cache_size` counts): the screens read a spec or a list, not a whole pull.
+const READER_CACHE_KIB: i64 = 8192;
+
+/// Opens a second connection to a store [`open`] has brought up to date, for the screens'
+/// reads: in WAL mode it reads while the writer connection writes, so a screen reloading
+/// after a change never holds up the person's next action. It refuses to write
+/// (`query_only`), so a read that would write fails in tests instead of racing the writer.
+pub(crate) fn open_reader(path: &Path) -> Result<Connection> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
+    conn.pragma_update(None, "query_only", true)?;
+    conn.set_prepared_statement_cache_capacity(256);
+    Ok(conn)
+}
+
 /// Commits a write transaction, bringing the full-text index up to date first. Every write
 /// transaction of the store ends here: the index is written once per transaction, not per
 /// row (why: migrations/client/0003_search_docs.sql).
