@@ -1,6 +1,24 @@
 // Times in the viewer's time zone, always with an explicit locale (WebKitGTK with LANG unset
 // otherwise formats without separators).
 
+/**
+ * Formatters made once per locale, zone and style: making an Intl formatter is far slower in
+ * WebKitGTK than using one, and a spec's reload formats a time for every comment.
+ */
+const formatters = new Map<string, { format(value: never, unit?: never): string }>();
+function made<F extends { format(...args: never[]): string }>(key: string, make: () => F): F {
+  let f = formatters.get(key) as F | undefined;
+  if (!f) {
+    f = make();
+    formatters.set(key, f as never);
+  }
+  return f;
+}
+const dateTime = (locale: string, options: Intl.DateTimeFormatOptions) =>
+  made(`dt|${locale}|${JSON.stringify(options)}`, () => new Intl.DateTimeFormat(locale, options));
+const relativeTime = (locale: string) =>
+  made(`rt|${locale}`, () => new Intl.RelativeTimeFormat(locale, { numeric: "auto" }));
+
 /** The locale used for all formatting: the browser's first preference, else en-US. */
 export function viewerLocale(): string {
   const langs = typeof navigator !== "undefined" ? navigator.languages : undefined;
@@ -13,9 +31,17 @@ export function viewerLocale(): string {
   }
 }
 
-/** The viewer's IANA time zone. */
+let zone: { name: string; at: number } | undefined;
+/**
+ * The viewer's IANA time zone, read again at most once a minute: asking costs a new formatter,
+ * and a laptop that flew to another zone is followed within a minute.
+ */
 export function viewerTimeZone(): string {
-  return Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  const now = Date.now();
+  if (!zone || now - zone.at > 60_000 || now < zone.at) {
+    zone = { name: Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC", at: now };
+  }
+  return zone.name;
 }
 
 /** The largest time a JavaScript Date holds, in ms either side of 1970. */
@@ -32,7 +58,7 @@ export const UNKNOWN_TIME = "an unknown time";
 /** "28 Nov 2026, 17:59" style, in `timeZone`. */
 export function formatTime(ms: number, locale = viewerLocale(), timeZone = viewerTimeZone()): string {
   if (!representable(ms)) return UNKNOWN_TIME;
-  return new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeStyle: "short", timeZone }).format(new Date(ms));
+  return dateTime(locale, { dateStyle: "medium", timeStyle: "short", timeZone }).format(new Date(ms));
 }
 
 /** The machine-readable form for a `<time datetime>`, or undefined when there is none. */
@@ -43,7 +69,7 @@ export function isoTime(ms: number): string | undefined {
 /** "5 minutes ago" style relative to `now`. */
 export function formatRelative(ms: number, now = Date.now(), locale = viewerLocale()): string {
   if (!representable(ms)) return UNKNOWN_TIME;
-  const rtf = new Intl.RelativeTimeFormat(locale, { numeric: "auto" });
+  const rtf = relativeTime(locale);
   const diff = (ms - now) / 1000;
   const abs = Math.abs(diff);
   if (abs < 60) return rtf.format(Math.round(diff), "second");
@@ -61,12 +87,14 @@ export function formatBytes(n: number, locale = viewerLocale()): string {
     v /= 1024;
     i++;
   }
-  return `${new Intl.NumberFormat(locale, { maximumFractionDigits: i === 0 ? 0 : 1 }).format(v)} ${units[i]}`;
+  const digits = i === 0 ? 0 : 1;
+  const number = made(`n|${locale}|${digits}`, () => new Intl.NumberFormat(locale, { maximumFractionDigits: digits }));
+  return `${number.format(v)} ${units[i]}`;
 }
 
 /** Today's calendar date, `YYYY-MM-DD`, in `timeZone` (en-CA formats dates that way). */
 export function todayIn(timeZone = viewerTimeZone(), now = new Date()): string {
-  return new Intl.DateTimeFormat("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(now);
+  return dateTime("en-CA", { timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(now);
 }
 
 function utcDay(date: string): number | null {
@@ -93,8 +121,8 @@ export function dueText(due: string, locale = viewerLocale(), timeZone = viewerT
   const today = utcDay(todayIn(timeZone, now));
   if (day === null || today === null) return null;
   const days = Math.round((day - today) / 86_400_000);
-  const date = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeZone: "UTC" }).format(new Date(day));
-  const relative = new Intl.RelativeTimeFormat(locale, { numeric: "auto" }).format(days, "day");
+  const date = dateTime(locale, { dateStyle: "medium", timeZone: "UTC" }).format(new Date(day));
+  const relative = relativeTime(locale).format(days, "day");
   return { date, relative, overdue: days < 0 };
 }
 

@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { UNKNOWN_TIME, dueText, formatBytes, formatRelative, formatTime, isoTime, todayIn } from "./time";
-import { renderMarkdown } from "./markdown";
+import { MARKDOWN_KEPT, renderMarkdown } from "./markdown";
 
 describe("times from a client's clock", () => {
   it("never throw, however far off they are", () => {
@@ -39,6 +39,21 @@ describe("renderMarkdown", () => {
       '<img src=x onerror="alert(1)"><script>alert(2)</script>[a](javascript:alert(3)) <iframe src="https://evil"></iframe>',
     );
     expect(html).not.toMatch(/onerror|<script|javascript:|<iframe/);
+  });
+
+  it("renders a text seen before from what it kept, still sanitized, and keeps a bounded number", async () => {
+    const { marked } = await import("marked");
+    const parse = vi.spyOn(marked, "parse");
+    const evil = '<img src=x onerror="alert(1)">seen';
+    const first = renderMarkdown(evil);
+    const again = renderMarkdown(evil);
+    expect(again).toBe(first);
+    expect(again).not.toMatch(/onerror/);
+    expect(parse).toHaveBeenCalledTimes(1);
+    for (let i = 0; i <= MARKDOWN_KEPT; i++) renderMarkdown(`comment ${i}`);
+    renderMarkdown(evil);
+    expect(parse).toHaveBeenCalledTimes(MARKDOWN_KEPT + 3);
+    parse.mockRestore();
   });
 });
 
