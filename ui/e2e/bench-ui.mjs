@@ -101,6 +101,26 @@ function rssByProcess(pid) {
     .join(", ");
 }
 
+/**
+ * CPU time (user + system, ms) of every process below `pid` whose name starts with `name`:
+ * the work a scroll costs, which (unlike frame intervals) another busy process cannot inflate.
+ */
+function cpuMs(pid, name) {
+  let ticks = 0;
+  for (const p of family(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      if (!comm.startsWith(name)) continue;
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
 /** Milliseconds since the epoch at which a process started. */
 function startedAtMs(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -160,6 +180,19 @@ async function ipcRoundTrip(b) {
   times.sort((x, y) => x - y);
   report("IPC round trip of a reply, p50 (200 replies)", pct(times, 50), "ms");
   report("IPC round trip of a reply, p95", pct(times, 95), "ms", "≤ 5 ms");
+  // The floor under it: a command that reads one setting and writes nothing.
+  const floor = await b.executeAsync(async (done) => {
+    const invoke = window.__TAURI_INTERNALS__.invoke;
+    const out = [];
+    for (let i = 0; i < 200; i++) {
+      const t = performance.now();
+      await invoke("download_limit");
+      out.push(performance.now() - t);
+    }
+    done(out);
+  });
+  floor.sort((x, y) => x - y);
+  report("  IPC round trip of a one-setting read, p50 / p95", `${pct(floor, 50)} / ${pct(floor, 95)}`, "ms");
 }
 
 /** Opens the diff of revisions 1 → 2 and times the click until its first rows are painted. */
@@ -233,13 +266,19 @@ async function main() {
     report("total RSS with the diff open, before scrolling", totalRssMiB(pid), "MiB");
     report("total PSS with the diff open, before scrolling", totalPssMiB(pid), "MiB");
     report(`  by process (RSS/PSS MiB): ${rssByProcess(pid)}`, "", "");
+    const webCpu = cpuMs(pid, "WebKitWebProces");
+    const appCpu = cpuMs(pid, "handoff-app");
     const { frames, height } = await scrollFrames(b);
+    const webCpuPerFrame = (cpuMs(pid, "WebKitWebProces") - webCpu) / frames.length;
+    const appCpuPerFrame = (cpuMs(pid, "handoff-app") - appCpu) / frames.length;
     const sorted = [...frames].sort((x, y) => x - y);
     report(`scroll frames top to bottom: count (${height} px)`, frames.length, "");
     report("scroll frame interval p50", pct(sorted, 50), "ms");
     report("scroll frame interval p95", pct(sorted, 95), "ms", "≤ 16 ms");
     report("scroll frame interval max", sorted[sorted.length - 1], "ms", "≤ 50 ms");
     report("frames over 16.7 ms (a missed 60 Hz frame)", frames.filter((f) => f > 16.7).length, "");
+    report("CPU per scrolled frame: web process (all its threads)", webCpuPerFrame, "ms");
+    report("CPU per scrolled frame: app process (row blocks over IPC)", appCpuPerFrame, "ms");
     await b.pause(1000);
     // The highlighter parses as far as asked: the last screen is coloured too.
     report("syntax-coloured tokens on screen at the bottom", await coloured(), "");
