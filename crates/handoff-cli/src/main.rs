@@ -157,8 +157,8 @@ enum Command {
     /// are working, time zone and hours (as last synced).
     Members,
     /// What others did on your specs since you last looked, grouped by spec, newest first
-    /// (from the last sync; `handoff sync` brings news): the 200 specs with the newest items,
-    /// each with its newest 20; what is left out is counted.
+    /// (from the last sync; `handoff sync` brings news): the 50 specs with the newest items,
+    /// each with its newest 5; what is left out is counted.
     Inbox {
         /// Read items too (the newest 300).
         #[arg(long)]

@@ -114,11 +114,12 @@ pub const INBOX_ALL_LIMIT: usize = 300;
 /// How many unread items one spec's group lists at most in the inbox (the newest): a reader
 /// back from leave, or new to a busy workspace, has thousands on a spec, and one screen of
 /// them says what happened; the group's `more` counts the rest.
-pub const INBOX_GROUP_ITEMS: usize = 20;
+pub const INBOX_GROUP_ITEMS: usize = 5;
 
 /// How many specs the inbox lists at most (those with the newest items), so its answer stays
-/// small whatever the workspace: 200 groups of at most 20 items; `more_specs` counts the rest.
-pub const INBOX_GROUPS: usize = 200;
+/// small whatever the workspace (a screen of 4,000 items cost the app 100 MiB): 50 groups of
+/// at most 5 items; `more_specs` counts the rest.
+pub const INBOX_GROUPS: usize = 50;
 
 /// How many items [`Client::inbox_spec`] lists at most (the newest): every unread item of
 /// all but the busiest specs, and still one answer the screen can draw.
@@ -532,7 +533,7 @@ fn inbox_in(conn: &Connection, all: bool) -> Result<Inbox> {
     let mut groups: Vec<InboxGroup> = Vec::new();
     if !all {
         // The groups and their exact counts in one GROUP BY; then each group's newest items
-        // by the primary key (a window numbering every unread row of 200 specs would read
+        // by the primary key (a window numbering every unread row of 50 specs would read
         // all of them to keep 20 of each).
         let specs = unread_specs(&tx, &me, Some(INBOX_GROUPS))?;
         let (total_specs, total) = specs.first().map_or((0, 0), |s| (s.specs, s.total));

@@ -152,7 +152,7 @@ export const api = {
     call<ReviewId>("publish_review", { spec_id, number, verdict, summary, criteria }),
   ledger: (spec_id: SpecId) => call<Ledger>("ledger", { spec_id }),
   myProfile: () => call<MyProfile>("my_profile"),
-  /** The inbox: at most 200 specs, each with its newest 20 unread items; `more` and `more_specs` count what is left out. */
+  /** The inbox: at most 50 specs, each with its newest 5 unread items; `more` and `more_specs` count what is left out. */
   inbox: (all: boolean) => call<Inbox>("inbox", { all }),
   /** How many inbox items are unread, counted without building the inbox (the header's badge). */
   inboxUnread: () => call<number>("inbox_unread"),

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { coalesced, latestOnly } from "./latest";
 
 describe("latestOnly", () => {
@@ -52,5 +52,34 @@ describe("coalesced", () => {
     await reload();
     await reload();
     expect(runs).toBe(2);
+  });
+});
+
+describe("coalesced with a quiet time", () => {
+  it("reloads once after a burst goes quiet, and a steady stream still reloads", async () => {
+    vi.useFakeTimers();
+    try {
+      let runs = 0;
+      const reload = coalesced(async () => {
+        runs++;
+      }, 20);
+      // A burst: a change every 5 ms for 50 ms; nothing runs until it has been quiet for 20 ms.
+      for (let i = 0; i < 10; i++) {
+        void reload();
+        await vi.advanceTimersByTimeAsync(5);
+      }
+      expect(runs).toBe(0);
+      await vi.advanceTimersByTimeAsync(20);
+      expect(runs).toBe(1);
+      // A change every 5 ms for a second: it never goes quiet, yet it reloads every 200 ms or so.
+      for (let i = 0; i < 200; i++) {
+        void reload();
+        await vi.advanceTimersByTimeAsync(5);
+      }
+      expect(runs).toBeGreaterThanOrEqual(5);
+      expect(runs).toBeLessThanOrEqual(7);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
