@@ -33,7 +33,7 @@ impl Client {
 /// A spec's readiness, reading the threads that can be questions (not every comment: the spec
 /// list asks this for every draft on each refresh).
 pub(crate) fn readiness_in(conn: &Connection, spec: &Spec) -> Result<Readiness> {
-    let mut threads = read::threads_on_the_spec(conn, spec.id)?;
+    let mut threads = read::question_threads(conn, spec.id)?;
     mark_questions(conn, spec.workspace_id, &mut threads)?;
     Ok(readiness_of(spec, &threads))
 }

@@ -22,6 +22,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("0008_archived_specs", include_str!("../../../../migrations/client/0008_archived_specs.sql")),
     ("0009_ready_overrides", include_str!("../../../../migrations/client/0009_ready_overrides.sql")),
     ("0010_inbox", include_str!("../../../../migrations/client/0010_inbox.sql")),
+    ("0011_spec_indexes", include_str!("../../../../migrations/client/0011_spec_indexes.sql")),
 ];
 
 /// How long a writer waits for another process (the app and the CLI share a data dir)
