@@ -4,7 +4,7 @@
 /** Height of every row in pixels; fixed, so a row's position is `index * ROW_HEIGHT`. */
 export const ROW_HEIGHT = 20;
 /** Rows painted beyond each edge of the viewport, so a fast scroll rarely shows empty rows. */
-export const OVERSCAN = 30;
+export const OVERSCAN = 10;
 /** Rows fetched per request: large enough that a screen needs one or two, small enough to ship fast. */
 export const BLOCK = 200;
 
