@@ -138,7 +138,7 @@ impl Client {
     /// [`INBOX_ALL_LIMIT`] read and unread. Counts are exact either way, and say what was
     /// left out.
     pub fn inbox(&self, all: bool) -> Result<Inbox> {
-        let conn = self.conn();
+        let conn = self.reader();
         inbox_in(&conn, all)
     }
 
@@ -154,7 +154,7 @@ impl Client {
     /// One spec's items, newest first: unread only, or with `all` read ones too, at most
     /// [`INBOX_SPEC_LIMIT`]; what the inbox's group left out (its `more`).
     pub fn inbox_spec(&self, spec_id: SpecId, all: bool) -> Result<InboxGroup> {
-        let conn = self.conn();
+        let conn = self.reader();
         // One snapshot: the count and the items agree even while a sync writes.
         let tx = conn.unchecked_transaction()?;
         let mut items = Items::new(&tx)?;
