@@ -112,6 +112,33 @@ describe("AccountScreen", () => {
     await vi.waitFor(() => expect(screen.getByRole("status")).toHaveTextContent("Signed out"));
   });
 
+  it("can sign in again at once after signing out, while the sync state is still on its way", async () => {
+    let signedOut = false;
+    let signIns = 0;
+    mockIPC((cmd) => {
+      if (cmd === "account") return { server_url: "http://s", identity: "ana@example.com", signed_in: true };
+      // After the sign-out, the sync state never answers: the form must not wait for it.
+      if (cmd === "sync_state") return signedOut ? new Promise(() => {}) : { ...idle, signed_in: true };
+      if (cmd === "sign_out") {
+        signedOut = true;
+        return { server_url: "http://s", identity: "ana@example.com", signed_in: false };
+      }
+      if (cmd === "sign_in") {
+        signIns++;
+        throw { code: "unauthorized", message: "wrong email or password" };
+      }
+    });
+    render(AccountScreen);
+    await fireEvent.click(await screen.findByRole("button", { name: "Sign out" }));
+    expect(await screen.findByRole("status")).toHaveTextContent("Signed out");
+    await fill("Password", "wrong password");
+    const submit = screen.getByRole("button", { name: "Sign in" });
+    expect(submit).toBeEnabled();
+    await fireEvent.click(submit);
+    expect(await screen.findByRole("alert")).toHaveTextContent(/Wrong email or password/);
+    expect(signIns).toBe(1);
+  });
+
   it("shows a revoked session clearly", async () => {
     mockIPC((cmd) => {
       if (cmd === "account") return { server_url: "http://s", identity: "ana@example.com", signed_in: true };
