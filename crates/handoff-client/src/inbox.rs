@@ -534,7 +534,7 @@ fn inbox_in(conn: &Connection, all: bool) -> Result<Inbox> {
     if !all {
         // The groups and their exact counts in one GROUP BY; then each group's newest items
         // by the primary key (a window numbering every unread row of 50 specs would read
-        // all of them to keep 20 of each).
+        // all of them to keep a few of each).
         let specs = unread_specs(&tx, &me, Some(INBOX_GROUPS))?;
         let (total_specs, total) = specs.first().map_or((0, 0), |s| (s.specs, s.total));
         for s in &specs {
