@@ -5,6 +5,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { open, save } from "@tauri-apps/plugin-dialog";
 import { openUrl } from "@tauri-apps/plugin-opener";
 import { errorText } from "./errorText";
+import { SETTLE_MS, coalesced } from "../util/latest";
 import type {
   AccountView,
   AttentionView,
@@ -228,6 +229,19 @@ export const api = {
  */
 export function onStoreChanged(handler: (change: StoreChanged) => void): () => void {
   return subscribe<StoreChanged>("store-changed", handler);
+}
+
+/**
+ * Reloads a view after changes to the local store (those `relevant` lets through): changes
+ * during a reload cost one reload more, and a reload waits until the store has been quiet for
+ * SETTLE_MS (`coalesced`), so a burst (a sync round, fast replies) re-renders once at its end
+ * rather than between the person's actions. Returns a synchronous disposer.
+ */
+export function reloadOnStoreChange(reload: () => Promise<unknown>, relevant: (change: StoreChanged) => boolean = () => true): () => void {
+  const run = coalesced(reload, SETTLE_MS);
+  return onStoreChanged((c) => {
+    if (relevant(c)) void run();
+  });
 }
 
 /** Calls `handler` after every check for desktop notices: what was shown and what waits. */

@@ -5,12 +5,12 @@
  * Formatters made once per locale, zone and style: making an Intl formatter is far slower in
  * WebKitGTK than using one, and a spec's reload formats a time for every comment.
  */
-const formatters = new Map<string, { format(value: never, unit?: never): string }>();
-function made<F extends { format(...args: never[]): string }>(key: string, make: () => F): F {
+const formatters = new Map<string, unknown>();
+function made<F>(key: string, make: () => F): F {
   let f = formatters.get(key) as F | undefined;
-  if (!f) {
+  if (f === undefined) {
     f = make();
-    formatters.set(key, f as never);
+    formatters.set(key, f);
   }
   return f;
 }
