@@ -269,16 +269,17 @@ pub struct DiffRow {
     pub marker: Option<DiffMarker>,
 }
 
-/// A text with the offset of each line start, owned so the cache can keep it.
+/// A text with the offset of each line start; the text is the pair's read contents, shared
+/// rather than copied (a 4 MB file is kept once, not once per model).
 #[derive(Debug, Default)]
 struct Text {
-    text: String,
+    text: Arc<String>,
     /// Start of each line plus `text.len()` at the end.
     starts: Vec<usize>,
 }
 
 impl Text {
-    fn new(text: String) -> Self {
+    fn new(text: Arc<String>) -> Self {
         let mut starts = vec![0];
         starts.extend(text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i + 1));
         if starts.last().is_some_and(|&last| last < text.len()) {
@@ -368,7 +369,7 @@ fn cell_ref(cell: &Option<handoff_diff::Cell<'_>>, partners: &HashMap<u32, u32>)
 
 impl FileModel {
     /// Diffs two texts and keeps the rows of both layouts, borrowing nothing.
-    fn build(old: String, new: String, whitespace: WhitespaceMode) -> Self {
+    fn build(old: Arc<String>, new: Arc<String>, whitespace: WhitespaceMode) -> Self {
         let (hunks, gaps) = {
             let diff = TextDiff::new(&old, &new, &DiffOptions { whitespace });
             let render = diff.render(&RenderOptions { context: CONTEXT, word_highlights: false });
@@ -630,13 +631,40 @@ type ModelSlot = Arc<OnceLock<Arc<FileModel>>>;
 struct PairData {
     summary: Arc<DiffSummary>,
     changes: Vec<FileChange>,
-    contents: HashMap<String, Vec<u8>>,
+    contents: HashMap<String, Blob>,
     models: Mutex<VecDeque<(usize, ModelSlot)>>,
+}
+
+/// A changed file's contents as read, told apart once: text is kept as a string the file
+/// models share, anything else as bytes.
+#[derive(Debug)]
+enum Blob {
+    Text(Arc<String>),
+    Binary(Vec<u8>),
+}
+
+impl Blob {
+    fn new(bytes: Vec<u8>) -> Self {
+        if !matches!(classify(&bytes), Content::Text(_)) {
+            return Blob::Binary(bytes);
+        }
+        match String::from_utf8(bytes) {
+            Ok(text) => Blob::Text(Arc::new(text)),
+            Err(e) => Blob::Binary(e.into_bytes()),
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Blob::Text(t) => t.as_bytes(),
+            Blob::Binary(b) => b,
+        }
+    }
 }
 
 impl PairData {
     /// A side's text: `Some("")` for a side that does not exist, `None` when binary.
-    fn text(&self, side: &Option<handoff_diff::FileVersion>) -> Option<&str> {
+    fn text(&self, side: &Option<handoff_diff::FileVersion>) -> Option<Arc<String>> {
         side_text(&self.contents, side)
     }
 
@@ -664,7 +692,7 @@ impl PairData {
         let model = slot.get_or_init(|| {
             let whitespace = whitespace(self.summary.pair.ignore_whitespace);
             match (self.text(&change.old), self.text(&change.new)) {
-                (Some(o), Some(n)) => Arc::new(FileModel::build(o.to_owned(), n.to_owned(), whitespace)),
+                (Some(o), Some(n)) => Arc::new(FileModel::build(o, n, whitespace)),
                 // Binary files have no rows; the summary shows their sizes and hashes.
                 _ => Arc::new(FileModel::default()),
             }
@@ -675,12 +703,12 @@ impl PairData {
 
 /// A side's text among read contents: `Some("")` for a side that does not exist, `None` when
 /// binary (or not read).
-fn side_text<'a>(contents: &'a HashMap<String, Vec<u8>>, side: &Option<handoff_diff::FileVersion>) -> Option<&'a str> {
+fn side_text(contents: &HashMap<String, Blob>, side: &Option<handoff_diff::FileVersion>) -> Option<Arc<String>> {
     match side {
-        None => Some(""),
-        Some(v) => match classify(contents.get(&v.sha256)?) {
-            Content::Text(t) => Some(t),
-            Content::Binary => None,
+        None => Some(Arc::default()),
+        Some(v) => match contents.get(&v.sha256)? {
+            Blob::Text(t) => Some(Arc::clone(t)),
+            Blob::Binary(_) => None,
         },
     }
 }
@@ -802,10 +830,10 @@ impl Client {
             let old_set: HashSet<(&str, &str)> = old.iter().map(|f| (f.path.as_str(), f.sha256.as_str())).collect();
             new.iter().map(|f| (f.path.as_str(), f.sha256.as_str())).filter(|k| old_set.contains(k)).collect()
         };
-        let mut contents: HashMap<String, Vec<u8>> = HashMap::new();
+        let mut contents: HashMap<String, Blob> = HashMap::new();
         for f in old.iter().chain(&new) {
             if !same.contains(&(f.path.as_str(), f.sha256.as_str())) && !contents.contains_key(&f.sha256) {
-                contents.insert(f.sha256.clone(), self.blobs().read(&f.sha256)?);
+                contents.insert(f.sha256.clone(), Blob::new(self.blobs().read(&f.sha256)?));
             }
         }
         // The counts come from the rows' own diff below: each text file is line-diffed once,
@@ -814,14 +842,14 @@ impl Client {
         let ws = whitespace(pair.ignore_whitespace);
         let options = RevisionDiffOptions { whitespace: ws, line_counts: false, ..Default::default() };
         let mut changes =
-            diff_revisions(&old, &new, &&contents, &options).map_err(|e| ClientError::Corrupt(e.to_string()))?.files;
+            diff_revisions(&old, &new, &|sha: &str| contents.get(sha).map(Blob::bytes), &options).map_err(|e| ClientError::Corrupt(e.to_string()))?.files;
         let mut kept = VecDeque::new();
         for (i, change) in changes.iter_mut().enumerate() {
             if !matches!(change.content, FileContent::Text { .. }) {
                 continue;
             }
             let (Some(o), Some(n)) = (side_text(&contents, &change.old), side_text(&contents, &change.new)) else { continue };
-            let model = FileModel::build(o.to_owned(), n.to_owned(), ws);
+            let model = FileModel::build(o, n, ws);
             let (added, removed) = model.counts();
             change.content = FileContent::Text { added, removed };
             if kept.len() < FILES_KEPT {
@@ -907,7 +935,7 @@ impl Client {
         if version.is_none() {
             return Ok(None);
         }
-        Ok(data.text(version).map(str::to_owned))
+        Ok(data.text(version).map(|t| t.as_str().to_owned()))
     }
 }
 
@@ -916,7 +944,7 @@ mod tests {
     use super::*;
 
     fn model(old: &str, new: &str) -> FileModel {
-        FileModel::build(old.to_owned(), new.to_owned(), WhitespaceMode::Exact)
+        FileModel::build(Arc::new(old.to_owned()), Arc::new(new.to_owned()), WhitespaceMode::Exact)
     }
 
     fn numbered(n: usize, change: impl Fn(usize) -> Option<String>) -> String {
@@ -1248,7 +1276,9 @@ mod tests {
             let (added, removed) = computed.counts();
             assert_eq!(counted, (added as u32, removed as u32));
             let (old, new) = (data.text(&data.changes[0].old).expect("old"), data.text(&data.changes[0].new).expect("new"));
-            let stats = TextDiff::new(old, new, &DiffOptions::default()).stats();
+            // The model reads the pair's texts; it keeps no copy of its own.
+            assert!(Arc::ptr_eq(&computed.old.text, &old) && Arc::ptr_eq(&computed.new.text, &new));
+            let stats = TextDiff::new(&old, &new, &DiffOptions::default()).stats();
             assert_eq!(counted, (stats.added as u32, stats.removed as u32), "the same counts as the plain line diff");
         }
 
