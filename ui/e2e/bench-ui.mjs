@@ -121,6 +121,29 @@ function cpuMs(pid, name) {
   return ticks * 10; // USER_HZ is 100 on Linux
 }
 
+/**
+ * CPU time (ms) of the threads named `thread` (a prefix) of the processes below `pid` named
+ * `name`: the page's main thread against the highlighter's worker, which runs beside it.
+ */
+function threadCpuMs(pid, name, thread) {
+  let ticks = 0;
+  for (const p of family(pid)) {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
+      if (!stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")).startsWith(name)) continue;
+      for (const t of readdirSync(`/proc/${p}/task`)) {
+        const ts = readFileSync(`/proc/${p}/task/${t}/stat`, "utf8");
+        if (!ts.slice(ts.indexOf("(") + 1, ts.lastIndexOf(")")).startsWith(thread)) continue;
+        const f = ts.slice(ts.lastIndexOf(")") + 2).split(" ");
+        ticks += Number(f[11]) + Number(f[12]);
+      }
+    } catch {
+      // gone
+    }
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
 /** Milliseconds since the epoch at which a process started. */
 function startedAtMs(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -268,9 +291,13 @@ async function main() {
     report(`  by process (RSS/PSS MiB): ${rssByProcess(pid)}`, "", "");
     const webCpu = cpuMs(pid, "WebKitWebProces");
     const appCpu = cpuMs(pid, "handoff-app");
+    const mainCpu = threadCpuMs(pid, "WebKitWebProces", "WebKitWebProces");
+    const workerCpu = threadCpuMs(pid, "WebKitWebProces", "WebCore: Worker");
     const { frames, height } = await scrollFrames(b);
     const webCpuPerFrame = (cpuMs(pid, "WebKitWebProces") - webCpu) / frames.length;
     const appCpuPerFrame = (cpuMs(pid, "handoff-app") - appCpu) / frames.length;
+    const mainCpuPerFrame = (threadCpuMs(pid, "WebKitWebProces", "WebKitWebProces") - mainCpu) / frames.length;
+    const workerCpuPerFrame = (threadCpuMs(pid, "WebKitWebProces", "WebCore: Worker") - workerCpu) / frames.length;
     const sorted = [...frames].sort((x, y) => x - y);
     report(`scroll frames top to bottom: count (${height} px)`, frames.length, "");
     report("scroll frame interval p50", pct(sorted, 50), "ms");
@@ -278,7 +305,13 @@ async function main() {
     report("scroll frame interval max", sorted[sorted.length - 1], "ms", "≤ 50 ms");
     report("frames over 16.7 ms (a missed 60 Hz frame)", frames.filter((f) => f > 16.7).length, "");
     report("CPU per scrolled frame: web process (all its threads)", webCpuPerFrame, "ms");
+    report("  of which the page's main thread", mainCpuPerFrame, "ms");
+    report("  of which the highlighter's worker", workerCpuPerFrame, "ms");
     report("CPU per scrolled frame: app process (row blocks over IPC)", appCpuPerFrame, "ms");
+    const counts = new Map();
+    for (const f of frames) counts.set(Math.round(f), (counts.get(Math.round(f)) ?? 0) + 1);
+    const common = [...counts].sort((x, y) => y[1] - x[1]).slice(0, 6);
+    report(`  frame intervals, most common: ${common.map(([ms, n]) => `${ms} ms ×${n}`).join(", ")}`, "", "");
     await b.pause(1000);
     // The highlighter parses as far as asked: the last screen is coloured too.
     report("syntax-coloured tokens on screen at the bottom", await coloured(), "");
