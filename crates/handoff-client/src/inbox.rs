@@ -246,14 +246,9 @@ impl Client {
             }
         };
         // Only the unread items recorded since then and not notified, not the whole inbox:
-        // the unread ones of a workspace one just joined are all older than `since`.
-        let mut stmt = conn.prepare_cached(concat!(
-            "SELECT a.spec_id, a.seq, a.n, a.at, a.actor, a.event ",
-            unread_activity!(),
-            " AND a.at >= ?2
-              AND NOT EXISTS (SELECT 1 FROM notified x WHERE x.spec_id = a.spec_id AND x.seq = a.seq AND x.n = a.n)
-             ORDER BY a.at, a.spec_id, a.seq, a.n"
-        ))?;
+        // the unread ones of a workspace one just joined are all older than `since`. And only
+        // those that can be a handoff: the others pile up unread in a busy workspace.
+        let mut stmt = conn.prepare_cached(NOTICE_CANDIDATES)?;
         let mut items = Items::new(&conn)?;
         let recent = stmt.query_map(params![items.me, since], activity_row)?.map(|r| r?).collect::<Result<Vec<_>>>()?;
         let mut due = Vec::new();
@@ -365,6 +360,26 @@ macro_rules! unread_activity {
     };
 }
 use unread_activity;
+
+/// The unread activity since `?2` (ms) that can be a handoff to `?1` (an email) and was not
+/// notified: the kinds [`activity::is_handoff_to`] can accept, and replies in one's own threads,
+/// each found by its index (migration 0012) without reading the rows that cannot be one.
+/// `is_handoff_to` still decides; this must only never leave out a row it would accept.
+const NOTICE_CANDIDATES: &str = "WITH candidates (spec_id, seq, n) AS (
+        SELECT spec_id, seq, n FROM activity
+         WHERE kind IN ('revision_delivered', 'question_asked', 'review_published', 'assigned', 'status_changed')
+           AND at >= ?2
+        UNION ALL
+        SELECT spec_id, seq, n FROM activity
+         WHERE kind = 'replied' AND json_extract(event, '$.thread_author') = ?1 AND at >= ?2)
+     SELECT a.spec_id, a.seq, a.n, a.at, a.actor, a.event
+       FROM candidates c
+       JOIN activity a ON a.spec_id = c.spec_id AND a.seq = c.seq AND a.n = c.n
+       JOIN specs s ON s.id = a.spec_id
+       LEFT JOIN read_marks r ON r.spec_id = s.id AND r.email = ?1
+      WHERE a.seq > COALESCE(r.seq, 0) AND a.actor <> ?1
+        AND NOT EXISTS (SELECT 1 FROM notified x WHERE x.spec_id = c.spec_id AND x.seq = c.seq AND x.n = c.n)
+      ORDER BY a.at, a.spec_id, a.seq, a.n";
 
 /// A count from SQL as the u32 the inbox carries.
 fn count(n: i64) -> u32 {

@@ -127,6 +127,62 @@ fn notices_wait_for_working_hours_are_shown_once_and_nothing_older_floods_a_new_
 }
 
 #[test]
+fn notices_find_every_kind_of_handoff_and_leave_the_rest_in_the_inbox() {
+    let (_dir, c, _clock, export, _) = setup();
+    c.set_holds_notices(false).expect("setting");
+    assert!(c.notices().expect("start").due.is_empty());
+    c.assign(export, LOCAL_IDENTITY).expect("assign");
+    let (carlos, ana) = ("carlos@contractor.example", "ana@team.example");
+    let status = |to| ActivityEvent::StatusChanged { from: SpecStatus::InReview, to, by_override: false };
+    let reply = |author: &str| ActivityEvent::Replied {
+        thread_id: id(1),
+        comment_id: id(2),
+        question: false,
+        thread_author: author.into(),
+    };
+    let events = [
+        (true, ActivityEvent::RevisionDelivered { deliverable_id: id(3), revision_id: id(4), number: 1 }),
+        (true, ActivityEvent::ThreadOpened { thread_id: id(5), question: true }),
+        (
+            true,
+            ActivityEvent::ReviewPublished { review_id: id(6), revision_id: id(4), number: 1, verdict: Verdict::RequestChanges },
+        ),
+        (true, reply(LOCAL_IDENTITY)),
+        (true, ActivityEvent::Assigned { email: LOCAL_IDENTITY.into() }),
+        (true, status(SpecStatus::Accepted)),
+        (false, ActivityEvent::ThreadOpened { thread_id: id(7), question: false }),
+        (false, reply(ana)),
+        (false, ActivityEvent::CriteriaChanged { criterion_id: id(8), change: CriterionChange::Added }),
+        (false, ActivityEvent::Unassigned { email: ana.into() }),
+        (false, status(SpecStatus::InProgress)),
+    ];
+    let mut handoffs = Vec::new();
+    for (k, (handoff, event)) in events.into_iter().enumerate() {
+        let seq = k as u64 + 1;
+        put(&c, export, seq, SATURDAY_NOON - 2 * HOUR, carlos, event);
+        if handoff {
+            handoffs.push(seq);
+        }
+    }
+    let due: Vec<u64> = c.notices().expect("notices").due.iter().map(|n| n.item.seq).collect();
+    assert_eq!(due, handoffs);
+    assert_eq!(c.inbox(false).expect("inbox").unread, 11, "the rest is news in the inbox");
+}
+
+#[test]
+fn notices_read_only_the_activity_that_can_be_a_handoff() {
+    let (_dir, c, _clock, _, _) = setup();
+    let conn = c.conn();
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {NOTICE_CANDIDATES}")).expect("plan");
+    let plan: Vec<String> =
+        stmt.query_map(params!["me@team.example", 0], |r| r.get(3)).expect("rows").map(|r| r.expect("row")).collect();
+    let uses = |what: &str| plan.iter().any(|step| step.contains(what));
+    assert!(uses("activity_handoff_kinds") && uses("activity_replies_by_thread_author"), "{plan:#?}");
+    // Walking the time index or the table reads every unread row since notices started.
+    assert!(!uses("activity_by_time") && !uses("SCAN activity"), "{plan:#?}");
+}
+
+#[test]
 fn a_big_inbox_lists_the_newest_of_each_spec_counts_the_rest_exactly_and_mark_all_reaches_every_spec() {
     let (_dir, c, _clock, busy, quiet) = setup();
     let carlos = "carlos@contractor.example";

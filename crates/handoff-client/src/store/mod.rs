@@ -23,6 +23,7 @@ pub(crate) const MIGRATIONS: &[(&str, &str)] = &[
     ("0009_ready_overrides", include_str!("../../../../migrations/client/0009_ready_overrides.sql")),
     ("0010_inbox", include_str!("../../../../migrations/client/0010_inbox.sql")),
     ("0011_spec_indexes", include_str!("../../../../migrations/client/0011_spec_indexes.sql")),
+    ("0012_notice_candidates", include_str!("../../../../migrations/client/0012_notice_candidates.sql")),
 ];
 
 /// How long a writer waits for another process (the app and the CLI share a data dir)
