@@ -3,7 +3,9 @@
 //
 // HANDOFF_BENCH_MODE=diff: a data dir whose one spec has the whatwg pair as revisions 1 and 2.
 //   cold start, IPC round trip of a reply, the diff's first rows after the click, frame times
-//   while scrolling it top to bottom, total RSS (app + WebKit processes) before and with it open.
+//   while scrolling it top to bottom (and the CPU each frame cost, per process and thread),
+//   total RSS (app + WebKit processes) before and with it open: right after the scroll, and
+//   once it has settled.
 // HANDOFF_BENCH_MODE=workspace: a 1,000-spec / 100,000-comment store; cold start and total RSS.
 import { readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { startApp, stop, until } from "./lib.mjs";

@@ -30,8 +30,9 @@ fn fixtures() -> PathBuf {
 /// `cargo xtask bench ui`: the release app under Xvfb (WebKitGTK), driven through WebDriver.
 /// Measures, on a data dir with the whatwg pair delivered as two revisions: cold start to the
 /// first screen, the click on a diff until its first rows are painted, frame times while
-/// scrolling the 100k-line file top to bottom, the total RSS of the app and its WebKit
-/// processes before and with the diff open, and the IPC round trip of a local action
+/// scrolling the 100k-line file top to bottom (and the CPU per frame), the total RSS of the
+/// app and its WebKit processes before and with the diff open (right after the scroll and
+/// settled), and the IPC round trip of a local action
 /// (a reply). Then the total RSS with a 1,000-spec / 100,000-comment workspace open (a real
 /// store made by the sync benchmark's initial sync). Prints each figure beside its goal.
 fn ui() -> Result<(), String> {
