@@ -841,8 +841,9 @@ impl Client {
         // kept, so opening a file does not diff it again.
         let ws = whitespace(pair.ignore_whitespace);
         let options = RevisionDiffOptions { whitespace: ws, line_counts: false, ..Default::default() };
-        let mut changes =
-            diff_revisions(&old, &new, &|sha: &str| contents.get(sha).map(Blob::bytes), &options).map_err(|e| ClientError::Corrupt(e.to_string()))?.files;
+        let mut changes = diff_revisions(&old, &new, &|sha: &str| contents.get(sha).map(Blob::bytes), &options)
+            .map_err(|e| ClientError::Corrupt(e.to_string()))?
+            .files;
         let mut kept = VecDeque::new();
         for (i, change) in changes.iter_mut().enumerate() {
             if !matches!(change.content, FileContent::Text { .. }) {

@@ -2,8 +2,8 @@
 
 use super::*;
 use std::fs;
-use std::time::Duration;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
 
 /// A clock tests move by hand.
 struct TestClock(AtomicI64);
