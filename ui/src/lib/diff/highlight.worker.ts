@@ -9,6 +9,7 @@
 import { TreeFragment, type Parser, type Tree } from "@lezer/common";
 import { classHighlighter, highlightTree } from "@lezer/highlight";
 import type { Lang } from "./highlight";
+import { painted } from "./palette";
 import { flatSpans } from "./spans";
 import { parserFor } from "./parsers";
 
@@ -79,6 +80,7 @@ function spans(doc: Doc, from: number, to: number): Int32Array {
     tree,
     classHighlighter,
     (f, t, cls) => {
+      if (!painted(cls)) return;
       // A token may cross lines (a block comment): cut it at each line start.
       while (f < t) {
         while (line + 1 < last && (doc.starts[line + 1] ?? Infinity) <= f) line++;

@@ -1,0 +1,40 @@
+// Which of lezer's highlighter classes the diff viewer colours (DiffRows.svelte's styles).
+// The worker leaves every other token out of the spans it answers: a span that changes
+// nothing on screen is still an element for WebKit to lay out and paint in every row that
+// scrolls by (HTML's angle brackets and `=` were two of every three spans).
+
+/** Classes coloured on their own. */
+const PAINTED = new Set([
+  "tok-keyword",
+  "tok-operatorKeyword",
+  "tok-modifier",
+  "tok-string",
+  "tok-string2",
+  "tok-comment",
+  "tok-number",
+  "tok-bool",
+  "tok-atom",
+  "tok-literal",
+  "tok-typeName",
+  "tok-className",
+  "tok-namespace",
+  "tok-tagName",
+  "tok-heading",
+  "tok-attributeName",
+  "tok-propertyName",
+  "tok-function",
+  "tok-meta",
+  "tok-link",
+  "tok-url",
+]);
+
+/** Whether a token with these classes (space-separated, as lezer gives them) shows in colour. */
+export function painted(classes: string): boolean {
+  const list = classes.split(" ");
+  if (list.some((c) => PAINTED.has(c))) return true;
+  // A definition is coloured only as a variable's (`.tok-variableName.tok-definition`).
+  return list.includes("tok-variableName") && list.includes("tok-definition");
+}
+
+/** The classes coloured on their own, for the test that holds the styles to this list. */
+export const paintedClasses: ReadonlySet<string> = PAINTED;
