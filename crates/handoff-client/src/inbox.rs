@@ -365,21 +365,19 @@ use unread_activity;
 /// notified: the kinds [`activity::is_handoff_to`] can accept, and replies in one's own threads,
 /// each found by its index (migration 0012) without reading the rows that cannot be one.
 /// `is_handoff_to` still decides; this must only never leave out a row it would accept.
-const NOTICE_CANDIDATES: &str = "WITH candidates (spec_id, seq, n) AS (
-        SELECT spec_id, seq, n FROM activity
+const NOTICE_CANDIDATES: &str = concat!(
+    "SELECT a.spec_id, a.seq, a.n, a.at, a.actor, a.event ",
+    unread_activity!(),
+    " AND a.rowid IN (
+        SELECT rowid FROM activity
          WHERE kind IN ('revision_delivered', 'question_asked', 'review_published', 'assigned', 'status_changed')
            AND at >= ?2
         UNION ALL
-        SELECT spec_id, seq, n FROM activity
+        SELECT rowid FROM activity
          WHERE kind = 'replied' AND json_extract(event, '$.thread_author') = ?1 AND at >= ?2)
-     SELECT a.spec_id, a.seq, a.n, a.at, a.actor, a.event
-       FROM candidates c
-       JOIN activity a ON a.spec_id = c.spec_id AND a.seq = c.seq AND a.n = c.n
-       JOIN specs s ON s.id = a.spec_id
-       LEFT JOIN read_marks r ON r.spec_id = s.id AND r.email = ?1
-      WHERE a.seq > COALESCE(r.seq, 0) AND a.actor <> ?1
-        AND NOT EXISTS (SELECT 1 FROM notified x WHERE x.spec_id = c.spec_id AND x.seq = c.seq AND x.n = c.n)
-      ORDER BY a.at, a.spec_id, a.seq, a.n";
+      AND NOT EXISTS (SELECT 1 FROM notified x WHERE x.spec_id = a.spec_id AND x.seq = a.seq AND x.n = a.n)
+     ORDER BY a.at, a.spec_id, a.seq, a.n"
+);
 
 /// A count from SQL as the u32 the inbox carries.
 fn count(n: i64) -> u32 {
