@@ -103,41 +103,32 @@ function rssByProcess(pid) {
     .join(", ");
 }
 
-/**
- * CPU time (user + system, ms) of every process below `pid` whose name starts with `name`:
- * the work a scroll costs, which (unlike frame intervals) another busy process cannot inflate.
- */
-function cpuMs(pid, name) {
-  let ticks = 0;
-  for (const p of family(pid)) {
-    try {
-      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
-      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-      if (!comm.startsWith(name)) continue;
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      ticks += Number(f[11]) + Number(f[12]);
-    } catch {
-      // gone
-    }
-  }
-  return ticks * 10; // USER_HZ is 100 on Linux
+/** The name and the CPU ticks (user + system) in a /proc `stat` file. */
+function readStat(path) {
+  const stat = readFileSync(path, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return { comm: stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")), ticks: Number(f[11]) + Number(f[12]) };
 }
 
 /**
- * CPU time (ms) of the threads named `thread` (a prefix) of the processes below `pid` named
- * `name`: the page's main thread against the highlighter's worker, which runs beside it.
+ * CPU time (user + system, ms) of every process below `pid` whose name starts with `name`:
+ * the work a scroll costs, which (unlike frame intervals) another busy process cannot inflate.
+ * With `thread`, only those processes' threads whose name starts with it: the page's main
+ * thread against the highlighter's worker, which runs beside it.
  */
-function threadCpuMs(pid, name, thread) {
+function cpuMs(pid, name, thread = null) {
   let ticks = 0;
   for (const p of family(pid)) {
     try {
-      const stat = readFileSync(`/proc/${p}/stat`, "utf8");
-      if (!stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")).startsWith(name)) continue;
+      const proc = readStat(`/proc/${p}/stat`);
+      if (!proc.comm.startsWith(name)) continue;
+      if (thread === null) {
+        ticks += proc.ticks;
+        continue;
+      }
       for (const t of readdirSync(`/proc/${p}/task`)) {
-        const ts = readFileSync(`/proc/${p}/task/${t}/stat`, "utf8");
-        if (!ts.slice(ts.indexOf("(") + 1, ts.lastIndexOf(")")).startsWith(thread)) continue;
-        const f = ts.slice(ts.lastIndexOf(")") + 2).split(" ");
-        ticks += Number(f[11]) + Number(f[12]);
+        const task = readStat(`/proc/${p}/task/${t}/stat`);
+        if (task.comm.startsWith(thread)) ticks += task.ticks;
       }
     } catch {
       // gone
@@ -293,13 +284,13 @@ async function main() {
     report(`  by process (RSS/PSS MiB): ${rssByProcess(pid)}`, "", "");
     const webCpu = cpuMs(pid, "WebKitWebProces");
     const appCpu = cpuMs(pid, "handoff-app");
-    const mainCpu = threadCpuMs(pid, "WebKitWebProces", "WebKitWebProces");
-    const workerCpu = threadCpuMs(pid, "WebKitWebProces", "WebCore: Worker");
+    const mainCpu = cpuMs(pid, "WebKitWebProces", "WebKitWebProces");
+    const workerCpu = cpuMs(pid, "WebKitWebProces", "WebCore: Worker");
     const { frames, height } = await scrollFrames(b);
     const webCpuPerFrame = (cpuMs(pid, "WebKitWebProces") - webCpu) / frames.length;
     const appCpuPerFrame = (cpuMs(pid, "handoff-app") - appCpu) / frames.length;
-    const mainCpuPerFrame = (threadCpuMs(pid, "WebKitWebProces", "WebKitWebProces") - mainCpu) / frames.length;
-    const workerCpuPerFrame = (threadCpuMs(pid, "WebKitWebProces", "WebCore: Worker") - workerCpu) / frames.length;
+    const mainCpuPerFrame = (cpuMs(pid, "WebKitWebProces", "WebKitWebProces") - mainCpu) / frames.length;
+    const workerCpuPerFrame = (cpuMs(pid, "WebKitWebProces", "WebCore: Worker") - workerCpu) / frames.length;
     const sorted = [...frames].sort((x, y) => x - y);
     report(`scroll frames top to bottom: count (${height} px)`, frames.length, "");
     report("scroll frame interval p50", pct(sorted, 50), "ms");
