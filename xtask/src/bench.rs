@@ -29,7 +29,8 @@ fn fixtures() -> PathBuf {
 
 /// `cargo xtask bench ui`: the release app under Xvfb (WebKitGTK), driven through WebDriver.
 /// Measures, on a data dir with the whatwg pair delivered as two revisions: cold start to the
-/// first screen, the click on a diff until its first rows are painted, frame times while
+/// first screen (the median of 7 starts: a WebDriver session sometimes holds a start up by
+/// half a second), the click on a diff until its first rows are painted, frame times while
 /// scrolling the 100k-line file top to bottom (and the CPU per frame), the total RSS of the
 /// app and its WebKit processes before and with the diff open (right after the scroll and
 /// settled), and the IPC round trip of a local action
