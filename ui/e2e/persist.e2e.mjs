@@ -1,7 +1,8 @@
 // A spec written in the app survives a restart unchanged: create with criteria (after a
 // rejected empty title that keeps what was typed), add a criterion, edit a section, quit,
 // start again, find everything as it was. Then the CLI writes to the same data dir and the
-// list shows its spec without a restart (the app watches the store's data_version).
+// list shows its spec without a restart (the app watches the store's data_version). With 400
+// more from the CLI, the list builds only the rows in view and K scrolls the selection to it.
 import { execFileSync } from "node:child_process";
 import { scenario, startApp, stop, texts, until } from "./lib.mjs";
 
@@ -73,6 +74,61 @@ scenario("spec persists across restart", async () => {
     const fromCli = await b.$(`//button[@role="option"][contains(., "Made by the CLI")]`);
     await until(b, () => fromCli.isExisting(), "the CLI's spec in the list", 10_000);
     console.log(`the CLI's spec was listed ${Date.now() - t0} ms after the CLI wrote it`);
+
+    // A long list builds only the rows in view, scrolls inside its own pane, and brings a
+    // selection made by keys into view.
+    for (let i = 1; i <= 400; i++) {
+      execFileSync(cliBin, ["--data-dir", process.env.HANDOFF_DATA_DIR, "spec", "new", "--title", `Backlog item ${i}`], { stdio: "ignore" });
+    }
+    const list = () =>
+      b.execute(() => {
+        const scroller = document.querySelector("[data-testid=spec-list-scroll]");
+        const options = [...document.querySelectorAll('ul[aria-label="Specs"] [role=option]')];
+        const pane = scroller.getBoundingClientRect();
+        const inView = options.filter((o) => {
+          const r = o.getBoundingClientRect();
+          return r.top >= pane.top - 1 && r.bottom <= pane.bottom + 1;
+        });
+        return {
+          built: options.length,
+          size: Number(options[0]?.getAttribute("aria-setsize")),
+          rowHeight: options[0]?.parentElement.offsetHeight,
+          scrollHeight: scroller.scrollHeight,
+          clientHeight: scroller.clientHeight,
+          scrollTop: scroller.scrollTop,
+          inView: inView.map((o) => o.querySelector(".title").textContent),
+          selected: document.querySelector('ul[aria-label="Specs"] [aria-selected=true] .title')?.textContent ?? null,
+        };
+      });
+    await until(b, async () => (await list()).size === 402, "402 specs in the list", 20_000);
+    const top = await list();
+    if (top.built > 60) throw new Error(`the list built ${top.built} of 402 rows: it should build only those in view`);
+    if (top.clientHeight > 900) throw new Error(`the list's pane is ${top.clientHeight} px tall: it should scroll inside the window`);
+    if (Math.abs(top.scrollHeight - 402 * top.rowHeight) > top.rowHeight)
+      throw new Error(`the list scrolls ${top.scrollHeight} px for 402 rows of ${top.rowHeight} px`);
+    const scrollTo = (where) =>
+      b.execute((w) => {
+        const scroller = document.querySelector("[data-testid=spec-list-scroll]");
+        scroller.scrollTop = w === "bottom" ? scroller.scrollHeight : 0;
+      }, where);
+    await scrollTo("bottom");
+    await until(b, async () => (await list()).inView.includes(TITLE), "the oldest spec in view at the bottom of the list", 5_000);
+    // The spec opened above is the oldest, at the bottom: scrolled away from it, K moves the
+    // selection to the one above it and the list follows.
+    await scrollTo("top");
+    await until(b, async () => (await list()).inView.includes("Backlog item 400"), "the newest spec in view at the top", 5_000);
+    await b.keys(["k"]);
+    await until(
+      b,
+      async () => {
+        const l = await list();
+        return l.selected === "Made by the CLI" && l.inView.includes("Made by the CLI");
+      },
+      "the spec above the opened one selected by K and scrolled into view",
+      5_000,
+    ).catch(async (e) => {
+      throw new Error(`${e.message}; the list: ${JSON.stringify(await list())}`);
+    });
   } finally {
     await stop(b);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { BLOCK, BlockCache, OVERSCAN, ROW_HEIGHT, adjacentHunk, blocksFor, scrollTopFor, topRow, visibleRange } from "./window";
+import { BLOCK, BlockCache, OVERSCAN, ROW_HEIGHT, adjacentHunk, blocksFor, scrollTopFor, scrollTopShowing, topRow, visibleRange } from "./window";
 
 describe("visibleRange", () => {
   it("paints the viewport plus the overscan, clamped to the rows", () => {
@@ -54,5 +54,23 @@ describe("hunk moves", () => {
     expect(adjacentHunk(hunks, topRow(scrollTopFor(120)), -1)).toBe(40);
     expect(adjacentHunk(hunks, topRow(scrollTopFor(40)), -1)).toBe(0);
     expect(adjacentHunk(hunks, 0, -1)).toBeNull();
+  });
+});
+
+describe("scrollTopShowing", () => {
+  it("leaves a row already in view where it is", () => {
+    expect(scrollTopShowing(10, 60, 300, 600)).toBe(300);
+    expect(scrollTopShowing(5, 60, 300, 600)).toBe(300);
+  });
+  it("brings a row above the view to its top edge", () => {
+    expect(scrollTopShowing(4, 60, 300, 600)).toBe(240);
+    expect(scrollTopShowing(0, 60, 5000, 600)).toBe(0);
+  });
+  it("brings a row below the view, or cut by its bottom edge, to that edge", () => {
+    expect(scrollTopShowing(15, 60, 300, 600)).toBe(360);
+    expect(scrollTopShowing(999, 60, 0, 600)).toBe(59_400);
+  });
+  it("shows the top of a row taller than the view", () => {
+    expect(scrollTopShowing(3, 800, 0, 600)).toBe(2400);
   });
 });

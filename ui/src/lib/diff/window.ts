@@ -47,6 +47,18 @@ export function scrollTopFor(index: number, lead = 3): number {
   return Math.max(0, index - lead) * ROW_HEIGHT;
 }
 
+/**
+ * The scrollTop that shows row `index` whole, moving as little as possible: unchanged when it
+ * is already in view, else the row lands at the edge it was beyond.
+ */
+export function scrollTopShowing(index: number, rowHeight: number, scrollTop: number, viewport: number): number {
+  const top = index * rowHeight;
+  const bottom = top + rowHeight;
+  if (top < scrollTop) return top;
+  if (bottom > scrollTop + viewport) return Math.max(0, Math.min(top, bottom - viewport));
+  return scrollTop;
+}
+
 /** The first row at least partly visible for a scroll position. */
 export function topRow(scrollTop: number): number {
   return Math.floor(Math.max(0, scrollTop) / ROW_HEIGHT);
