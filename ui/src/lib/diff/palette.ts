@@ -28,12 +28,19 @@ const PAINTED = new Set([
   "tok-url",
 ]);
 
+/** Answers by class string: the worker asks once per token, lezer has a few dozen strings. */
+const known = new Map<string, boolean>();
+
 /** Whether a token with these classes (space-separated, as lezer gives them) shows in colour. */
 export function painted(classes: string): boolean {
-  const list = classes.split(" ");
-  if (list.some((c) => PAINTED.has(c))) return true;
-  // A definition is coloured only as a variable's (`.tok-variableName.tok-definition`).
-  return list.includes("tok-variableName") && list.includes("tok-definition");
+  let answer = known.get(classes);
+  if (answer === undefined) {
+    const list = classes.split(" ");
+    // A definition is coloured only as a variable's (`.tok-variableName.tok-definition`).
+    answer = list.some((c) => PAINTED.has(c)) || (list.includes("tok-variableName") && list.includes("tok-definition"));
+    known.set(classes, answer);
+  }
+  return answer;
 }
 
 /** The classes coloured on their own, for the test that holds the styles to this list. */
