@@ -52,7 +52,8 @@ fn usage() -> String {
 pub fn run(examples: u32, seed: Option<&str>) -> Result<(), String> {
     deps::ensure(deps::APIFUZZ_PACKAGES)?;
     let schemathesis = ensure_schemathesis()?;
-    let work = crate::test::fresh_dir("apifuzz")?;
+    let scratch = crate::test::Scratch::new("apifuzz")?;
+    let work = scratch.path().to_owned();
     let server_bin = app::target_dir().join("debug").join("handoff-server");
     let data = work.join("data");
     let (invite, workspace) = make_invite(&server_bin, &data)?;
@@ -90,18 +91,22 @@ pub fn run(examples: u32, seed: Option<&str>) -> Result<(), String> {
     drop(server);
     let figures = Figures::read(&text);
     eprintln!(
-        "xtask: apifuzz: {} operations, {} test cases generated, {} failures, {} errors in {:.0?} (report: {})",
+        "xtask: apifuzz: {} operations, {} test cases generated, {} failures, {} errors in {:.0?}",
         figures.operations,
         figures.cases,
         figures.failures,
         figures.errors,
         started.elapsed(),
-        work.join("report").display()
     );
     if out.status.success() && figures.failures == 0 && figures.errors == 0 {
         Ok(())
     } else {
-        Err(format!("the API fuzzer found problems ({}); see above", out.status))
+        let kept = scratch.keep();
+        Err(format!(
+            "the API fuzzer found problems ({}); see above, and its report in {}",
+            out.status,
+            kept.join("report").display()
+        ))
     }
 }
 

@@ -35,3 +35,14 @@ pub fn describe(cmd: &Command) -> String {
 pub fn is_root() -> bool {
     Command::new("id").arg("-u").output().map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0").unwrap_or(false)
 }
+
+/// Bytes free to us on the file system holding `path` (or its nearest existing parent), as
+/// `df` reports them; `None` when `df` cannot tell.
+pub fn free_bytes(path: &std::path::Path) -> Option<u64> {
+    let existing = path.ancestors().find(|p| p.exists())?;
+    let out = Command::new("df").arg("-Pk").arg(existing).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // POSIX format: a header, then `Filesystem 1024-blocks Used Available Capacity Mounted`.
+    let kib: u64 = text.lines().nth(1)?.split_whitespace().nth(3)?.parse().ok()?;
+    Some(kib * 1024)
+}

@@ -4,7 +4,7 @@
 //! so credential tests talk to a real Secret Service (the recipe in shared/TAURI.md), and
 //! with a fresh XDG_DATA_HOME so an old keyring can never prompt for a password.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -18,18 +18,52 @@ pub fn fresh_dir(label: &str) -> Result<PathBuf, String> {
     Ok(dir)
 }
 
+/// A fresh temp dir that is removed when dropped, unless [`Scratch::keep`] says a failure
+/// left something in it to read. A run leaves nothing behind when it passes: a test run
+/// writes hundreds of MB of data dirs, and CI machines have failed for want of disk.
+pub struct Scratch {
+    path: PathBuf,
+    kept: bool,
+}
+
+impl Scratch {
+    /// A fresh, empty dir named after `label`.
+    pub fn new(label: &str) -> Result<Self, String> {
+        Ok(Self { path: fresh_dir(label)?, kept: false })
+    }
+
+    /// Where the dir is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Leaves the dir in place (for a failure to be looked into) and says where it is.
+    pub fn keep(mut self) -> PathBuf {
+        self.kept = true;
+        self.path.clone()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !self.kept {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
 /// Runs `inner` (a shell command line) inside a private D-Bus session with an unlocked,
-/// empty gnome-keyring.
-pub fn with_keychain(inner: &str) -> Result<Command, String> {
-    let xdg = fresh_dir("keyring")?;
+/// empty gnome-keyring, whose files live in the returned dir.
+pub fn with_keychain(inner: &str) -> Result<(Command, Scratch), String> {
+    let xdg = Scratch::new("keyring")?;
     let mut cmd = Command::new("dbus-run-session");
-    cmd.current_dir(sh::root()).env("XDG_DATA_HOME", &xdg).args([
+    cmd.current_dir(sh::root()).env("XDG_DATA_HOME", xdg.path()).args([
         "--",
         "sh",
         "-c",
         &format!("echo -n test-pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null && {inner}"),
     ]);
-    Ok(cmd)
+    Ok((cmd, xdg))
 }
 
 /// Seconds each fuzz target runs in `cargo xtask test`.
@@ -41,12 +75,15 @@ pub fn test(args: &[String]) -> Result<(), String> {
     deps::ensure_nextest()?;
     // The blob store tests run the server against a real S3-compatible server.
     deps::ensure_s3s_fs()?;
+    warn_when_disk_is_short(filter.is_empty());
     let started = std::time::Instant::now();
     // The app binary embeds ui/dist, so the UI is built before the workspace.
     app::build_ui()?;
     // Build everything first, outside the D-Bus session, so a compile error reads plainly.
     sh::run(Command::new("cargo").current_dir(sh::root()).args(["build", "--workspace", "--all-targets", "--bins"]))?;
-    sh::run(&mut with_keychain(&format!("exec cargo nextest run --workspace --profile ci --no-tests=fail {filter}"))?)?;
+    let (mut nextest, _keyring) =
+        with_keychain(&format!("exec cargo nextest run --workspace --profile ci --no-tests=fail {filter}"))?;
+    sh::run(&mut nextest)?;
     if filter.is_empty() {
         sh::run(Command::new("cargo").current_dir(sh::root()).args(["test", "--workspace", "--doc", "--quiet"]))?;
         ui_tests()?;
@@ -62,9 +99,32 @@ pub fn test(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
+/// Bytes a clean `cargo xtask test` wrote at its peak: the target dir with its fuzz builds,
+/// and the temp files of the scenario running at the time (measured: see ARCHITECTURE.md).
+const CLEAN_RUN_BYTES: u64 = CLEAN_RUN_GIB * 1024 * 1024 * 1024;
+const CLEAN_RUN_GIB: u64 = 5;
+
+/// Says up front when the disk is too full for a whole run: a build that runs out of space
+/// fails late, and the linker may say only "Bus error" (a CI run did).
+fn warn_when_disk_is_short(whole_run: bool) {
+    let target = app::target_dir();
+    let Some(free) = sh::free_bytes(&target) else { return };
+    let gib = |b: u64| b as f64 / (1024.0 * 1024.0 * 1024.0);
+    eprintln!("xtask: {:.1} GiB free for {}", gib(free), target.display());
+    if whole_run && free < CLEAN_RUN_BYTES {
+        eprintln!(
+            "xtask: WARNING: a clean run of every test writes about {CLEAN_RUN_GIB} GiB (less when {} already holds \
+             a build); if the disk fills, the build fails with \"No space left on device\" or a linker \"Bus error\"",
+            target.display()
+        );
+    }
+}
+
 /// The .debs installed, upgraded and removed on this machine (`tests/tests/packages.rs`): the
 /// debug build made above packaged twice, as the app's version and as a newer build of it
-/// (`cargo xtask bundle` packages a release build the same way).
+/// (`cargo xtask bundle` packages a release build the same way). It runs through nextest
+/// over the whole workspace, as the other tests do: `cargo test -p handoff-tests` resolves
+/// features for that one package and rebuilt 91 crates a second time.
 fn packages() -> Result<(), String> {
     if !sh::is_root() {
         eprintln!("xtask: SKIPPED the package test: it installs .debs and needs root");
@@ -72,23 +132,24 @@ fn packages() -> Result<(), String> {
     }
     let build = crate::package::Build::debug();
     let version = crate::package::app_version()?;
-    let base = fresh_dir("debs")?;
-    let (old, new) = (base.join("old"), base.join("new"));
+    let base = Scratch::new("debs")?;
+    let (old, new) = (base.path().join("old"), base.path().join("new"));
     crate::package::package(&build, &version, &old)?;
     crate::package::package(&build, &format!("{version}+rebuild1"), &new)?;
     let started = std::time::Instant::now();
     sh::run(Command::new("cargo").current_dir(sh::root()).env("HANDOFF_DEBS_OLD", &old).env("HANDOFF_DEBS_NEW", &new).args([
-        "test",
-        "-p",
-        "handoff-tests",
-        "--test",
-        "packages",
-        "--",
-        "--ignored",
-        "--nocapture",
+        "nextest",
+        "run",
+        "--workspace",
+        "--profile",
+        "ci",
+        "--run-ignored",
+        "only",
+        "--no-capture",
+        "-E",
+        "binary(packages)",
     ]))?;
     eprintln!("xtask: package test passed in {:.0?}", started.elapsed());
-    let _ = std::fs::remove_dir_all(&base);
     Ok(())
 }
 
@@ -131,10 +192,24 @@ fn app_e2e(only: &[String]) -> Result<(), String> {
     let env: Vec<(&str, &std::path::Path)> = bins.iter().map(|(k, v)| (*k, v.as_path())).collect();
     scenarios.sort();
     for scenario in &scenarios {
-        let data = fresh_dir("e2e")?;
+        // The data dir, keyring, driver log and every temp dir the scenario makes (servers'
+        // data, delivered folders) live in one dir, removed when the scenario passes.
+        let scratch = Scratch::new("e2e")?;
+        let (data, tmp) = (scratch.path().join("data"), scratch.path().join("tmp"));
+        for dir in [&data, &tmp] {
+            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        }
+        let mut env = env.clone();
+        env.push(("TMPDIR", tmp.as_path()));
         let started = std::time::Instant::now();
-        app::webdriver_run(&binary, scenario, &data, &env, 360)
-            .map_err(|e| format!("app E2E {} failed: {e}", scenario.display()))?;
+        if let Err(e) = app::webdriver_run(&binary, scenario, &data, &env, 360) {
+            let kept = scratch.keep();
+            return Err(format!(
+                "app E2E {} failed: {e} (its data, temp files and driver log are in {})",
+                scenario.display(),
+                kept.display()
+            ));
+        }
         eprintln!("xtask: app E2E {} passed in {:.1?}", scenario.display(), started.elapsed());
     }
     Ok(())
