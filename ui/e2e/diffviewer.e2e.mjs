@@ -2,8 +2,9 @@
 // two revisions into the app's data dir (source.html old → new, a small binary changed, a
 // file renamed and edited, a Latin-1 file), then the app opens "changes since revision 1"
 // from the timeline. Checks the file list (modified, binary with sizes, renamed with
-// similarity, non-UTF-8 as binary), a known changed line, side by side, the end of the
-// file, the white-space toggle, and a file-path search hit opening the viewer.
+// similarity, non-UTF-8 as binary), a known changed line, syntax colours, side by side, the
+// end of the file (coloured once the jump rests), the white-space toggle, and a file-path
+// search hit opening the viewer.
 import { execFileSync } from "node:child_process";
 import { scenario, startApp, stop, texts, until } from "./lib.mjs";
 import { diffFiles, firstAddedLine, revisionFolders } from "./revisions.mjs";
@@ -75,6 +76,8 @@ scenario("diff viewer", async () => {
       30_000,
     );
     console.log(`source.html rows painted ${Date.now() - t1} ms after the click`);
+    const coloured = () => b.execute(() => document.querySelectorAll("[data-testid=diff-scroll] [class*=tok-]").length);
+    await until(b, async () => (await coloured()) > 0, "syntax colours at the top", 30_000);
     const total = Number(await attr(b, "[data-testid=diff-scroll]", "data-total-rows"));
     if (!(total > 1000)) throw new Error(`source.html has ${total} rows`);
 
@@ -91,6 +94,8 @@ scenario("diff viewer", async () => {
       if (s) s.scrollTop = s.scrollHeight;
     });
     await until(b, async () => (await b.$(`[data-testid=diff-row][data-row='${splitTotal - 1}']`)).isExisting(), "the last row", 15_000);
+    // A jump of many screens builds rows without colours; they come once the scroll rests.
+    await until(b, async () => (await coloured()) > 0, "syntax colours at the end, once the jump has rested", 30_000);
 
     // Ignoring white space can only shrink the counts, and keeps the file open.
     const before = await totals(b);
