@@ -5,7 +5,8 @@
 //   cold start, IPC round trip of a reply, the diff's first rows after the click, frame times
 //   while scrolling it top to bottom (and the CPU each frame cost, per process and thread),
 //   total RSS (app + WebKit processes) before and with it open: right after the scroll, and
-//   once it has settled.
+//   once it has settled; last, the same scroll over an empty scroller of the same size (the
+//   frame pacing this WebKitGTK and Xvfb give with nothing to do).
 // HANDOFF_BENCH_MODE=workspace: a 1,000-spec / 100,000-comment store; cold start and total RSS.
 import { readFileSync, readdirSync, readlinkSync, writeFileSync } from "node:fs";
 import { startApp, stop, until } from "./lib.mjs";
