@@ -87,8 +87,8 @@ fn ui() -> Result<(), String> {
         )?;
         results.push(std::fs::read_to_string(&out).map_err(|e| format!("the {mode} run wrote no results: {e}"))?);
     }
-    // The stores are a few hundred MB and made anew each run; the results stay.
-    for dir in [&diff_data, &big_data] {
+    // The stores and delivered folders are a few hundred MB, made anew each run; the results stay.
+    for dir in [diff_data, big_data, work.join("r1"), work.join("r2")] {
         let _ = std::fs::remove_dir_all(dir);
     }
     println!("\nUI benchmark (release app, WebKitGTK under Xvfb), results in {}:", work.display());
