@@ -146,6 +146,10 @@ pub fn nudge(app: &AppHandle) {
     tauri::async_runtime::spawn(async move {
         tokio::time::sleep(NUDGE_DELAY).await;
         queued.store(false, Ordering::Release);
+        // Signed out (or in elsewhere) while the changes gathered: this engine is done.
+        if !is_running(&app, &engine) {
+            return;
+        }
         let result = engine.sync_once().await;
         after_round(&app, &engine, &result);
     });
@@ -179,8 +183,24 @@ pub fn resume(app: &AppHandle) {
     });
 }
 
+/// Whether `engine` is the one the app syncs with now (not stopped by a sign-out, nor replaced).
+fn is_running(app: &AppHandle, engine: &Arc<SyncEngine>) -> bool {
+    app.state::<AppState>().sync.engine().is_some_and(|running| Arc::ptr_eq(&running, engine))
+}
+
 /// After a round: tell the UI the new state, and that the store changed when it did.
 fn after_round(app: &AppHandle, engine: &Arc<SyncEngine>, result: &Result<SyncReport, SyncError>) {
+    let changed = matches!(result, Ok(r) if r.records_pulled > 0 || r.pushes > 0 || r.lost_scopes > 0);
+    if !is_running(app, engine) {
+        // A round that ended after a sign-out: its "not signed in" would overwrite the
+        // signed-out state the sign-out showed (and move the Account form under the pointer).
+        // What it wrote to the store still shows.
+        tracing::debug!("a round of a stopped sync ended; its state is not shown");
+        if changed && let Err(e) = app.emit(STORE_CHANGED, StoreChanged { spec_id: None }) {
+            tracing::warn!(error = %e, "cannot emit store-changed");
+        }
+        return;
+    }
     let error = result.as_ref().err().map(IpcError::from);
     if let Some(e) = &error {
         tracing::warn!(code = %e.code, message = %e.message, "sync round failed");
@@ -192,7 +212,6 @@ fn after_round(app: &AppHandle, engine: &Arc<SyncEngine>, result: &Result<SyncRe
     if result.is_ok() {
         download_in_background(app, engine);
     }
-    let changed = matches!(result, Ok(r) if r.records_pulled > 0 || r.pushes > 0 || r.lost_scopes > 0);
     let app = app.clone();
     let online = engine.is_online();
     tauri::async_runtime::spawn(async move {

@@ -48,6 +48,11 @@ scenario("account errors are clear and keep what was typed", async () => {
     await joinInApp(b, server.url, invite(serverDir, "ana@example.com"), "ana@example.com", "Ana");
     await (await b.$("button=Sign out")).click();
     await until(b, async () => (await texts(b, "[data-testid=account-summary]")).some((t) => t.startsWith("Signed out")), "signed out");
+    // A sync round still on its way (a nudge from the join) must not end in "not signed in"
+    // after a deliberate sign-out: that message moved the form, and the next click missed.
+    await new Promise((r) => setTimeout(r, 1_500));
+    const problem = await texts(b, "[data-testid=session-problem]");
+    if (problem.length > 0) throw new Error(`a session problem after signing out: ${problem.join(" ")}`);
     await (await b.$("input[name=password]")).setValue("wrong password");
     await (await b.$("form[aria-label=\"Sign in\"] button[type=submit]")).click();
     const wrong = await alertText(b, "the wrong-password message");
