@@ -235,7 +235,10 @@ pub async fn sync_now(app: AppHandle, state: State<'_, AppState>) -> Result<Sync
     if pulled {
         changed(&app, None);
     }
-    sync::publish(&app, engine.is_online(), result.err().map(IpcError::from)).await;
+    // Signed out while the round ran: the sign-out's state stands (as after a background round).
+    if sync::is_running(&app, &engine) {
+        sync::publish(&app, engine.is_online(), result.err().map(IpcError::from)).await;
+    }
     Ok(state.sync.last())
 }
 

@@ -61,10 +61,16 @@ where
 /// Tells the UI a spec changed (best effort: a closed window cannot listen anyway), and
 /// nudges the background sync to send the change.
 pub(crate) fn changed(app: &AppHandle, spec_id: Option<SpecId>) {
+    announce(app, spec_id);
+    crate::sync::nudge(app);
+}
+
+/// Tells the UI the store changed (`spec_id`, or anything when `None`), nothing more: for
+/// changes the sync made, which have nothing to send.
+pub(crate) fn announce(app: &AppHandle, spec_id: Option<SpecId>) {
     if let Err(e) = app.emit(STORE_CHANGED, StoreChanged { spec_id }) {
         tracing::warn!(error = %e, "cannot emit store-changed");
     }
-    crate::sync::nudge(app);
 }
 
 /// [`call`] for a command that changes `spec_id`: on success the UI hears of it and the

@@ -16,7 +16,7 @@ use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager};
 
 use crate::AppState;
-use crate::commands::{STORE_CHANGED, StoreChanged};
+use crate::commands::announce;
 use crate::error::IpcError;
 
 /// The event carrying a [`SyncState`] after every round and every sign-in change.
@@ -184,7 +184,7 @@ pub fn resume(app: &AppHandle) {
 }
 
 /// Whether `engine` is the one the app syncs with now (not stopped by a sign-out, nor replaced).
-fn is_running(app: &AppHandle, engine: &Arc<SyncEngine>) -> bool {
+pub(crate) fn is_running(app: &AppHandle, engine: &Arc<SyncEngine>) -> bool {
     app.state::<AppState>().sync.engine().is_some_and(|running| Arc::ptr_eq(&running, engine))
 }
 
@@ -196,8 +196,8 @@ fn after_round(app: &AppHandle, engine: &Arc<SyncEngine>, result: &Result<SyncRe
         // signed-out state the sign-out showed (and move the Account form under the pointer).
         // What it wrote to the store still shows.
         tracing::debug!("a round of a stopped sync ended; its state is not shown");
-        if changed && let Err(e) = app.emit(STORE_CHANGED, StoreChanged { spec_id: None }) {
-            tracing::warn!(error = %e, "cannot emit store-changed");
+        if changed {
+            announce(app, None);
         }
         return;
     }
@@ -215,8 +215,8 @@ fn after_round(app: &AppHandle, engine: &Arc<SyncEngine>, result: &Result<SyncRe
     let app = app.clone();
     let online = engine.is_online();
     tauri::async_runtime::spawn(async move {
-        if changed && let Err(e) = app.emit(STORE_CHANGED, StoreChanged { spec_id: None }) {
-            tracing::warn!(error = %e, "cannot emit store-changed");
+        if changed {
+            announce(&app, None);
         }
         publish(&app, online, error).await;
         if changed {
@@ -239,8 +239,8 @@ pub fn download_in_background(app: &AppHandle, engine: &Arc<SyncEngine>) {
         let arrived = matches!(&result, Ok(r) if r.blobs > 0);
         *app.state::<AppState>().sync.download_error.lock().unwrap_or_else(PoisonError::into_inner) = error;
         tauri::async_runtime::spawn(async move {
-            if arrived && let Err(e) = app.emit(STORE_CHANGED, StoreChanged { spec_id: None }) {
-                tracing::warn!(error = %e, "cannot emit store-changed");
+            if arrived {
+                announce(&app, None);
             }
             let error = app.state::<AppState>().sync.last().error;
             publish(&app, online, error).await;
